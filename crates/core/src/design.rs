@@ -1,0 +1,289 @@
+//! Designs in the commons (VF `ResourceSpecification` with Open Know-How
+//! fields): what they are, who made them, what they derive from.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::agent::slug_id;
+use crate::validate::{optional_text, text};
+use crate::{AgentId, AgentInput, AgentRef, BillOfMaterials, FieldErrors, Licence, ProcessKind};
+
+slug_id!(
+    /// A design's id, also its address (`/designs/openflexure-microscope`).
+    DesignId
+);
+
+/// What a contributor did for a design.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ContributorRole {
+    /// Started the design.
+    Author,
+    /// Looks after it now.
+    Maintainer,
+    /// Improved the design itself.
+    Contributor,
+    /// Wrote or translated its documentation.
+    Documenter,
+    /// Built and tested it, reporting back.
+    Tester,
+}
+
+impl ContributorRole {
+    pub fn label(self) -> &'static str {
+        match self {
+            ContributorRole::Author => "Author",
+            ContributorRole::Maintainer => "Maintainer",
+            ContributorRole::Contributor => "Contributor",
+            ContributorRole::Documenter => "Documentation",
+            ContributorRole::Tester => "Tester",
+        }
+    }
+}
+
+/// A design as a list shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DesignSummary {
+    pub id: DesignId,
+    pub name: String,
+    pub summary: String,
+    pub licence: Licence,
+    pub version: String,
+    /// The process kinds its recipe uses, in order of first use.
+    pub processes: Vec<ProcessKind>,
+    pub tags: Vec<String>,
+    /// The design this one is a fork of, if any.
+    pub parent: Option<DesignRef>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A link to a design.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DesignRef {
+    pub id: DesignId,
+    pub name: String,
+}
+
+/// Where a design comes from and what came from it (VF `derivativeOf`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Lineage {
+    pub parent: Option<DesignRef>,
+    pub forks: Vec<DesignRef>,
+}
+
+/// A contributor credited on a design.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Credit {
+    pub agent: AgentRef,
+    pub role: ContributorRole,
+}
+
+/// A whole design.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Design {
+    pub id: DesignId,
+    pub name: String,
+    pub summary: String,
+    /// Longer description, plain text with blank lines between paragraphs.
+    pub description: String,
+    pub licence: Licence,
+    pub version: String,
+    /// Where the design files live, if outside the commons.
+    pub repository: Option<String>,
+    pub tags: Vec<String>,
+    pub bill_of_materials: BillOfMaterials,
+    pub contributors: Vec<Credit>,
+    pub lineage: Lineage,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A contributor to credit, by agent id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ContributorInput {
+    pub agent: AgentId,
+    pub role: ContributorRole,
+}
+
+/// A design to add to the commons (imports and, later, the editor).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DesignInput {
+    pub id: DesignId,
+    pub name: String,
+    pub summary: String,
+    #[serde(default)]
+    pub description: String,
+    pub licence: Licence,
+    pub version: String,
+    #[serde(default)]
+    pub repository: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// The design this one forks.
+    #[serde(default)]
+    pub parent: Option<DesignId>,
+    pub contributors: Vec<ContributorInput>,
+    pub bill_of_materials: BillOfMaterials,
+}
+
+pub const MAX_TAGS: usize = 12;
+
+impl DesignInput {
+    /// Checks everything that can be checked without a database; errors are
+    /// keyed by field path.
+    pub fn validate(&self) -> Result<(), FieldErrors> {
+        let mut errors = FieldErrors::new();
+        text(&mut errors, "name", &self.name, "The name", 120);
+        text(&mut errors, "summary", &self.summary, "The summary", 280);
+        optional_text(&mut errors, "description", &self.description, "The description", 20_000);
+        check_version(&mut errors, &self.version);
+        if let Some(repository) = &self.repository {
+            let ok = (repository.starts_with("https://") || repository.starts_with("http://"))
+                && repository.len() <= 300
+                && !repository.contains(char::is_whitespace);
+            if !ok {
+                errors.add("repository", "Give the repository as a web address (https://…).");
+            }
+        }
+        if self.tags.len() > MAX_TAGS {
+            errors.add("tags", format!("Use at most {MAX_TAGS} tags."));
+        }
+        for (i, tag) in self.tags.iter().enumerate() {
+            let ok = (1..=40).contains(&tag.len())
+                && tag.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            if !ok {
+                errors.add(format!("tags[{i}]"), "Tags are 1 to 40 lowercase letters, digits or hyphens.");
+            }
+        }
+        if self.parent.as_ref() == Some(&self.id) {
+            errors.add("parent", "A design cannot be a fork of itself.");
+        }
+        if self.contributors.is_empty() {
+            errors.add("contributors", "Credit at least one contributor.");
+        }
+        if let Err(bom) = self.bill_of_materials.validate() {
+            errors.merge_under("bill_of_materials", bom);
+        }
+        errors.into_result(())
+    }
+}
+
+fn check_version(errors: &mut FieldErrors, version: &str) {
+    let ok = (1..=32).contains(&version.len())
+        && version.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && version.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '+'));
+    if !ok {
+        errors.add("version", "Give a version like 1.0 or 2.3.1-beta (letters, digits, dots, hyphens).");
+    }
+}
+
+/// A set of agents and designs to load in one go: the demo data and imports.
+/// Designs may fork designs that come earlier in the list or already exist.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ImportBundle {
+    #[serde(default)]
+    pub agents: Vec<AgentInput>,
+    #[serde(default)]
+    pub designs: Vec<DesignInput>,
+}
+
+/// A value that designs can be filtered by, with how many designs have it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Facet<T> {
+    pub value: T,
+    pub count: u64,
+}
+
+/// Every filter value in use in the commons, most used first.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Facets {
+    pub licences: Vec<Facet<Licence>>,
+    pub processes: Vec<Facet<ProcessKind>>,
+    pub materials: Vec<Facet<String>>,
+    pub tags: Vec<Facet<String>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{MaterialInput, Quantity, RecipeProcess, Unit};
+
+    fn face_shield() -> DesignInput {
+        DesignInput {
+            id: DesignId::parse("face-shield").unwrap(),
+            name: "Face shield".into(),
+            summary: "A laser-cut PETG visor with a printed headband.".into(),
+            description: String::new(),
+            licence: Licence::CcBy4,
+            version: "3.1".into(),
+            repository: Some("https://example.org/face-shield".into()),
+            tags: vec!["health".into(), "ppe".into()],
+            parent: None,
+            contributors: vec![ContributorInput {
+                agent: AgentId::parse("ana-souza").unwrap(),
+                role: ContributorRole::Author,
+            }],
+            bill_of_materials: BillOfMaterials {
+                processes: vec![RecipeProcess {
+                    name: "Cut the visor".into(),
+                    process_kind: ProcessKind::LaserCutting,
+                    machine_time: Some(Quantity::new(2.0, Unit::Minute)),
+                    work: None,
+                    inputs: vec![MaterialInput {
+                        material: "PETG sheet 0.5 mm".into(),
+                        quantity: Quantity::new(0.07, Unit::SquareMetre),
+                        note: None,
+                    }],
+                }],
+            },
+        }
+    }
+
+    #[test]
+    fn a_complete_design_is_valid() {
+        assert_eq!(face_shield().validate(), Ok(()));
+    }
+
+    #[test]
+    fn each_faulty_field_gets_its_own_message() {
+        let mut design = face_shield();
+        design.name = "  ".into();
+        design.version = "v 2".into();
+        design.tags.push("Not A Tag".into());
+        design.parent = Some(design.id.clone());
+        design.contributors.clear();
+        design.repository = Some("ftp://x".into());
+        design.bill_of_materials.processes[0].inputs[0].quantity.value = 0.0;
+        let errors = design.validate().unwrap_err();
+        for field in [
+            "name",
+            "version",
+            "tags[2]",
+            "parent",
+            "contributors",
+            "repository",
+            "bill_of_materials.processes[0].inputs[0].quantity",
+        ] {
+            assert!(errors.get(field).is_some(), "no error for {field}: {errors:?}");
+        }
+        assert!(errors.get("summary").is_none());
+    }
+
+    #[test]
+    fn design_ids_reject_paths_and_spaces() {
+        assert!(DesignId::parse("../etc/passwd").is_err());
+        assert!(DesignId::parse("open microscope").is_err());
+        assert!(DesignId::parse("openflexure-microscope-v7").is_ok());
+    }
+}

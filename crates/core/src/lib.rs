@@ -1,0 +1,32 @@
+//! Stigmergy's core: the types that cross the wire between the browser app and
+//! the server, their validation, and pure domain rules. No IO; it builds for
+//! `wasm32-unknown-unknown` and for the host alike, so both sides share one
+//! definition of what a valid design or query is.
+//!
+//! Names follow the ValueFlows 1.0 vocabulary where it has one (see
+//! `shared/DESIGN.md`): a design is a `ResourceSpecification`, its bill of
+//! materials a `Recipe` of `RecipeProcess`es and `RecipeFlow`s.
+
+pub mod agent;
+pub mod design;
+pub mod error;
+pub mod licence;
+pub mod page;
+pub mod process;
+pub mod query;
+pub mod recipe;
+pub mod unit;
+mod validate;
+
+pub use agent::{AgentId, AgentInput, AgentKind, AgentRef, Place};
+pub use design::{
+    ContributorInput, ContributorRole, Credit, Design, DesignId, DesignInput, DesignRef,
+    DesignSummary, Facet, Facets, ImportBundle, Lineage,
+};
+pub use error::{ApiError, ErrorBody, FieldErrors};
+pub use licence::Licence;
+pub use page::Page;
+pub use process::ProcessKind;
+pub use query::{DesignQuery, RawDesignQuery};
+pub use recipe::{BillOfMaterials, MaterialInput, RecipeProcess};
+pub use unit::{Quantity, Unit};
