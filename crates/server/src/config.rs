@@ -1,0 +1,111 @@
+//! Configuration, from command-line flags or `STIGMERGY_*` environment
+//! variables (flags win).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "stigmergy",
+    version,
+    about = "Stigmergy: coordinate physical production through a design commons"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub config: Config,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the API and the app (the default).
+    Serve,
+    /// Add the agents and designs of a JSON bundle (the demo data's format)
+    /// to the database, all or nothing.
+    Import {
+        /// The bundle: `{"agents": [...], "designs": [...]}`.
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct Config {
+    /// Address and port to listen on.
+    #[arg(long, env = "STIGMERGY_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+
+    /// `sqlite://path/to/file.db` (created if missing) or
+    /// `postgres://user@host:port/database`.
+    #[arg(
+        long,
+        env = "STIGMERGY_DATABASE_URL",
+        default_value = "sqlite://data/stigmergy.db"
+    )]
+    pub database_url: String,
+
+    /// The built browser app (Trunk's `dist/`).
+    #[arg(long, env = "STIGMERGY_STATIC_DIR", default_value = "dist")]
+    pub static_dir: PathBuf,
+
+    /// Load the demo commons into an empty database at start-up (1 or 0).
+    #[arg(long, env = "STIGMERGY_DEMO", default_value = "1", value_parser = parse_switch)]
+    pub demo: bool,
+
+    /// Log lines as human-readable text or as JSON objects.
+    #[arg(long, env = "STIGMERGY_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+fn parse_switch(value: &str) -> Result<bool, String> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        other => Err(format!("expected 1 or 0, got {other:?}")),
+    }
+}
+
+impl Config {
+    /// A configuration for tests and tools: given database, no demo data,
+    /// any free port on loopback.
+    pub fn for_database(database_url: impl Into<String>) -> Config {
+        Config {
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            database_url: database_url.into(),
+            static_dir: PathBuf::from("dist"),
+            demo: false,
+            log_format: LogFormat::Text,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn switches_accept_the_usual_spellings() {
+        assert_eq!(parse_switch("1"), Ok(true));
+        assert_eq!(parse_switch("off"), Ok(false));
+        assert!(parse_switch("maybe").is_err());
+    }
+
+    #[test]
+    fn flags_parse_with_defaults() {
+        let cli =
+            Cli::try_parse_from(["stigmergy", "--bind", "0.0.0.0:9000", "--demo", "0"]).unwrap();
+        assert_eq!(cli.config.bind.port(), 9000);
+        assert!(!cli.config.demo);
+        assert!(cli.command.is_none());
+        let cli = Cli::try_parse_from(["stigmergy", "import", "bundle.json"]).unwrap();
+        assert!(matches!(cli.command, Some(Command::Import { .. })));
+    }
+}

@@ -1,0 +1,109 @@
+//! The API's one error type. Every failure, including malformed JSON, bad
+//! query strings, unknown routes and oversized bodies, leaves the server as
+//! the same envelope: `{"error": {"code", "message", "fields"}}`.
+//! Internal details are logged, never sent.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use stigmergy_core::{ApiError, ErrorBody, FieldErrors};
+
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The thing asked for does not exist; the message names it.
+    #[error("{0}")]
+    NotFound(String),
+    /// The input is wrong; `fields` says where.
+    #[error("{message}")]
+    Invalid {
+        message: String,
+        fields: FieldErrors,
+    },
+    /// A request the server cannot read (bad JSON, wrong content type…).
+    #[error("{message}")]
+    BadRequest {
+        status: StatusCode,
+        code: &'static str,
+        message: String,
+    },
+    #[error("{0}")]
+    Conflict(String),
+    #[error("the database is unavailable")]
+    Unavailable(#[source] anyhow::Error),
+    #[error("internal error")]
+    Internal(#[from] anyhow::Error),
+}
+
+impl AppError {
+    pub fn invalid(fields: FieldErrors) -> Self {
+        let message = match fields.0.len() {
+            1 => fields.0.values().next().cloned().unwrap_or_default(),
+            n => format!("{n} fields need attention."),
+        };
+        AppError::Invalid { message, fields }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::Invalid { .. } => StatusCode::BAD_REQUEST,
+            AppError::BadRequest { status, .. } => *status,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            AppError::NotFound(_) => "not_found",
+            AppError::Invalid { .. } => "invalid_input",
+            AppError::BadRequest { code, .. } => code,
+            AppError::Conflict(_) => "conflict",
+            AppError::Unavailable(_) => "unavailable",
+            AppError::Internal(_) => "internal",
+        }
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::NotFound => AppError::NotFound("Not found.".into()),
+            StoreError::Conflict(message) => AppError::Conflict(message),
+            StoreError::Invalid(fields) => AppError::invalid(fields),
+            StoreError::Other(e) => AppError::Internal(e),
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let message = match &self {
+            AppError::Unavailable(e) => {
+                tracing::error!(error = ?e, "database unavailable");
+                "The database is not answering; try again shortly.".to_owned()
+            }
+            AppError::Internal(e) => {
+                tracing::error!(error = ?e, "internal error");
+                "Something went wrong on our side; it has been logged.".to_owned()
+            }
+            other => other.to_string(),
+        };
+        let fields = match &self {
+            AppError::Invalid { fields, .. } => fields.clone(),
+            _ => FieldErrors::new(),
+        };
+        let body = ErrorBody {
+            error: ApiError {
+                code: self.code().to_owned(),
+                message,
+                fields,
+            },
+        };
+        (self.status(), axum::Json(body)).into_response()
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;

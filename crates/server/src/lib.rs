@@ -1,0 +1,202 @@
+//! The Stigmergy server: the JSON API under `/api`, and the built browser
+//! app for every other path.
+//!
+//! [`Application::build`] binds the listener and assembles the app, so the
+//! binary and the tests start the server through one code path.
+
+pub mod config;
+pub mod demo;
+pub mod designs;
+pub mod error;
+pub mod extract;
+pub mod health;
+pub mod store;
+pub mod web;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{Request, StatusCode};
+use axum::routing::{any, get};
+use tokio::net::TcpListener;
+use tower_http::compression::CompressionLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::config::Config;
+use crate::error::AppError;
+use crate::store::Store;
+
+/// Request bodies larger than this are refused with 413.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Stigmergy API",
+        description = "Coordinate physical production through a design commons: designs with \
+                       their bill of materials, and (soon) needs, capacity, claims and open accounts. \
+                       Every error is `{\"error\": {\"code\", \"message\", \"fields\"}}`."
+    ),
+    tags(
+        (name = "designs", description = "The design commons"),
+        (name = "health", description = "Liveness and database checks"),
+    )
+)]
+struct ApiDoc;
+
+/// The API routes with their OpenAPI document.
+pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(health::router())
+        .merge(designs::router())
+        .split_for_parts()
+}
+
+/// The whole HTTP app: API, OpenAPI document, the built browser app, and
+/// the layers every response passes through.
+pub fn app(state: AppState, static_dir: &Path) -> Router {
+    let (api, openapi) = api();
+    let openapi = Arc::new(openapi);
+    let api = api
+        .route(
+            "/api/openapi.json",
+            get(move || async move { axum::Json(openapi.as_ref().clone()) }),
+        )
+        .route("/api", any(api_not_found))
+        .route("/api/{*rest}", any(api_not_found))
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state);
+    let router = api
+        .merge(web::app_files(static_dir.to_path_buf()))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(CompressionLayer::new());
+    web::security_headers(router)
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+            let id = request
+                .headers()
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), id)
+        }))
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+async fn api_not_found() -> AppError {
+    AppError::NotFound(
+        "There is no such API endpoint; see /api/openapi.json for the ones there are.".into(),
+    )
+}
+
+async fn method_not_allowed() -> AppError {
+    AppError::BadRequest {
+        status: StatusCode::METHOD_NOT_ALLOWED,
+        code: "method_not_allowed",
+        message: "This endpoint does not accept that method.".into(),
+    }
+}
+
+/// A bound, ready-to-run server.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    store: Arc<dyn Store>,
+}
+
+impl Application {
+    /// Opens (and migrates) the database, loads the demo commons when asked
+    /// and the database is empty, and binds the listener.
+    pub async fn build(config: &Config) -> anyhow::Result<Application> {
+        let store = store::connect(&config.database_url).await?;
+        if config.demo {
+            if let Some(report) = demo::load_if_empty(store.as_ref()).await? {
+                tracing::info!(
+                    agents = report.agents,
+                    designs = report.designs,
+                    "loaded the demo commons"
+                );
+            }
+        }
+        if !web::is_built(&config.static_dir) {
+            tracing::warn!(dir = %config.static_dir.display(), "no built app here; only the API will work");
+        }
+        let router = app(
+            AppState {
+                store: store.clone(),
+            },
+            &config.static_dir,
+        );
+        let listener = TcpListener::bind(config.bind).await?;
+        Ok(Application {
+            listener,
+            router,
+            store,
+        })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    pub fn store(&self) -> Arc<dyn Store> {
+        self.store.clone()
+    }
+
+    /// Serves until `shutdown` completes, then finishes the requests in
+    /// flight (for at most ten seconds).
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
+        let server = axum::serve(self.listener, self.router).with_graceful_shutdown(async move {
+            shutdown.await;
+            let _ = stopping_tx.send(());
+        });
+        let server = tokio::spawn(async move { server.await });
+        let _ = stopping_rx.await;
+        match tokio::time::timeout(Duration::from_secs(10), server).await {
+            Ok(result) => result??,
+            Err(_) => tracing::warn!("requests still running after 10 s; stopping anyway"),
+        }
+        Ok(())
+    }
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,660 @@
+//! The design commons in SQL: import, list with filters and cursor paging,
+//! one design with its contributors and lineage, and facet counts.
+
+use async_trait::async_trait;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, SubsecRound, Utc};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use stigmergy_core::{
+    AgentId, AgentRef, BillOfMaterials, Credit, Design, DesignId, DesignInput, DesignQuery,
+    DesignRef, DesignSummary, Facet, Facets, FieldErrors, ImportBundle, Licence, Lineage, Page,
+    Place,
+};
+
+use sqlx::error::ErrorKind;
+
+use super::pool::{Backend, SqlStore, with_pool};
+use super::{ImportReport, Store, StoreError, StoreResult};
+
+/// A value bound to a `$n` placeholder of a query built at run time.
+enum Bind {
+    Text(String),
+    Int(i64),
+}
+
+/// A `WHERE` clause under construction, numbering its placeholders.
+#[derive(Default)]
+struct Conditions {
+    clauses: Vec<String>,
+    binds: Vec<Bind>,
+}
+
+impl Conditions {
+    /// Binds a value and returns its placeholder.
+    fn bind(&mut self, value: Bind) -> String {
+        self.binds.push(value);
+        format!("${}", self.binds.len())
+    }
+
+    fn push(&mut self, clause: String) {
+        self.clauses.push(clause);
+    }
+
+    fn sql(&self) -> String {
+        if self.clauses.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", self.clauses.join(" AND "))
+        }
+    }
+}
+
+/// Binds `$binds` to `$query` in order.
+macro_rules! bind_all {
+    ($query:expr, $binds:expr) => {{
+        let mut query = $query;
+        for bind in $binds {
+            query = match bind {
+                Bind::Text(text) => query.bind(text.clone()),
+                Bind::Int(int) => query.bind(*int),
+            };
+        }
+        query
+    }};
+}
+
+/// The filters of a commons query, without the cursor.
+fn filters(query: &DesignQuery) -> Conditions {
+    let mut conditions = Conditions::default();
+    for word in &query.words {
+        let p = conditions.bind(Bind::Text(format!("%{}%", escape_like(word))));
+        conditions.push(format!("d.search_text LIKE {p} ESCAPE '\\'"));
+    }
+    if let Some(licence) = query.licence {
+        let p = conditions.bind(Bind::Text(licence.spdx_id().to_owned()));
+        conditions.push(format!("d.licence = {p}"));
+    }
+    let mut exists = |table: &str, column: &str, value: String| {
+        let p = conditions.bind(Bind::Text(value));
+        conditions.push(format!(
+            "EXISTS (SELECT 1 FROM {table} x WHERE x.design_id = d.id AND x.{column} = {p})"
+        ));
+    };
+    if let Some(process) = query.process {
+        exists(
+            "design_processes",
+            "process_kind",
+            process.slug().to_owned(),
+        );
+    }
+    if let Some(material) = &query.material {
+        exists("design_materials", "material_key", material_key(material));
+    }
+    if let Some(tag) = &query.tag {
+        exists("design_tags", "tag", tag.trim().to_lowercase());
+    }
+    conditions
+}
+
+fn escape_like(word: &str) -> String {
+    word.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+fn material_key(material: &str) -> String {
+    material
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+fn name_key(name: &str) -> String {
+    name.trim().to_lowercase()
+}
+
+/// Cursors are the last item's sort key, opaque to clients.
+fn encode_cursor(name_key: &str, id: &str) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{name_key}\u{1f}{id}"))
+}
+
+fn decode_cursor(cursor: &str) -> StoreResult<(String, String)> {
+    let invalid = || {
+        let mut errors = FieldErrors::new();
+        errors.add(
+            "cursor",
+            "That cursor is not one this server gave out; start again from the first page.",
+        );
+        StoreError::Invalid(errors)
+    };
+    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
+    let text = String::from_utf8(bytes).map_err(|_| invalid())?;
+    let (key, id) = text.split_once('\u{1f}').ok_or_else(invalid)?;
+    Ok((key.to_owned(), id.to_owned()))
+}
+
+/// Reads a stored enum back from the text it was stored as.
+fn parse_stored<T: DeserializeOwned>(text: String) -> StoreResult<T> {
+    serde_json::from_value(serde_json::Value::String(text.clone()))
+        .map_err(|_| StoreError::Other(anyhow::anyhow!("unexpected stored value {text:?}")))
+}
+
+/// The text an enum is stored as: its serde name.
+fn stored<T: Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(text)) => text,
+        _ => unreachable!("stored enums serialise as strings"),
+    }
+}
+
+fn parse_licence(text: String) -> StoreResult<Licence> {
+    parse_stored(text)
+}
+
+fn parse_id(id: String) -> StoreResult<DesignId> {
+    DesignId::parse(&id)
+        .map_err(|e| StoreError::Other(anyhow::anyhow!("stored design id {id:?}: {e}")))
+}
+
+fn u64_of(count: i64) -> u64 {
+    u64::try_from(count).unwrap_or_default()
+}
+
+/// Lowercased text a design is found by.
+fn search_text(design: &DesignInput) -> String {
+    let bom = &design.bill_of_materials;
+    let mut parts = vec![
+        design.name.clone(),
+        design.summary.clone(),
+        design.description.clone(),
+    ];
+    parts.extend(design.tags.iter().cloned());
+    parts.extend(bom.materials());
+    parts.extend(bom.process_kinds().iter().map(|k| k.label().to_owned()));
+    parts.extend(bom.processes.iter().map(|p| p.name.clone()));
+    parts.join("\n").to_lowercase()
+}
+
+#[derive(sqlx::FromRow)]
+struct SummaryRow {
+    id: String,
+    name: String,
+    name_key: String,
+    summary: String,
+    licence: String,
+    version: String,
+    parent_id: Option<String>,
+    parent_name: Option<String>,
+    updated_at: DateTime<Utc>,
+}
+
+#[derive(sqlx::FromRow)]
+struct DesignRow {
+    id: String,
+    name: String,
+    summary: String,
+    description: String,
+    licence: String,
+    version: String,
+    repository: Option<String>,
+    parent_id: Option<String>,
+    bill_of_materials: String,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+#[derive(sqlx::FromRow)]
+struct RefRow {
+    id: String,
+    name: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct CreditRow {
+    id: String,
+    name: String,
+    kind: String,
+    place_name: String,
+    lat: f64,
+    lon: f64,
+    role: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct FacetRow {
+    value: String,
+    count: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct TagRow {
+    design_id: String,
+    value: String,
+}
+
+impl RefRow {
+    fn into_ref(self) -> StoreResult<DesignRef> {
+        Ok(DesignRef {
+            id: parse_id(self.id)?,
+            name: self.name,
+        })
+    }
+}
+
+fn facets_of<T>(
+    rows: Vec<FacetRow>,
+    parse: impl Fn(String) -> StoreResult<T>,
+) -> StoreResult<Vec<Facet<T>>> {
+    rows.into_iter()
+        .map(|row| {
+            Ok(Facet {
+                value: parse(row.value)?,
+                count: u64_of(row.count),
+            })
+        })
+        .collect()
+}
+
+const LIST_COLUMNS: &str = "d.id, d.name, d.name_key, d.summary, d.licence, d.version, d.parent_id, \
+     p.name AS parent_name, d.updated_at FROM designs d LEFT JOIN designs p ON p.id = d.parent_id";
+
+#[async_trait]
+impl Store for SqlStore {
+    fn backend(&self) -> Backend {
+        self.backend_of_pool()
+    }
+
+    async fn health(&self) -> StoreResult<()> {
+        with_pool!(&self.pool, p => sqlx::query("SELECT 1").execute(p).await.map(drop)?);
+        Ok(())
+    }
+
+    async fn import(&self, bundle: &ImportBundle) -> StoreResult<ImportReport> {
+        let mut errors = FieldErrors::new();
+        for (i, agent) in bundle.agents.iter().enumerate() {
+            if let Err(e) = agent.validate() {
+                errors.merge_under(&format!("agents[{i}]"), e);
+            }
+        }
+        for (i, design) in bundle.designs.iter().enumerate() {
+            if let Err(e) = design.validate() {
+                errors.merge_under(&format!("designs[{i}]"), e);
+            }
+        }
+        if !errors.is_empty() {
+            return Err(StoreError::Invalid(errors));
+        }
+        let now = Utc::now().trunc_subsecs(3);
+        let mut report = ImportReport::default();
+        with_pool!(&self.pool, p => {
+            let mut tx = p.begin().await?;
+            for agent in &bundle.agents {
+                let inserted = sqlx::query(
+                    "INSERT INTO agents (id, name, kind, note, place_name, lat, lon, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING",
+                )
+                .bind(agent.id.as_str())
+                .bind(agent.name.trim())
+                .bind(stored(&agent.kind))
+                .bind(agent.note.trim())
+                .bind(agent.place.name.trim())
+                .bind(agent.place.lat)
+                .bind(agent.place.lon)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                report.agents += inserted.rows_affected();
+            }
+            for (i, design) in bundle.designs.iter().enumerate() {
+                let at = |field: &str| format!("designs[{i}].{field}");
+                let bom = serde_json::to_string(&design.bill_of_materials)
+                    .map_err(|e| StoreError::Other(e.into()))?;
+                sqlx::query(
+                    "INSERT INTO designs (id, name, name_key, summary, description, licence, version, \
+                     repository, parent_id, bill_of_materials, search_text, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)",
+                )
+                .bind(design.id.as_str())
+                .bind(design.name.trim())
+                .bind(name_key(&design.name))
+                .bind(design.summary.trim())
+                .bind(design.description.trim())
+                .bind(design.licence.spdx_id())
+                .bind(&design.version)
+                .bind(design.repository.as_deref())
+                .bind(design.parent.as_ref().map(DesignId::as_str))
+                .bind(bom)
+                .bind(search_text(design))
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| match violation(&e) {
+                    Some(ErrorKind::UniqueViolation) => StoreError::Conflict(format!(
+                        "A design with the id \u{201c}{}\u{201d} already exists.",
+                        design.id
+                    )),
+                    // The parent is the only reference a design row holds.
+                    Some(ErrorKind::ForeignKeyViolation) => invalid(
+                        at("parent"),
+                        format!(
+                            "There is no design \u{201c}{}\u{201d} to fork.",
+                            design.parent.as_ref().map(DesignId::as_str).unwrap_or_default()
+                        ),
+                    ),
+                    _ => e.into(),
+                })?;
+                for (position, tag) in design.tags.iter().enumerate() {
+                    sqlx::query(
+                        "INSERT INTO design_tags (design_id, tag, position) VALUES ($1, $2, $3) \
+                         ON CONFLICT DO NOTHING",
+                    )
+                    .bind(design.id.as_str())
+                    .bind(tag)
+                    .bind(position as i64)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                for (position, kind) in design.bill_of_materials.process_kinds().iter().enumerate() {
+                    sqlx::query(
+                        "INSERT INTO design_processes (design_id, process_kind, position) VALUES ($1, $2, $3)",
+                    )
+                    .bind(design.id.as_str())
+                    .bind(kind.slug())
+                    .bind(position as i64)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                for material in design.bill_of_materials.materials() {
+                    sqlx::query(
+                        "INSERT INTO design_materials (design_id, material_key, material) VALUES ($1, $2, $3) \
+                         ON CONFLICT DO NOTHING",
+                    )
+                    .bind(design.id.as_str())
+                    .bind(material_key(&material))
+                    .bind(&material)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                for (position, credit) in design.contributors.iter().enumerate() {
+                    sqlx::query(
+                        "INSERT INTO design_contributors (design_id, agent_id, role, position) \
+                         VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                    )
+                    .bind(design.id.as_str())
+                    .bind(credit.agent.as_str())
+                    .bind(stored(&credit.role))
+                    .bind(position as i64)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| match violation(&e) {
+                        Some(ErrorKind::ForeignKeyViolation) => invalid(
+                            at(&format!("contributors[{position}].agent")),
+                            format!("There is no agent \u{201c}{}\u{201d}.", credit.agent),
+                        ),
+                        _ => e.into(),
+                    })?;
+                }
+                report.designs += 1;
+            }
+            tx.commit().await?;
+        });
+        Ok(report)
+    }
+
+    async fn list_designs(&self, query: &DesignQuery) -> StoreResult<Page<DesignSummary>> {
+        let counted = filters(query);
+        let mut paged = filters(query);
+        if let Some(cursor) = &query.cursor {
+            let (key, id) = decode_cursor(cursor)?;
+            let key = paged.bind(Bind::Text(key));
+            let id = paged.bind(Bind::Text(id));
+            paged.push(format!(
+                "(d.name_key > {key} OR (d.name_key = {key} AND d.id > {id}))"
+            ));
+        }
+        let limit = paged.bind(Bind::Int(i64::from(query.limit) + 1));
+        let list_sql = format!(
+            "SELECT {LIST_COLUMNS} {} ORDER BY d.name_key, d.id LIMIT {limit}",
+            paged.sql()
+        );
+        let count_sql = format!("SELECT count(*) FROM designs d {}", counted.sql());
+
+        let (mut rows, total, mut tags, mut processes) = with_pool!(&self.pool, p => {
+            let mut conn = p.acquire().await?;
+            let rows: Vec<SummaryRow> =
+                bind_all!(sqlx::query_as(&list_sql), &paged.binds).fetch_all(&mut *conn).await?;
+            let (total,): (i64,) =
+                bind_all!(sqlx::query_as(&count_sql), &counted.binds).fetch_one(&mut *conn).await?;
+            let ids: Vec<Bind> = rows.iter().take(query.limit as usize).map(|r| Bind::Text(r.id.clone())).collect();
+            let (mut tags, mut processes) = (Vec::new(), Vec::new());
+            if !ids.is_empty() {
+                let list = (1..=ids.len()).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ");
+                let tags_sql = format!(
+                    "SELECT design_id, tag AS value FROM design_tags WHERE design_id IN ({list}) ORDER BY position"
+                );
+                let processes_sql = format!(
+                    "SELECT design_id, process_kind AS value FROM design_processes \
+                     WHERE design_id IN ({list}) ORDER BY position"
+                );
+                tags = bind_all!(sqlx::query_as::<_, TagRow>(&tags_sql), &ids).fetch_all(&mut *conn).await?;
+                processes =
+                    bind_all!(sqlx::query_as::<_, TagRow>(&processes_sql), &ids).fetch_all(&mut *conn).await?;
+            }
+            (rows, total, tags, processes)
+        });
+
+        let next_cursor = if rows.len() > query.limit as usize {
+            rows.truncate(query.limit as usize);
+            rows.last()
+                .map(|last| encode_cursor(&last.name_key, &last.id))
+        } else {
+            None
+        };
+        let items = rows
+            .into_iter()
+            .map(|row| {
+                let mine = |list: &mut Vec<TagRow>| {
+                    let (ours, rest): (Vec<_>, Vec<_>) =
+                        list.drain(..).partition(|t| t.design_id == row.id);
+                    *list = rest;
+                    ours.into_iter().map(|t| t.value).collect::<Vec<_>>()
+                };
+                let tags = mine(&mut tags);
+                let processes = mine(&mut processes)
+                    .into_iter()
+                    .map(parse_stored)
+                    .collect::<StoreResult<Vec<_>>>()?;
+                let parent = match (row.parent_id, row.parent_name) {
+                    (Some(id), Some(name)) => Some(DesignRef {
+                        id: parse_id(id)?,
+                        name,
+                    }),
+                    _ => None,
+                };
+                Ok(DesignSummary {
+                    id: parse_id(row.id)?,
+                    name: row.name,
+                    summary: row.summary,
+                    licence: parse_licence(row.licence)?,
+                    version: row.version,
+                    processes,
+                    tags,
+                    parent,
+                    updated_at: row.updated_at,
+                })
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(Page {
+            items,
+            next_cursor,
+            total: u64_of(total),
+        })
+    }
+
+    async fn get_design(&self, id: &DesignId) -> StoreResult<Design> {
+        let (row, parent, forks, tags, credits) = with_pool!(&self.pool, p => {
+            let mut conn = p.acquire().await?;
+            let row: Option<DesignRow> = sqlx::query_as(
+                "SELECT id, name, summary, description, licence, version, repository, parent_id, \
+                 bill_of_materials, created_at, updated_at FROM designs WHERE id = $1",
+            )
+            .bind(id.as_str())
+            .fetch_optional(&mut *conn)
+            .await?;
+            let row = row.ok_or(StoreError::NotFound)?;
+            let parent: Option<RefRow> = match &row.parent_id {
+                Some(parent_id) => sqlx::query_as("SELECT id, name FROM designs WHERE id = $1")
+                    .bind(parent_id)
+                    .fetch_optional(&mut *conn)
+                    .await?,
+                None => None,
+            };
+            let forks: Vec<RefRow> =
+                sqlx::query_as("SELECT id, name FROM designs WHERE parent_id = $1 ORDER BY name_key, id")
+                    .bind(id.as_str())
+                    .fetch_all(&mut *conn)
+                    .await?;
+            let tags: Vec<(String,)> =
+                sqlx::query_as("SELECT tag FROM design_tags WHERE design_id = $1 ORDER BY position")
+                    .bind(id.as_str())
+                    .fetch_all(&mut *conn)
+                    .await?;
+            let credits: Vec<CreditRow> = sqlx::query_as(
+                "SELECT a.id, a.name, a.kind, a.place_name, a.lat, a.lon, c.role \
+                 FROM design_contributors c JOIN agents a ON a.id = c.agent_id \
+                 WHERE c.design_id = $1 ORDER BY c.position",
+            )
+            .bind(id.as_str())
+            .fetch_all(&mut *conn)
+            .await?;
+            (row, parent, forks, tags, credits)
+        });
+
+        let bill_of_materials: BillOfMaterials = serde_json::from_str(&row.bill_of_materials)
+            .map_err(|e| StoreError::Other(anyhow::anyhow!("stored recipe of {id}: {e}")))?;
+        let contributors = credits
+            .into_iter()
+            .map(|c| {
+                Ok(Credit {
+                    agent: AgentRef {
+                        id: AgentId::parse(&c.id)
+                            .map_err(|e| StoreError::Other(anyhow::anyhow!(e)))?,
+                        name: c.name,
+                        kind: parse_stored(c.kind)?,
+                        place: Place {
+                            name: c.place_name,
+                            lat: c.lat,
+                            lon: c.lon,
+                        },
+                    },
+                    role: parse_stored(c.role)?,
+                })
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(Design {
+            id: parse_id(row.id)?,
+            name: row.name,
+            summary: row.summary,
+            description: row.description,
+            licence: parse_licence(row.licence)?,
+            version: row.version,
+            repository: row.repository,
+            tags: tags.into_iter().map(|(tag,)| tag).collect(),
+            bill_of_materials,
+            contributors,
+            lineage: Lineage {
+                parent: parent.map(RefRow::into_ref).transpose()?,
+                forks: forks
+                    .into_iter()
+                    .map(RefRow::into_ref)
+                    .collect::<StoreResult<_>>()?,
+            },
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        })
+    }
+
+    async fn facets(&self) -> StoreResult<Facets> {
+        const LICENCES: &str = "SELECT licence AS value, count(*) AS count FROM designs \
+             GROUP BY licence ORDER BY count(*) DESC, licence";
+        const PROCESSES: &str = "SELECT process_kind AS value, count(*) AS count FROM design_processes \
+             GROUP BY process_kind ORDER BY count(*) DESC, process_kind";
+        const MATERIALS: &str = "SELECT min(material) AS value, count(*) AS count FROM design_materials \
+             GROUP BY material_key ORDER BY count(*) DESC, material_key LIMIT 200";
+        const TAGS: &str = "SELECT tag AS value, count(*) AS count FROM design_tags \
+             GROUP BY tag ORDER BY count(*) DESC, tag LIMIT 200";
+        let (licences, processes, materials, tags) = with_pool!(&self.pool, p => {
+            let mut conn = p.acquire().await?;
+            let mut rows = Vec::with_capacity(4);
+            for sql in [LICENCES, PROCESSES, MATERIALS, TAGS] {
+                rows.push(sqlx::query_as::<_, FacetRow>(sql).fetch_all(&mut *conn).await?);
+            }
+            let mut rows = rows.into_iter();
+            let mut next = || rows.next().unwrap_or_default();
+            (next(), next(), next(), next())
+        });
+        Ok(Facets {
+            licences: facets_of(licences, parse_licence)?,
+            processes: facets_of(processes, parse_stored)?,
+            materials: facets_of(materials, Ok)?,
+            tags: facets_of(tags, Ok)?,
+        })
+    }
+
+    async fn count_designs(&self) -> StoreResult<u64> {
+        let (count,): (i64,) = with_pool!(&self.pool, p => sqlx::query_as("SELECT count(*) FROM designs").fetch_one(p).await?);
+        Ok(u64_of(count))
+    }
+}
+
+/// The kind of constraint a database error violated, if any.
+fn violation(error: &sqlx::Error) -> Option<ErrorKind> {
+    error.as_database_error().map(|db| db.kind())
+}
+
+fn invalid(field: String, message: String) -> StoreError {
+    let mut errors = FieldErrors::new();
+    errors.add(field, message);
+    StoreError::Invalid(errors)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_reject_forgeries() {
+        let cursor = encode_cursor("open microscope", "openflexure-microscope");
+        assert_eq!(
+            decode_cursor(&cursor).unwrap(),
+            (
+                "open microscope".to_owned(),
+                "openflexure-microscope".to_owned()
+            )
+        );
+        assert!(matches!(
+            decode_cursor("not base64!"),
+            Err(StoreError::Invalid(_))
+        ));
+        assert!(matches!(
+            decode_cursor(&URL_SAFE_NO_PAD.encode("no separator")),
+            Err(StoreError::Invalid(_))
+        ));
+    }
+
+    #[test]
+    fn like_patterns_escape_wildcards() {
+        assert_eq!(escape_like("100%_done\\"), "100\\%\\_done\\\\");
+    }
+
+    #[test]
+    fn material_keys_ignore_case_and_spacing() {
+        assert_eq!(
+            material_key("  Birch   Plywood 12 mm "),
+            "birch plywood 12 mm"
+        );
+    }
+}

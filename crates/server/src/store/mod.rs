@@ -1,0 +1,83 @@
+//! Persistence: one [`Store`] trait, implemented once over SQLite (the
+//! embedded default) and PostgreSQL (for several replicas on one database).
+//! The backend is chosen from the database URL's scheme at start-up, and its
+//! migrations are applied before the store is handed out.
+
+mod commons;
+mod pool;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use stigmergy_core::{
+    Design, DesignId, DesignQuery, DesignSummary, Facets, FieldErrors, ImportBundle, Page,
+};
+
+pub use pool::{Backend, SqlStore};
+
+/// What went wrong in the store, in terms the API can map to a status.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// The write contradicts what is stored (a duplicate id, say).
+    #[error("{0}")]
+    Conflict(String),
+    /// The input refers to things that do not exist, or is otherwise invalid
+    /// in a way only the database can tell.
+    #[error("invalid input")]
+    Invalid(FieldErrors),
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> Self {
+        match error {
+            sqlx::Error::RowNotFound => StoreError::NotFound,
+            other => StoreError::Other(other.into()),
+        }
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// How many of each thing an import added.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+pub struct ImportReport {
+    pub agents: u64,
+    pub designs: u64,
+}
+
+/// Everything the API needs from a database.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Which database this is (`sqlite` or `postgres`).
+    fn backend(&self) -> Backend;
+
+    /// Checks that the database answers.
+    async fn health(&self) -> StoreResult<()>;
+
+    /// Adds a bundle of agents and designs in one transaction: all or
+    /// nothing. Agents that already exist with the same id are kept as they
+    /// are; a design id that exists is a conflict.
+    async fn import(&self, bundle: &ImportBundle) -> StoreResult<ImportReport>;
+
+    /// One page of designs matching the query, ordered by name.
+    async fn list_designs(&self, query: &DesignQuery) -> StoreResult<Page<DesignSummary>>;
+
+    /// A whole design, with its contributors and lineage.
+    async fn get_design(&self, id: &DesignId) -> StoreResult<Design>;
+
+    /// The filter values in use, with counts.
+    async fn facets(&self) -> StoreResult<Facets>;
+
+    /// How many designs the commons holds.
+    async fn count_designs(&self) -> StoreResult<u64>;
+}
+
+/// Opens the database at `url` (`sqlite://…` or `postgres://…`), creating a
+/// SQLite file if needed, and applies the migrations.
+pub async fn connect(url: &str) -> anyhow::Result<Arc<dyn Store>> {
+    Ok(Arc::new(SqlStore::connect(url).await?))
+}

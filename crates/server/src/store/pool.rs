@@ -1,0 +1,138 @@
+//! The connection pool behind [`SqlStore`], for either backend.
+//!
+//! The store's queries are written once, in the `$1, $2…` placeholder style
+//! both SQLite and PostgreSQL accept, and run on whichever pool is open:
+//! [`with_pool!`] expands a block once per backend, so each copy is checked
+//! and compiled against that backend's real types (unlike `sqlx::Any`, which
+//! would lose timestamps and checks to a lowest common denominator).
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::Context;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, SqlitePool};
+
+/// Which database a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// The backend a database URL names, from its scheme.
+    pub fn of_url(url: &str) -> anyhow::Result<Backend> {
+        let scheme = url
+            .split_once(':')
+            .map(|(scheme, _)| scheme)
+            .unwrap_or_default();
+        match scheme {
+            "sqlite" => Ok(Backend::Sqlite),
+            "postgres" | "postgresql" => Ok(Backend::Postgres),
+            _ => anyhow::bail!(
+                "unsupported database URL {url:?}: use sqlite://path/to/file.db or postgres://user@host/db"
+            ),
+        }
+    }
+}
+
+pub(crate) enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs `$body` with `$p` bound to the open pool, whichever backend it is.
+macro_rules! with_pool {
+    ($pool:expr, $p:ident => $body:expr) => {
+        match $pool {
+            $crate::store::pool::Pool::Sqlite($p) => $body,
+            $crate::store::pool::Pool::Postgres($p) => $body,
+        }
+    };
+}
+pub(crate) use with_pool;
+
+/// The SQL implementation of [`super::Store`].
+pub struct SqlStore {
+    pub(crate) pool: Pool,
+}
+
+impl SqlStore {
+    /// Opens the database at `url` and applies its backend's migrations.
+    pub async fn connect(url: &str) -> anyhow::Result<SqlStore> {
+        let pool = match Backend::of_url(url)? {
+            Backend::Sqlite => {
+                let options = SqliteConnectOptions::from_str(url)
+                    .with_context(|| format!("invalid SQLite URL {url:?}"))?
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    // In WAL mode, NORMAL loses no committed transaction when
+                    // the process dies; only a power cut can take the last ones.
+                    .synchronous(SqliteSynchronous::Normal)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(5));
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(8)
+                    .connect_with(options)
+                    .await
+                    .with_context(|| format!("cannot open the SQLite database {url:?}"))?;
+                sqlx::migrate!("./migrations/sqlite")
+                    .run(&pool)
+                    .await
+                    .context("cannot apply the SQLite migrations")?;
+                Pool::Sqlite(pool)
+            }
+            Backend::Postgres => {
+                let options = PgConnectOptions::from_str(url)
+                    .with_context(|| format!("invalid PostgreSQL URL {url:?}"))?;
+                let pool = PgPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(options)
+                    .await
+                    .with_context(|| format!("cannot connect to PostgreSQL at {url:?}"))?;
+                sqlx::migrate!("./migrations/postgres")
+                    .run(&pool)
+                    .await
+                    .context("cannot apply the PostgreSQL migrations")?;
+                Pool::Postgres(pool)
+            }
+        };
+        Ok(SqlStore { pool })
+    }
+
+    pub(crate) fn backend_of_pool(&self) -> Backend {
+        match self.pool {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Closes every connection (used at shutdown, so SQLite checkpoints).
+    pub async fn close(&self) {
+        with_pool!(&self.pool, p => p.close().await)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_backend_comes_from_the_url_scheme() {
+        assert_eq!(
+            Backend::of_url("sqlite://data/stigmergy.db").unwrap(),
+            Backend::Sqlite
+        );
+        assert_eq!(Backend::of_url("sqlite::memory:").unwrap(), Backend::Sqlite);
+        assert_eq!(
+            Backend::of_url("postgres://localhost/test").unwrap(),
+            Backend::Postgres
+        );
+        assert!(Backend::of_url("mysql://localhost/test").is_err());
+        assert!(Backend::of_url("stigmergy.db").is_err());
+    }
+}

@@ -1,0 +1,128 @@
+//! Serving the built browser app: files from the static directory, hashed
+//! assets cached for a year, `index.html` for every client-side route, and
+//! the security headers every response carries.
+
+use std::path::{Path, PathBuf};
+
+use axum::Router;
+use axum::extract::Request;
+use axum::handler::HandlerWithoutStateExt;
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Response};
+use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+/// The Content-Security-Policy: only this origin's scripts, styles and
+/// connections; WebAssembly compilation allowed; nothing inline; no framing.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
+     style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; \
+     base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+
+/// The built app under `dir`, with `index.html` for client routes.
+pub fn app_files(dir: PathBuf) -> Router {
+    let index = dir.join("index.html");
+    let serve_dir = ServeDir::new(&dir)
+        .append_index_html_on_directories(true)
+        .fallback((move |request: Request| client_route(index.clone(), request)).into_service());
+    Router::new()
+        .fallback_service(serve_dir)
+        .layer(middleware::from_fn(cache_control))
+}
+
+/// A path the server has no file for: `index.html` when it looks like one
+/// of the app's routes (no file extension), else 404.
+async fn client_route(index: PathBuf, request: Request) -> Response {
+    let last = request.uri().path().rsplit('/').next().unwrap_or_default();
+    if last.contains('.') {
+        return (StatusCode::NOT_FOUND, "Not found").into_response();
+    }
+    match tokio::fs::read_to_string(&index).await {
+        Ok(html) => Html(html).into_response(),
+        Err(error) => {
+            tracing::error!(path = %index.display(), %error, "the browser app is not built");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Html(
+                    "<!doctype html><title>Stigmergy</title><p>The browser app has not been built. \
+                     Run <code>make run</code> from the repository, or point \
+                     <code>STIGMERGY_STATIC_DIR</code> at a built <code>dist/</code>. \
+                     The API is up at <a href=\"/api/health\">/api/health</a>.</p>",
+                ),
+            )
+                .into_response()
+        }
+    }
+}
+
+/// Whether a file name carries Trunk's content hash (`app-0123456789abcdef_bg.wasm`),
+/// so its content never changes under that name.
+pub fn is_hashed_asset(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or_default();
+    name.match_indices('-').any(|(at, _)| {
+        let rest = &name[at + 1..];
+        rest.len() > 16
+            && rest.as_bytes()[..16].iter().all(u8::is_ascii_hexdigit)
+            && matches!(rest.as_bytes()[16], b'.' | b'_')
+    })
+}
+
+async fn cache_control(request: Request, next: Next) -> Response {
+    let hashed = is_hashed_asset(request.uri().path());
+    let mut response = next.run(request).await;
+    let value = if hashed && response.status().is_success() {
+        "public, max-age=31536000, immutable"
+    } else {
+        // index.html and unhashed files: always revalidate, so a new build
+        // is picked up at once.
+        "no-cache"
+    };
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
+    response
+}
+
+/// Adds the security headers to every response that lacks them.
+pub fn security_headers(router: Router) -> Router {
+    let headers: [(HeaderName, &'static str); 6] = [
+        (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "strict-origin-when-cross-origin"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (
+            HeaderName::from_static("cross-origin-opener-policy"),
+            "same-origin",
+        ),
+        (
+            HeaderName::from_static("permissions-policy"),
+            "camera=(), microphone=(), geolocation=(self)",
+        ),
+    ];
+    headers.into_iter().fold(router, |router, (name, value)| {
+        router.layer(SetResponseHeaderLayer::if_not_present(
+            name,
+            HeaderValue::from_static(value),
+        ))
+    })
+}
+
+/// Whether `dir` holds a built app.
+pub fn is_built(dir: &Path) -> bool {
+    dir.join("index.html").is_file()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trunk_hashed_names_are_recognised() {
+        assert!(is_hashed_asset("/stigmergy-app-9f86d081884c7d65_bg.wasm"));
+        assert!(is_hashed_asset("/stigmergy-app-9f86d081884c7d65.js"));
+        assert!(is_hashed_asset("/main-0123456789abcdef.css"));
+        assert!(!is_hashed_asset("/index.html"));
+        assert!(!is_hashed_asset("/designs/open-source-microscope"));
+        assert!(!is_hashed_asset("/public/favicon.svg"));
+    }
+}
