@@ -2,14 +2,16 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::validate::{optional_text, text};
 use crate::FieldErrors;
+use crate::validate::{optional_text, text};
 
 /// A stable, URL-safe id: lowercase letters, digits and single hyphens,
 /// 2 to 80 characters (`openflexure-microscope`, `fab-lab-barcelona`).
 pub(crate) fn check_slug(errors: &mut FieldErrors, field: &str, id: &str) {
     let ok = (2..=80).contains(&id.len())
-        && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !id.starts_with('-')
         && !id.ends_with('-')
         && !id.contains("--");
@@ -162,7 +164,9 @@ mod tests {
     #[test]
     fn ids_are_lowercase_slugs() {
         assert!(AgentId::parse("fab-lab-barcelona").is_ok());
-        for bad in ["", "a", "Fab-Lab", "fab lab", "-fab", "fab-", "fab--lab", "fáb"] {
+        for bad in [
+            "", "a", "Fab-Lab", "fab lab", "-fab", "fab-", "fab--lab", "fáb",
+        ] {
             assert!(AgentId::parse(bad).is_err(), "{bad:?} was accepted");
         }
         assert!(serde_json::from_str::<AgentId>("\"Not A Slug\"").is_err());
@@ -170,9 +174,19 @@ mod tests {
 
     #[test]
     fn places_need_a_name_and_coordinates_on_earth() {
-        let place = Place { name: "Nairobi, Kenya".into(), lat: -1.29, lon: 36.82 };
+        let place = Place {
+            name: "Nairobi, Kenya".into(),
+            lat: -1.29,
+            lon: 36.82,
+        };
         assert!(place.validate().is_ok());
-        let errors = Place { name: " ".into(), lat: 91.0, lon: -181.0 }.validate().unwrap_err();
+        let errors = Place {
+            name: " ".into(),
+            lat: 91.0,
+            lon: -181.0,
+        }
+        .validate()
+        .unwrap_err();
         assert!(errors.get("name").is_some());
         assert!(errors.get("lat").is_some());
         assert!(errors.get("lon").is_some());

@@ -143,14 +143,23 @@ impl DesignInput {
         let mut errors = FieldErrors::new();
         text(&mut errors, "name", &self.name, "The name", 120);
         text(&mut errors, "summary", &self.summary, "The summary", 280);
-        optional_text(&mut errors, "description", &self.description, "The description", 20_000);
+        optional_text(
+            &mut errors,
+            "description",
+            &self.description,
+            "The description",
+            20_000,
+        );
         check_version(&mut errors, &self.version);
         if let Some(repository) = &self.repository {
             let ok = (repository.starts_with("https://") || repository.starts_with("http://"))
                 && repository.len() <= 300
                 && !repository.contains(char::is_whitespace);
             if !ok {
-                errors.add("repository", "Give the repository as a web address (https://…).");
+                errors.add(
+                    "repository",
+                    "Give the repository as a web address (https://…).",
+                );
             }
         }
         if self.tags.len() > MAX_TAGS {
@@ -158,9 +167,14 @@ impl DesignInput {
         }
         for (i, tag) in self.tags.iter().enumerate() {
             let ok = (1..=40).contains(&tag.len())
-                && tag.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+                && tag
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
             if !ok {
-                errors.add(format!("tags[{i}]"), "Tags are 1 to 40 lowercase letters, digits or hyphens.");
+                errors.add(
+                    format!("tags[{i}]"),
+                    "Tags are 1 to 40 lowercase letters, digits or hyphens.",
+                );
             }
         }
         if self.parent.as_ref() == Some(&self.id) {
@@ -179,9 +193,14 @@ impl DesignInput {
 fn check_version(errors: &mut FieldErrors, version: &str) {
     let ok = (1..=32).contains(&version.len())
         && version.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && version.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '+'));
+        && version
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '+'));
     if !ok {
-        errors.add("version", "Give a version like 1.0 or 2.3.1-beta (letters, digits, dots, hyphens).");
+        errors.add(
+            "version",
+            "Give a version like 1.0 or 2.3.1-beta (letters, digits, dots, hyphens).",
+        );
     }
 }
 
@@ -264,7 +283,9 @@ mod tests {
         design.parent = Some(design.id.clone());
         design.contributors.clear();
         design.repository = Some("ftp://x".into());
-        design.bill_of_materials.processes[0].inputs[0].quantity.value = 0.0;
+        design.bill_of_materials.processes[0].inputs[0]
+            .quantity
+            .value = 0.0;
         let errors = design.validate().unwrap_err();
         for field in [
             "name",
@@ -275,7 +296,10 @@ mod tests {
             "repository",
             "bill_of_materials.processes[0].inputs[0].quantity",
         ] {
-            assert!(errors.get(field).is_some(), "no error for {field}: {errors:?}");
+            assert!(
+                errors.get(field).is_some(),
+                "no error for {field}: {errors:?}"
+            );
         }
         assert!(errors.get("summary").is_none());
     }

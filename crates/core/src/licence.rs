@@ -93,7 +93,9 @@ impl Licence {
                 "Reuse and adapt for any purpose, credit the contributors, and share adaptations \
                  under the same licence."
             }
-            Licence::CcBy4 => "Reuse and adapt for any purpose, as long as the contributors are credited.",
+            Licence::CcBy4 => {
+                "Reuse and adapt for any purpose, as long as the contributors are credited."
+            }
             Licence::Cc0 => "Dedicated to the public domain: no conditions at all.",
             Licence::TaprOhl1 => {
                 "Make and sell freely; modified documentation must be shared and the original \
@@ -135,8 +137,14 @@ mod tests {
 
     #[test]
     fn from_spdx_ignores_case_and_rejects_unknown_ids() {
-        assert_eq!(Licence::from_spdx("cern-ohl-s-2.0"), Some(Licence::CernOhlS2));
-        assert_eq!(Licence::from_spdx("LicenseRef-PPL"), Some(Licence::PeerProduction));
+        assert_eq!(
+            Licence::from_spdx("cern-ohl-s-2.0"),
+            Some(Licence::CernOhlS2)
+        );
+        assert_eq!(
+            Licence::from_spdx("LicenseRef-PPL"),
+            Some(Licence::PeerProduction)
+        );
         assert_eq!(Licence::from_spdx("Proprietary"), None);
     }
 
@@ -144,7 +152,10 @@ mod tests {
     fn every_licence_is_explained_in_one_line() {
         for licence in Licence::ALL {
             let text = licence.explanation();
-            assert!(!text.contains('\n') && text.len() < 140, "{licence}: {text}");
+            assert!(
+                !text.contains('\n') && text.len() < 140,
+                "{licence}: {text}"
+            );
         }
     }
 }

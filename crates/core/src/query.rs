@@ -51,13 +51,23 @@ impl RawDesignQuery {
     /// Parses the parameters; empty ones count as absent.
     pub fn parse(&self) -> Result<DesignQuery, FieldErrors> {
         let mut errors = FieldErrors::new();
-        let mut query = DesignQuery { limit: DEFAULT_LIMIT, ..DesignQuery::default() };
+        let mut query = DesignQuery {
+            limit: DEFAULT_LIMIT,
+            ..DesignQuery::default()
+        };
 
         if let Some(q) = non_empty(&self.q) {
             if q.chars().count() > MAX_SEARCH_LEN {
-                errors.add("q", format!("Search for at most {MAX_SEARCH_LEN} characters."));
+                errors.add(
+                    "q",
+                    format!("Search for at most {MAX_SEARCH_LEN} characters."),
+                );
             } else {
-                query.words = q.split_whitespace().map(str::to_lowercase).take(12).collect();
+                query.words = q
+                    .split_whitespace()
+                    .map(str::to_lowercase)
+                    .take(12)
+                    .collect();
             }
         }
         if let Some(licence) = non_empty(&self.licence) {
@@ -69,7 +79,10 @@ impl RawDesignQuery {
         if let Some(process) = non_empty(&self.process) {
             match ProcessKind::from_slug(process) {
                 Some(kind) => query.process = Some(kind),
-                None => errors.add("process", format!("Unknown process kind \u{201c}{process}\u{201d}.")),
+                None => errors.add(
+                    "process",
+                    format!("Unknown process kind \u{201c}{process}\u{201d}."),
+                ),
             }
         }
         for (field, value, slot) in [
@@ -78,7 +91,10 @@ impl RawDesignQuery {
         ] {
             if let Some(value) = non_empty(value) {
                 if value.chars().count() > 120 {
-                    errors.add(field, format!("The {field} is too long (at most 120 characters)."));
+                    errors.add(
+                        field,
+                        format!("The {field} is too long (at most 120 characters)."),
+                    );
                 } else {
                     *slot = Some(value.to_owned());
                 }
@@ -94,7 +110,10 @@ impl RawDesignQuery {
         if let Some(limit) = non_empty(&self.limit) {
             match limit.parse::<u32>() {
                 Ok(n) if (1..=MAX_LIMIT).contains(&n) => query.limit = n,
-                _ => errors.add("limit", format!("The limit must be a whole number from 1 to {MAX_LIMIT}.")),
+                _ => errors.add(
+                    "limit",
+                    format!("The limit must be a whole number from 1 to {MAX_LIMIT}."),
+                ),
             }
         }
         errors.into_result(query)
@@ -158,8 +177,17 @@ mod tests {
     #[test]
     fn an_empty_query_lists_everything_with_the_default_page_size() {
         let query = RawDesignQuery::default().parse().unwrap();
-        assert_eq!(query, DesignQuery { limit: DEFAULT_LIMIT, ..DesignQuery::default() });
-        assert_eq!(raw(&[("q", "  "), ("tag", "")]).parse().unwrap().words, Vec::<String>::new());
+        assert_eq!(
+            query,
+            DesignQuery {
+                limit: DEFAULT_LIMIT,
+                ..DesignQuery::default()
+            }
+        );
+        assert_eq!(
+            raw(&[("q", "  "), ("tag", "")]).parse().unwrap().words,
+            Vec::<String>::new()
+        );
     }
 
     #[test]
@@ -170,9 +198,13 @@ mod tests {
 
     #[test]
     fn known_filters_parse_and_unknown_ones_are_named() {
-        let query = raw(&[("licence", "cc-by-sa-4.0"), ("process", "laser-cutting"), ("limit", "10")])
-            .parse()
-            .unwrap();
+        let query = raw(&[
+            ("licence", "cc-by-sa-4.0"),
+            ("process", "laser-cutting"),
+            ("limit", "10"),
+        ])
+        .parse()
+        .unwrap();
         assert_eq!(query.licence, Some(Licence::CcBySa4));
         assert_eq!(query.process, Some(ProcessKind::LaserCutting));
         assert_eq!(query.limit, 10);
@@ -189,7 +221,14 @@ mod tests {
 
     #[test]
     fn query_strings_encode_values_and_skip_empty_ones() {
-        let query = raw(&[("q", "solar & water"), ("material", "Birch plywood 6 mm"), ("tag", "")]);
-        assert_eq!(query.to_query_string(), "q=solar%20%26%20water&material=Birch%20plywood%206%20mm");
+        let query = raw(&[
+            ("q", "solar & water"),
+            ("material", "Birch plywood 6 mm"),
+            ("tag", ""),
+        ]);
+        assert_eq!(
+            query.to_query_string(),
+            "q=solar%20%26%20water&material=Birch%20plywood%206%20mm"
+        );
     }
 }

@@ -55,11 +55,20 @@ impl BillOfMaterials {
         if self.processes.is_empty() {
             errors.add("processes", "Add at least one process step.");
         } else if self.processes.len() > MAX_PROCESSES {
-            errors.add("processes", format!("A recipe has at most {MAX_PROCESSES} steps."));
+            errors.add(
+                "processes",
+                format!("A recipe has at most {MAX_PROCESSES} steps."),
+            );
         }
         for (i, process) in self.processes.iter().enumerate() {
             let at = format!("processes[{i}]");
-            text(&mut errors, &format!("{at}.name"), &process.name, "The step's name", 120);
+            text(
+                &mut errors,
+                &format!("{at}.name"),
+                &process.name,
+                "The step's name",
+                120,
+            );
             if let Some(time) = &process.machine_time {
                 time.check_time(&mut errors, &format!("{at}.machine_time"));
             }
@@ -67,11 +76,20 @@ impl BillOfMaterials {
                 time.check_time(&mut errors, &format!("{at}.work"));
             }
             if process.inputs.len() > MAX_INPUTS {
-                errors.add(format!("{at}.inputs"), format!("A step has at most {MAX_INPUTS} materials."));
+                errors.add(
+                    format!("{at}.inputs"),
+                    format!("A step has at most {MAX_INPUTS} materials."),
+                );
             }
             for (j, input) in process.inputs.iter().enumerate() {
                 let at = format!("{at}.inputs[{j}]");
-                text(&mut errors, &format!("{at}.material"), &input.material, "The material", 120);
+                text(
+                    &mut errors,
+                    &format!("{at}.material"),
+                    &input.material,
+                    "The material",
+                    120,
+                );
                 input.quantity.check(&mut errors, &format!("{at}.quantity"));
                 if let Some(note) = &input.note {
                     optional_text(&mut errors, &format!("{at}.note"), note, "The note", 200);
@@ -106,12 +124,14 @@ impl BillOfMaterials {
 
     /// Total machine time and labour, in hours.
     pub fn total_hours(&self) -> (f64, f64) {
-        self.processes.iter().fold((0.0, 0.0), |(machine, work), p| {
-            (
-                machine + p.machine_time.and_then(|q| q.hours()).unwrap_or(0.0),
-                work + p.work.and_then(|q| q.hours()).unwrap_or(0.0),
-            )
-        })
+        self.processes
+            .iter()
+            .fold((0.0, 0.0), |(machine, work), p| {
+                (
+                    machine + p.machine_time.and_then(|q| q.hours()).unwrap_or(0.0),
+                    work + p.work.and_then(|q| q.hours()).unwrap_or(0.0),
+                )
+            })
     }
 }
 
@@ -140,7 +160,10 @@ mod tests {
     #[test]
     fn an_empty_recipe_is_refused() {
         let errors = BillOfMaterials::default().validate().unwrap_err();
-        assert_eq!(errors.get("processes"), Some("Add at least one process step."));
+        assert_eq!(
+            errors.get("processes"),
+            Some("Add at least one process step.")
+        );
     }
 
     #[test]
@@ -159,14 +182,23 @@ mod tests {
     fn kinds_materials_and_hours_are_summarised_without_repeats() {
         let bom = BillOfMaterials {
             processes: vec![
-                step(ProcessKind::LaserCutting, &["Birch plywood 6 mm", "Wood glue"]),
+                step(
+                    ProcessKind::LaserCutting,
+                    &["Birch plywood 6 mm", "Wood glue"],
+                ),
                 step(ProcessKind::Assembly, &["wood glue", "M4 bolt"]),
                 step(ProcessKind::LaserCutting, &[]),
             ],
         };
         assert!(bom.validate().is_ok());
-        assert_eq!(bom.process_kinds(), vec![ProcessKind::LaserCutting, ProcessKind::Assembly]);
-        assert_eq!(bom.materials(), vec!["Birch plywood 6 mm", "Wood glue", "M4 bolt"]);
+        assert_eq!(
+            bom.process_kinds(),
+            vec![ProcessKind::LaserCutting, ProcessKind::Assembly]
+        );
+        assert_eq!(
+            bom.materials(),
+            vec!["Birch plywood 6 mm", "Wood glue", "M4 bolt"]
+        );
         assert_eq!(bom.total_hours(), (4.5, 1.5));
     }
 }

@@ -8,7 +8,10 @@ pub(crate) fn text(errors: &mut FieldErrors, field: &str, value: &str, label: &s
     if len == 0 {
         errors.add(field, format!("{label} is required."));
     } else if len > max {
-        errors.add(field, format!("{label} must be at most {max} characters (it has {len})."));
+        errors.add(
+            field,
+            format!("{label} must be at most {max} characters (it has {len})."),
+        );
     }
 }
 
@@ -22,6 +25,9 @@ pub(crate) fn optional_text(
 ) {
     let len = value.chars().count();
     if len > max {
-        errors.add(field, format!("{label} must be at most {max} characters (it has {len})."));
+        errors.add(
+            field,
+            format!("{label} must be at most {max} characters (it has {len})."),
+        );
     }
 }
