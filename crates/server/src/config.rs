@@ -51,7 +51,7 @@ pub struct Config {
     pub static_dir: PathBuf,
 
     /// Load the demo commons into an empty database at start-up (1 or 0).
-    #[arg(long, env = "STIGMERGY_DEMO", default_value = "1", value_parser = parse_switch)]
+    #[arg(long, env = "STIGMERGY_DEMO", default_value = "1", value_parser = parse_switch, action = clap::ArgAction::Set)]
     pub demo: bool,
 
     /// Log lines as human-readable text or as JSON objects.

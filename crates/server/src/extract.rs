@@ -78,3 +78,92 @@ impl From<PathRejection> for AppError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::Router;
+    use axum::body::Body;
+    use axum::extract::DefaultBodyLimit;
+    use axum::http::{Request, StatusCode, header};
+    use axum::routing::post;
+    use tower::ServiceExt;
+
+    use super::Json;
+
+    #[derive(serde::Deserialize, serde::Serialize)]
+    struct Named {
+        name: String,
+    }
+
+    /// A JSON endpoint behind the app's body limit.
+    fn echo() -> Router {
+        Router::new()
+            .route(
+                "/echo",
+                post(|Json(body): Json<Named>| async move { Json(body) }),
+            )
+            .layer(DefaultBodyLimit::max(crate::MAX_BODY_BYTES))
+    }
+
+    async fn send(
+        content_type: Option<&str>,
+        body: impl Into<Body>,
+    ) -> (StatusCode, serde_json::Value) {
+        let mut request = Request::post("/echo");
+        if let Some(content_type) = content_type {
+            request = request.header(header::CONTENT_TYPE, content_type);
+        }
+        let response = echo()
+            .oneshot(request.body(body.into()).unwrap())
+            .await
+            .unwrap();
+        let status = response.status();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
+        )
+    }
+
+    #[tokio::test]
+    async fn malformed_json_gets_the_error_envelope() {
+        let (status, body) = send(Some("application/json"), "{\"name\": ").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(body["error"]["code"], "malformed_json");
+        assert!(body["error"]["fields"].is_object());
+    }
+
+    #[tokio::test]
+    async fn json_of_the_wrong_shape_gets_the_error_envelope() {
+        let (status, body) = send(Some("application/json"), "{\"title\": 1}").await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(body["error"]["code"], "invalid_json");
+    }
+
+    #[tokio::test]
+    async fn a_body_without_the_json_content_type_is_refused() {
+        let (status, body) = send(None, "{\"name\": \"x\"}").await;
+        assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        assert_eq!(body["error"]["code"], "unsupported_media_type");
+    }
+
+    #[tokio::test]
+    async fn a_body_over_the_limit_gets_413_in_the_envelope() {
+        let huge = format!(
+            "{{\"name\": \"{}\"}}",
+            "x".repeat(crate::MAX_BODY_BYTES + 1)
+        );
+        let (status, body) = send(Some("application/json"), huge).await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(body["error"]["code"], "payload_too_large");
+    }
+
+    #[tokio::test]
+    async fn a_good_body_passes_through() {
+        let (status, body) = send(Some("application/json"), "{\"name\": \"Face shield\"}").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body["name"], "Face shield");
+    }
+}

@@ -1,0 +1,164 @@
+//! Test scaffolding: a fresh database per test on either backend, and the
+//! real server on 127.0.0.1:0 talking real HTTP.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use sqlx::Connection;
+use stigmergy_server::config::Config;
+use stigmergy_server::store::Backend;
+use stigmergy_server::{Application, demo};
+use tokio::sync::Mutex;
+
+/// A database that exists for one test.
+pub struct TestDb {
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestDb {
+    /// A new SQLite file in a temporary directory.
+    pub fn sqlite() -> TestDb {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let url = format!("sqlite://{}", dir.path().join("stigmergy.db").display());
+        TestDb {
+            url,
+            _dir: Some(dir),
+        }
+    }
+
+    /// A new, empty PostgreSQL database on the server named by
+    /// `STIGMERGY_TEST_POSTGRES_URL` (default: the local `test` database).
+    /// Fails, never skips, when PostgreSQL cannot be reached.
+    pub async fn postgres() -> TestDb {
+        let base = std::env::var("STIGMERGY_TEST_POSTGRES_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+        // Each test has its own runtime, so no connection outlives one: open
+        // a connection per database made, one at a time (PostgreSQL refuses
+        // concurrent copies of the template database).
+        static CREATING: Mutex<bool> = Mutex::const_new(false);
+        let mut cleaned = CREATING.lock().await;
+        let mut admin = sqlx::PgConnection::connect(&base)
+            .await
+            .unwrap_or_else(|e| {
+                panic!(
+                    "PostgreSQL is required for these tests and does not answer at {base}: {e}. \
+                 Run `scripts/ensure-postgres {base}` or set STIGMERGY_TEST_POSTGRES_URL."
+                )
+            });
+        let mine = format!("stigmergy_t_{}_", std::process::id());
+        if !*cleaned {
+            // Drop what earlier runs left behind. Test binaries run one at a
+            // time, so none of those databases is in use.
+            let stale: Vec<(String,)> = sqlx::query_as(
+                "SELECT datname FROM pg_database WHERE datname LIKE 'stigmergy\\_t\\_%'",
+            )
+            .fetch_all(&mut admin)
+            .await
+            .expect("list databases");
+            for (name,) in stale.into_iter().filter(|(name,)| !name.starts_with(&mine)) {
+                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut admin)
+                    .await;
+            }
+            *cleaned = true;
+        }
+        static COUNTER: AtomicU32 = AtomicU32::new(0);
+        let name = format!("{mine}{}", COUNTER.fetch_add(1, Ordering::Relaxed));
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .await
+            .unwrap_or_else(|e| panic!("cannot create the test database {name}: {e}"));
+        let _ = admin.close().await;
+        let (prefix, _) = base
+            .rsplit_once('/')
+            .expect("a database URL ends in /database");
+        TestDb {
+            url: format!("{prefix}/{name}"),
+            _dir: None,
+        }
+    }
+
+    pub async fn for_backend(backend: Backend) -> TestDb {
+        match backend {
+            Backend::Sqlite => TestDb::sqlite(),
+            Backend::Postgres => TestDb::postgres().await,
+        }
+    }
+}
+
+/// A running server and a client for it.
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    _db: TestDb,
+}
+
+/// What a test's database starts with.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Seed {
+    Empty,
+    Demo,
+}
+
+impl TestApp {
+    pub async fn spawn(seed: Seed) -> TestApp {
+        TestApp::spawn_on(TestDb::sqlite(), seed, PathBuf::from("/nonexistent")).await
+    }
+
+    /// The server on `db`, serving the app from `static_dir`.
+    pub async fn spawn_on(db: TestDb, seed: Seed, static_dir: PathBuf) -> TestApp {
+        let mut config = Config::for_database(db.url.clone());
+        config.demo = seed == Seed::Demo;
+        config.static_dir = static_dir;
+        let app = Application::build(&config)
+            .await
+            .expect("the server starts");
+        let address = format!("http://{}", app.local_addr().expect("a bound address"));
+        tokio::spawn(app.run_until(std::future::pending()));
+        TestApp {
+            address,
+            client: reqwest::Client::new(),
+            _db: db,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("the request is answered")
+    }
+
+    /// GETs `path` and decodes the JSON body, checking the status.
+    pub async fn get_json(&self, path: &str, status: u16) -> serde_json::Value {
+        let response = self.get(path).await;
+        assert_eq!(response.status().as_u16(), status, "GET {path}");
+        response.json().await.expect("a JSON body")
+    }
+}
+
+/// Checks that `body` is the error envelope with `code`, and returns it.
+pub fn assert_error(body: &serde_json::Value, code: &str) -> serde_json::Value {
+    let error = &body["error"];
+    assert_eq!(error["code"], code, "{body}");
+    assert!(
+        error["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
+    assert!(error["fields"].is_object(), "{body}");
+    error.clone()
+}
+
+/// How many designs the demo commons holds.
+pub fn demo_design_count() -> u64 {
+    demo::bundle()
+        .expect("the demo bundle parses")
+        .designs
+        .len() as u64
+}

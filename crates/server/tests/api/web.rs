@@ -1,0 +1,104 @@
+//! Serving the built app, and the headers every response carries.
+
+use crate::helpers::{Seed, TestApp, TestDb, assert_error};
+
+const INDEX: &str = "<!doctype html><html><body><p>Stigmergy test app</p></body></html>";
+
+/// A server whose static directory holds a stand-in build.
+async fn spawn_with_files() -> (TestApp, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("index.html"), INDEX).unwrap();
+    std::fs::write(
+        dir.path().join("stigmergy-app-0123456789abcdef_bg.wasm"),
+        [0u8, 97, 115, 109],
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("robots.txt"), "User-agent: *\n").unwrap();
+    let app = TestApp::spawn_on(TestDb::sqlite(), Seed::Empty, dir.path().to_path_buf()).await;
+    (app, dir)
+}
+
+#[tokio::test]
+async fn client_routes_get_the_app_and_missing_files_get_404() {
+    let (app, _dir) = spawn_with_files().await;
+
+    for path in ["/", "/designs/open-microscope", "/some/deep/route?x=1"] {
+        let response = app.get(path).await;
+        assert_eq!(response.status(), 200, "{path}");
+        assert_eq!(response.headers()["cache-control"], "no-cache", "{path}");
+        assert_eq!(response.text().await.unwrap(), INDEX, "{path}");
+    }
+    assert_eq!(app.get("/missing-0123456789abcdef.js").await.status(), 404);
+}
+
+#[tokio::test]
+async fn hashed_assets_are_cached_for_a_year_and_others_revalidate() {
+    let (app, _dir) = spawn_with_files().await;
+
+    let wasm = app.get("/stigmergy-app-0123456789abcdef_bg.wasm").await;
+    let robots = app.get("/robots.txt").await;
+
+    assert_eq!(wasm.status(), 200);
+    assert_eq!(
+        wasm.headers()["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
+    assert_eq!(wasm.headers()["content-type"], "application/wasm");
+    assert_eq!(robots.headers()["cache-control"], "no-cache");
+}
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers() {
+    let (app, _dir) = spawn_with_files().await;
+
+    for path in ["/", "/api/health", "/api/designs/nope", "/api/nowhere"] {
+        let response = app.get(path).await;
+        let headers = response.headers();
+        let csp = headers["content-security-policy"].to_str().unwrap();
+        assert!(
+            csp.contains("script-src 'self' 'wasm-unsafe-eval'"),
+            "{path}: {csp}"
+        );
+        assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        assert!(!csp.contains("unsafe-inline"), "{path}: {csp}");
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(
+            headers["referrer-policy"], "strict-origin-when-cross-origin",
+            "{path}"
+        );
+        assert!(headers.contains_key("x-request-id"), "{path}");
+    }
+}
+
+#[tokio::test]
+async fn json_is_compressed_for_clients_that_accept_it() {
+    let app = TestApp::spawn(Seed::Demo).await;
+
+    let response = app
+        .client
+        .get(app.url("/api/designs?limit=50"))
+        .header("accept-encoding", "br")
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-encoding"], "br");
+}
+
+#[tokio::test]
+async fn unknown_endpoints_and_methods_answer_in_the_envelope() {
+    let app = TestApp::spawn(Seed::Empty).await;
+
+    let body = app.get_json("/api/no-such-thing", 404).await;
+    assert_error(&body, "not_found");
+
+    let response = app
+        .client
+        .delete(app.url("/api/designs"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 405);
+    assert_error(&response.json().await.unwrap(), "method_not_allowed");
+}
