@@ -1,0 +1,399 @@
+//! End-to-end tests in headless Chromium against the release build of the
+//! app (`dist/`, built by `scripts/build-app`), served by the real server
+//! with the demo commons. They fail, never skip, when the build, Chromium or
+//! chromedriver is missing.
+
+#[allow(dead_code)]
+#[path = "../api/helpers.rs"]
+mod helpers;
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use helpers::{Seed, TestApp, TestDb};
+use serde_json::json;
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const PATIENCE: Duration = Duration::from_secs(15);
+
+/// The built app: `STIGMERGY_TEST_DIST`, or `dist/` at the workspace root.
+fn dist() -> PathBuf {
+    let dir = std::env::var_os("STIGMERGY_TEST_DIST")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../dist"));
+    assert!(
+        dir.join("index.html").is_file(),
+        "no built app in {}: run scripts/build-app (make test does) before the browser tests",
+        dir.display()
+    );
+    dir
+}
+
+/// chromedriver on a free port, stopped when dropped.
+struct Driver {
+    child: Child,
+    url: String,
+    _profile: tempfile::TempDir,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A headless Chromium session, with the server it talks to.
+struct Browser {
+    client: Client,
+    app: TestApp,
+    _driver: Driver,
+}
+
+impl Browser {
+    async fn start() -> Browser {
+        let app = TestApp::spawn_on(TestDb::sqlite(), Seed::Demo, dist()).await;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("cannot start {CHROMEDRIVER} ({e}): make test installs chromium-driver")
+            });
+        let profile = tempfile::tempdir().unwrap();
+        let driver = Driver {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+            _profile: profile,
+        };
+        let capabilities = json!({
+            "goog:chromeOptions": {
+                "binary": CHROMIUM,
+                "args": [
+                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                    "--no-first-run", "--window-size=1280,900",
+                    format!("--user-data-dir={}", driver._profile.path().display()),
+                ]
+            }
+        });
+        let capabilities = capabilities.as_object().unwrap().clone();
+        let started = Instant::now();
+        let client = loop {
+            let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+            match ClientBuilder::new(connector)
+                .capabilities(capabilities.clone())
+                .connect(&driver.url)
+                .await
+            {
+                Ok(client) => break client,
+                Err(_) if started.elapsed() < PATIENCE => {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(e) => panic!("chromedriver did not start a Chromium session: {e}"),
+            }
+        };
+        Browser {
+            client,
+            app,
+            _driver: driver,
+        }
+    }
+
+    async fn goto(&self, path: &str) {
+        self.client
+            .goto(&self.app.url(path))
+            .await
+            .expect("navigation");
+    }
+
+    /// Waits until `css` matches an element, and returns it.
+    async fn find(&self, css: &str) -> fantoccini::elements::Element {
+        self.client
+            .wait()
+            .at_most(PATIENCE)
+            .every(Duration::from_millis(20))
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css} never appeared: {e}"))
+    }
+
+    async fn texts(&self, css: &str) -> Vec<String> {
+        let mut texts = Vec::new();
+        for element in self
+            .client
+            .find_all(Locator::Css(css))
+            .await
+            .unwrap_or_default()
+        {
+            texts.push(element.text().await.unwrap_or_default());
+        }
+        texts
+    }
+
+    /// Waits until `check` holds for the texts of the elements `css` matches.
+    async fn until(&self, css: &str, what: &str, check: impl Fn(&[String]) -> bool) -> Vec<String> {
+        let started = Instant::now();
+        loop {
+            let texts = self.texts(css).await;
+            if check(&texts) {
+                return texts;
+            }
+            assert!(
+                started.elapsed() < PATIENCE,
+                "timed out waiting for {what}; {css} shows {texts:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
+    async fn api_total(&self, query: &str) -> u64 {
+        let page = self
+            .app
+            .get_json(&format!("/api/designs?{query}"), 200)
+            .await;
+        page["total"].as_u64().unwrap()
+    }
+
+    async fn close(self) {
+        let _ = self.client.close().await;
+    }
+}
+
+fn count_of(text: &str) -> Option<u64> {
+    text.split_whitespace().next()?.parse().ok()
+}
+
+#[tokio::test]
+async fn the_commons_lists_designs_narrows_as_you_type_and_opens_a_design() {
+    let browser = Browser::start().await;
+    let all = browser.api_total("").await;
+
+    // Cold load: from navigation start to the first design card on screen.
+    browser.goto("/").await;
+    browser.find("[data-testid=design-card]").await;
+    let first_design_ms = browser
+        .client
+        .execute("return performance.now()", vec![])
+        .await
+        .unwrap()
+        .as_f64()
+        .unwrap_or_default();
+    println!(
+        "figure: cold load to first design visible: {first_design_ms:.0} ms (release build, headless Chromium)"
+    );
+    browser
+        .until("[data-testid=result-count]", "the full count", |t| {
+            t.iter().any(|t| count_of(t) == Some(all))
+        })
+        .await;
+    let cards = browser.texts("[data-testid=design-card]").await;
+    assert!(cards.len() >= 12, "a full first page, got {}", cards.len());
+
+    // Typing narrows the list to what the API finds for the same words.
+    let expected = browser.api_total("q=microscope").await;
+    assert!(expected >= 1 && expected < all);
+    let search = browser.find("[data-testid=search]").await;
+    search.send_keys("microscope").await.unwrap();
+    browser
+        .until("[data-testid=result-count]", "the narrowed count", |t| {
+            t.iter().any(|t| count_of(t) == Some(expected))
+        })
+        .await;
+    let cards = browser
+        .until("[data-testid=design-card]", "the narrowed cards", |cards| {
+            cards.len() as u64 == expected
+        })
+        .await;
+    assert!(
+        cards
+            .iter()
+            .any(|c| c.to_lowercase().contains("microscope")),
+        "{cards:?}"
+    );
+    let url = browser.client.current_url().await.unwrap();
+    assert!(
+        url.query().unwrap_or_default().contains("q=microscope"),
+        "the search is in the URL: {url}"
+    );
+
+    // Clicking a result opens its page with the bill of materials.
+    let link = browser.find("[data-testid=design-card] a").await;
+    let name = link.text().await.unwrap();
+    link.click().await.unwrap();
+    let title = browser.find("[data-testid=design-title]").await;
+    assert_eq!(title.text().await.unwrap(), name);
+    let id = browser
+        .client
+        .current_url()
+        .await
+        .unwrap()
+        .path()
+        .trim_start_matches("/designs/")
+        .to_owned();
+    let design = browser
+        .app
+        .get_json(&format!("/api/designs/{id}"), 200)
+        .await;
+    let table = browser.find("[data-testid=bom-table]").await;
+    let table_text = table.text().await.unwrap();
+    for process in design["bill_of_materials"]["processes"].as_array().unwrap() {
+        assert!(
+            table_text.contains(process["name"].as_str().unwrap()),
+            "step {} missing",
+            process["name"]
+        );
+        for input in process["inputs"].as_array().unwrap() {
+            let material = input["material"].as_str().unwrap();
+            assert!(
+                table_text.contains(material),
+                "material {material} missing from the table"
+            );
+        }
+    }
+    let licence = design["licence"].as_str().unwrap();
+    let page = browser.find("main").await.text().await.unwrap();
+    assert!(page.contains(licence), "the licence {licence} is shown");
+
+    // Back returns to the narrowed list.
+    browser.client.back().await.unwrap();
+    browser
+        .until(
+            "[data-testid=design-card]",
+            "the narrowed list again",
+            |cards| cards.len() as u64 == expected,
+        )
+        .await;
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn filters_combine_show_an_empty_state_and_clear() {
+    let browser = Browser::start().await;
+    let all = browser.api_total("").await;
+    browser.goto("/?process=laser-cutting").await;
+    let laser = browser.api_total("process=laser-cutting").await;
+    browser
+        .until(
+            "[data-testid=result-count]",
+            "the filtered count from the URL",
+            |t| t.iter().any(|t| count_of(t) == Some(laser)),
+        )
+        .await;
+
+    let search = browser.find("[data-testid=search]").await;
+    search.send_keys("zeppelin hangar").await.unwrap();
+    let empty = browser.find("[data-testid=empty-state]").await;
+    assert!(
+        empty
+            .text()
+            .await
+            .unwrap()
+            .to_lowercase()
+            .contains("no design"),
+        "the empty state explains itself"
+    );
+    assert!(browser.texts("[data-testid=design-card]").await.is_empty());
+
+    browser
+        .find("[data-testid=empty-state] button")
+        .await
+        .click()
+        .await
+        .unwrap();
+    browser
+        .until(
+            "[data-testid=result-count]",
+            "every design after clearing",
+            |t| t.iter().any(|t| count_of(t) == Some(all)),
+        )
+        .await;
+    assert_eq!(
+        browser
+            .find("[data-testid=search]")
+            .await
+            .prop("value")
+            .await
+            .unwrap()
+            .unwrap_or_default(),
+        ""
+    );
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn load_more_appends_the_next_page() {
+    let browser = Browser::start().await;
+    browser.goto("/").await;
+    browser.find("[data-testid=design-card]").await;
+    let first = browser.texts("[data-testid=design-card]").await.len();
+
+    browser
+        .find("[data-testid=load-more]")
+        .await
+        .click()
+        .await
+        .unwrap();
+
+    let all = browser.api_total("").await as usize;
+    let cards = browser
+        .until("[data-testid=design-card]", "the second page", |cards| {
+            cards.len() > first
+        })
+        .await;
+    assert_eq!(cards.len(), all.min(first * 2));
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn a_design_page_opens_directly_from_its_address() {
+    let browser = Browser::start().await;
+    let bundle = stigmergy_server::demo::bundle().unwrap();
+    let fork = bundle.designs.iter().find(|d| d.parent.is_some()).unwrap();
+
+    browser.goto(&format!("/designs/{}", fork.id)).await;
+
+    assert_eq!(
+        browser
+            .find("[data-testid=design-title]")
+            .await
+            .text()
+            .await
+            .unwrap(),
+        fork.name
+    );
+    browser.find("[data-testid=bom-table]").await;
+    let parent = fork.parent.as_ref().unwrap();
+    let link = browser.find(&format!("a[href='/designs/{parent}']")).await;
+    link.click().await.unwrap();
+    let parent_name = &bundle
+        .designs
+        .iter()
+        .find(|d| &d.id == parent)
+        .unwrap()
+        .name;
+    browser
+        .until("[data-testid=design-title]", "the parent design", |t| {
+            t.iter().any(|t| t == parent_name)
+        })
+        .await;
+
+    browser.goto("/designs/no-such-design").await;
+    browser
+        .until("main", "the not-found message", |t| {
+            t.iter().any(|t| {
+                t.to_lowercase().contains("not found") || t.to_lowercase().contains("no design")
+            })
+        })
+        .await;
+    browser.close().await;
+}
