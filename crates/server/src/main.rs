@@ -35,7 +35,10 @@ async fn main() -> anyhow::Result<()> {
             let addr = app.local_addr()?;
             tracing::info!(%addr, database = ?app.store().backend(), "listening");
             println!("Stigmergy is running at http://{addr}/  (Ctrl-C to stop)");
+            let store = app.store();
             app.run_until(shutdown_signal()).await?;
+            store.close().await;
+            tracing::info!("stopped");
         }
     }
     Ok(())

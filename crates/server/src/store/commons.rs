@@ -604,6 +604,10 @@ impl Store for SqlStore {
         })
     }
 
+    async fn close(&self) {
+        with_pool!(&self.pool, p => p.close().await)
+    }
+
     async fn count_designs(&self) -> StoreResult<u64> {
         let (count,): (i64,) = with_pool!(&self.pool, p => sqlx::query_as("SELECT count(*) FROM designs").fetch_one(p).await?);
         Ok(u64_of(count))

@@ -74,6 +74,10 @@ pub trait Store: Send + Sync + 'static {
 
     /// How many designs the commons holds.
     async fn count_designs(&self) -> StoreResult<u64>;
+
+    /// Closes every connection, waiting for the ones in use (at shutdown,
+    /// so SQLite checkpoints its write-ahead log).
+    async fn close(&self);
 }
 
 /// Opens the database at `url` (`sqlite://…` or `postgres://…`), creating a

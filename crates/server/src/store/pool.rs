@@ -110,11 +110,6 @@ impl SqlStore {
             Pool::Postgres(_) => Backend::Postgres,
         }
     }
-
-    /// Closes every connection (used at shutdown, so SQLite checkpoints).
-    pub async fn close(&self) {
-        with_pool!(&self.pool, p => p.close().await)
-    }
 }
 
 #[cfg(test)]
