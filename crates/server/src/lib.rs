@@ -123,14 +123,14 @@ impl Application {
     /// and the database is empty, and binds the listener.
     pub async fn build(config: &Config) -> anyhow::Result<Application> {
         let store = store::connect(&config.database_url).await?;
-        if config.demo {
-            if let Some(report) = demo::load_if_empty(store.as_ref()).await? {
-                tracing::info!(
-                    agents = report.agents,
-                    designs = report.designs,
-                    "loaded the demo commons"
-                );
-            }
+        if config.demo
+            && let Some(report) = demo::load_if_empty(store.as_ref()).await?
+        {
+            tracing::info!(
+                agents = report.agents,
+                designs = report.designs,
+                "loaded the demo commons"
+            );
         }
         if !web::is_built(&config.static_dir) {
             tracing::warn!(dir = %config.static_dir.display(), "no built app here; only the API will work");
