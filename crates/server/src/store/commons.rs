@@ -1,6 +1,8 @@
 //! The design commons in SQL: import, list with filters and cursor paging,
 //! one design with its contributors and lineage, and facet counts.
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -235,6 +237,15 @@ struct TagRow {
     value: String,
 }
 
+/// Values per design, in the order the rows came.
+fn group_by_design(rows: Vec<TagRow>) -> HashMap<String, Vec<String>> {
+    let mut groups: HashMap<String, Vec<String>> = HashMap::new();
+    for row in rows {
+        groups.entry(row.design_id).or_default().push(row.value);
+    }
+    groups
+}
+
 impl RefRow {
     fn into_ref(self) -> StoreResult<DesignRef> {
         Ok(DesignRef {
@@ -422,7 +433,7 @@ impl Store for SqlStore {
         );
         let count_sql = format!("SELECT count(*) FROM designs d {}", counted.sql());
 
-        let (mut rows, total, mut tags, mut processes) = with_pool!(&self.pool, p => {
+        let (mut rows, total, tags, processes) = with_pool!(&self.pool, p => {
             let mut conn = p.acquire().await?;
             let rows: Vec<SummaryRow> =
                 bind_all!(sqlx::query_as(&list_sql), &paged.binds).fetch_all(&mut *conn).await?;
@@ -453,17 +464,15 @@ impl Store for SqlStore {
         } else {
             None
         };
+        let mut tags = group_by_design(tags);
+        let mut processes = group_by_design(processes);
         let items = rows
             .into_iter()
             .map(|row| {
-                let mine = |list: &mut Vec<TagRow>| {
-                    let (ours, rest): (Vec<_>, Vec<_>) =
-                        list.drain(..).partition(|t| t.design_id == row.id);
-                    *list = rest;
-                    ours.into_iter().map(|t| t.value).collect::<Vec<_>>()
-                };
-                let tags = mine(&mut tags);
-                let processes = mine(&mut processes)
+                let tags = tags.remove(&row.id).unwrap_or_default();
+                let processes = processes
+                    .remove(&row.id)
+                    .unwrap_or_default()
                     .into_iter()
                     .map(parse_stored)
                     .collect::<StoreResult<Vec<_>>>()?;
