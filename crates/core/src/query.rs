@@ -48,6 +48,28 @@ fn non_empty(value: &Option<String>) -> Option<&str> {
 }
 
 impl RawDesignQuery {
+    /// Collects the parameters from key–value pairs (a URL's query, say),
+    /// ignoring keys it does not know; a repeated key keeps its last value.
+    pub fn from_pairs<K: AsRef<str>, V: Into<String>>(
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
+        let mut raw = RawDesignQuery::default();
+        for (key, value) in pairs {
+            let slot = match key.as_ref() {
+                "q" => &mut raw.q,
+                "licence" => &mut raw.licence,
+                "process" => &mut raw.process,
+                "material" => &mut raw.material,
+                "tag" => &mut raw.tag,
+                "cursor" => &mut raw.cursor,
+                "limit" => &mut raw.limit,
+                _ => continue,
+            };
+            *slot = Some(value.into());
+        }
+        raw
+    }
+
     /// Parses the parameters; empty ones count as absent.
     pub fn parse(&self) -> Result<DesignQuery, FieldErrors> {
         let mut errors = FieldErrors::new();
@@ -157,21 +179,7 @@ mod tests {
     use super::*;
 
     fn raw(pairs: &[(&str, &str)]) -> RawDesignQuery {
-        let mut raw = RawDesignQuery::default();
-        for (key, value) in pairs {
-            let value = Some((*value).to_owned());
-            match *key {
-                "q" => raw.q = value,
-                "licence" => raw.licence = value,
-                "process" => raw.process = value,
-                "material" => raw.material = value,
-                "tag" => raw.tag = value,
-                "cursor" => raw.cursor = value,
-                "limit" => raw.limit = value,
-                other => panic!("unknown key {other}"),
-            }
-        }
-        raw
+        RawDesignQuery::from_pairs(pairs.iter().copied())
     }
 
     #[test]
@@ -217,6 +225,19 @@ mod tests {
         assert!(errors.get("limit").is_some());
         assert!(raw(&[("limit", "101")]).parse().is_err());
         assert!(raw(&[("limit", "ten")]).parse().is_err());
+    }
+
+    #[test]
+    fn pairs_fill_known_parameters_and_skip_others() {
+        let raw = raw(&[
+            ("q", "shredder"),
+            ("utm_source", "x"),
+            ("tag", "a"),
+            ("tag", "recycling"),
+        ]);
+        assert_eq!(raw.q.as_deref(), Some("shredder"));
+        assert_eq!(raw.tag.as_deref(), Some("recycling"));
+        assert_eq!(raw.licence, None);
     }
 
     #[test]

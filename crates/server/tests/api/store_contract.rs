@@ -48,23 +48,8 @@ async fn demo_store(backend: Backend) -> (SqlStore, TestDb, ImportBundle) {
 }
 
 fn query(pairs: &[(&str, &str)]) -> stigmergy_core::DesignQuery {
-    let mut raw = RawDesignQuery {
-        limit: Some("100".into()),
-        ..RawDesignQuery::default()
-    };
-    for (key, value) in pairs {
-        let value = Some((*value).to_owned());
-        match *key {
-            "q" => raw.q = value,
-            "licence" => raw.licence = value,
-            "process" => raw.process = value,
-            "material" => raw.material = value,
-            "tag" => raw.tag = value,
-            "cursor" => raw.cursor = value,
-            "limit" => raw.limit = value,
-            other => panic!("unknown parameter {other}"),
-        }
-    }
+    let mut raw = RawDesignQuery::from_pairs(pairs.iter().copied());
+    raw.limit.get_or_insert_with(|| "100".into());
     raw.parse().expect("a valid query")
 }
 
