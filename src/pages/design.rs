@@ -1,0 +1,211 @@
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::use_params_map;
+use stigmergy_core::Design;
+use stigmergy_core::query::encode;
+
+use crate::api;
+use crate::components::{BillOfMaterialsTable, ErrorNotice, LicenceBadge};
+
+/// One design: what it is, its licence, lineage, contributors and bill of
+/// materials (`/designs/:id`).
+#[component]
+pub fn DesignPage() -> impl IntoView {
+    let params = use_params_map();
+    let design = LocalResource::new(move || {
+        let id = params.with(|p| p.get("id").unwrap_or_default());
+        async move { api::get_design(&id).await }
+    });
+    Effect::new(move || {
+        design.with(|design| match design {
+            Some(Ok(design)) => crate::set_page_title(&design.name),
+            Some(Err(error)) if error.is_not_found() => crate::set_page_title("Design not found"),
+            _ => {}
+        })
+    });
+    let (pending, set_pending) = signal(false);
+
+    view! {
+        <div class="design-page" aria-busy=move || pending.get().to_string()>
+            <Transition
+                fallback=|| view! { <p class="loading" data-testid="loading">"Loading the design…"</p> }
+                set_pending
+            >
+                <ErrorBoundary fallback=move |errors| {
+                    view! { <ErrorNotice errors retry=Callback::new(move |()| design.refetch()) /> }
+                }>
+                    {move || Suspend::new(async move {
+                        match design.await {
+                            Ok(design) => Ok(design_view(design).into_any()),
+                            Err(error) if error.is_not_found() => Ok(not_found().into_any()),
+                            Err(error) => Err(error),
+                        }
+                    })}
+                </ErrorBoundary>
+            </Transition>
+        </div>
+    }
+}
+
+fn design_view(design: Design) -> impl IntoView {
+    let Design {
+        name,
+        summary,
+        description,
+        licence,
+        version,
+        repository,
+        tags,
+        bill_of_materials,
+        contributors,
+        lineage,
+        ..
+    } = design;
+    let paragraphs = description
+        .split("\n\n")
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| view! { <p>{p.to_owned()}</p> })
+        .collect_view();
+    // Only web addresses become links, whatever the data says.
+    let repository = repository
+        .filter(|url| url.starts_with("https://") || url.starts_with("http://"))
+        .map(|url| {
+            view! {
+                <div>
+                    <dt>"Repository"</dt>
+                    <dd>
+                        <a href=url.clone() rel="external noopener noreferrer">
+                            {url.clone()}
+                        </a>
+                    </dd>
+                </div>
+            }
+        });
+    let parent = lineage.parent.map(|parent| {
+        view! {
+            <div>
+                <dt>"Fork of"</dt>
+                <dd>
+                    <A href=format!("/designs/{}", parent.id)>{parent.name}</A>
+                </dd>
+            </div>
+        }
+    });
+    let tags = (!tags.is_empty()).then(|| {
+        view! {
+            <ul class="tags" aria-label="Tags">
+                {tags
+                    .into_iter()
+                    .map(|tag| {
+                        view! {
+                            <li>
+                                <A href=format!("/?tag={}", encode(&tag)) attr:class="tag">
+                                    {tag}
+                                </A>
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ul>
+        }
+    });
+    let processes = bill_of_materials
+        .process_kinds()
+        .into_iter()
+        .map(|kind| view! { <li class="chip">{kind.label()}</li> })
+        .collect_view();
+    let contributors = contributors
+        .into_iter()
+        .map(|credit| {
+            view! {
+                <li>
+                    <span class="contributor-name">{credit.agent.name}</span>
+                    <span class="chip">{credit.role.label()}</span>
+                    <span class="muted">
+                        {credit.agent.kind.label()} " · " {credit.agent.place.name}
+                    </span>
+                </li>
+            }
+        })
+        .collect_view();
+    let forks = (!lineage.forks.is_empty()).then(|| {
+        view! {
+            <section class="design-section" aria-labelledby="forks">
+                <h2 id="forks">"Forks"</h2>
+                <ul class="link-list">
+                    {lineage
+                        .forks
+                        .into_iter()
+                        .map(|fork| {
+                            view! {
+                                <li>
+                                    <A href=format!("/designs/{}", fork.id)>{fork.name}</A>
+                                </li>
+                            }
+                        })
+                        .collect_view()}
+                </ul>
+            </section>
+        }
+    });
+
+    view! {
+        <article class="design">
+            <p class="breadcrumb">
+                <A href="/">"← All designs"</A>
+            </p>
+            <header class="design-header">
+                <h1 data-testid="design-title">{name}</h1>
+                <p class="lead">{summary}</p>
+                {tags}
+            </header>
+            <dl class="facts">
+                <div>
+                    <dt>"Version"</dt>
+                    <dd>{version}</dd>
+                </div>
+                <div class="fact-licence">
+                    <dt>"Licence"</dt>
+                    <dd>
+                        <LicenceBadge licence />
+                        " "
+                        {licence.name()}
+                        <p class="muted">{licence.explanation()}</p>
+                    </dd>
+                </div>
+                {parent}
+                {repository}
+            </dl>
+            <section class="design-section description" aria-label="Description">
+                {paragraphs}
+            </section>
+            <section class="design-section" aria-labelledby="bom">
+                <h2 id="bom">"Bill of materials"</h2>
+                <ul class="chips" aria-label="Processes used">
+                    {processes}
+                </ul>
+                <BillOfMaterialsTable bom=bill_of_materials />
+            </section>
+            <section class="design-section" aria-labelledby="contributors">
+                <h2 id="contributors">"Contributors"</h2>
+                <ul class="contributors">{contributors}</ul>
+            </section>
+            {forks}
+        </article>
+    }
+}
+
+fn not_found() -> impl IntoView {
+    view! {
+        <section class="not-found">
+            <h1>"Design not found"</h1>
+            <p>
+                "No design in the commons has this address. It may have been renamed, or the link may be mistyped."
+            </p>
+            <p>
+                <A href="/">"Browse the commons"</A>
+            </p>
+        </section>
+    }
+}
