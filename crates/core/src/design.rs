@@ -1,12 +1,13 @@
 //! Designs in the commons (VF `ResourceSpecification` with Open Know-How
 //! fields): what they are, who made them, what they derive from.
 
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::agent::slug_id;
 use crate::validate::{optional_text, text};
-use crate::{AgentId, AgentInput, AgentRef, BillOfMaterials, FieldErrors, Licence, ProcessKind};
+use crate::{
+    AgentId, AgentInput, AgentRef, BillOfMaterials, FieldErrors, Licence, ProcessKind, Timestamp,
+};
 
 slug_id!(
     /// A design's id, also its address (`/designs/openflexure-microscope`).
@@ -56,7 +57,7 @@ pub struct DesignSummary {
     pub tags: Vec<String>,
     /// The design this one is a fork of, if any.
     pub parent: Option<DesignRef>,
-    pub updated_at: DateTime<Utc>,
+    pub updated_at: Timestamp,
 }
 
 /// A link to a design.
@@ -100,8 +101,8 @@ pub struct Design {
     pub bill_of_materials: BillOfMaterials,
     pub contributors: Vec<Credit>,
     pub lineage: Lineage,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
 }
 
 /// A contributor to credit, by agent id.

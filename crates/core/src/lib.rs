@@ -15,6 +15,7 @@ pub mod page;
 pub mod process;
 pub mod query;
 pub mod recipe;
+pub mod time;
 pub mod unit;
 mod validate;
 
@@ -29,4 +30,5 @@ pub use page::Page;
 pub use process::ProcessKind;
 pub use query::{DesignQuery, RawDesignQuery};
 pub use recipe::{BillOfMaterials, MaterialInput, RecipeProcess};
+pub use time::Timestamp;
 pub use unit::{Quantity, Unit};

@@ -492,7 +492,7 @@ impl Store for SqlStore {
                     processes,
                     tags,
                     parent,
-                    updated_at: row.updated_at,
+                    updated_at: row.updated_at.into(),
                 })
             })
             .collect::<StoreResult<Vec<_>>>()?;
@@ -581,8 +581,8 @@ impl Store for SqlStore {
                     .map(RefRow::into_ref)
                     .collect::<StoreResult<_>>()?,
             },
-            created_at: row.created_at,
-            updated_at: row.updated_at,
+            created_at: row.created_at.into(),
+            updated_at: row.updated_at.into(),
         })
     }
 

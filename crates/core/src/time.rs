@@ -1,0 +1,75 @@
+//! Points in time on the wire: UTC, RFC 3339, millisecond precision
+//! (`2026-11-23T20:41:50.456Z`).
+//!
+//! The browser app only shows and orders timestamps, so it carries them as
+//! text and does without a date library (chrono alone costs the wasm bundle
+//! about 17 KiB). The server, which does arithmetic with time, converts to
+//! and from `chrono` with the `chrono` feature.
+
+use serde::{Deserialize, Serialize};
+
+/// A UTC timestamp in RFC 3339 form. Values made by [`Timestamp::from`] a
+/// `chrono::DateTime<Utc>` always use the same layout, so they order
+/// correctly as text.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+#[serde(transparent)]
+pub struct Timestamp(String);
+
+impl Timestamp {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The calendar date, `YYYY-MM-DD`.
+    pub fn date(&self) -> &str {
+        self.0.get(..10).unwrap_or(&self.0)
+    }
+}
+
+impl std::fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(feature = "chrono")]
+impl From<chrono::DateTime<chrono::Utc>> for Timestamp {
+    fn from(time: chrono::DateTime<chrono::Utc>) -> Self {
+        Timestamp(time.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+    }
+}
+
+#[cfg(feature = "chrono")]
+impl Timestamp {
+    /// The timestamp as a `chrono` value, if it is valid RFC 3339.
+    pub fn to_datetime(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        chrono::DateTime::parse_from_rfc3339(&self.0)
+            .ok()
+            .map(|t| t.with_timezone(&chrono::Utc))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_date_is_the_first_ten_characters() {
+        let t: Timestamp = serde_json::from_str("\"2026-11-23T20:41:50.456Z\"").unwrap();
+        assert_eq!(t.date(), "2026-11-23");
+    }
+
+    #[cfg(feature = "chrono")]
+    #[test]
+    fn chrono_values_round_trip_with_millisecond_precision() {
+        use chrono::TimeZone;
+        let time = chrono::Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap();
+        let stamp = Timestamp::from(time);
+        assert_eq!(stamp.as_str(), "2026-01-02T03:04:05.000Z");
+        assert_eq!(stamp.to_datetime(), Some(time));
+        let later = Timestamp::from(time + chrono::Duration::milliseconds(1));
+        assert!(later > stamp, "text order is time order");
+    }
+}
