@@ -74,6 +74,16 @@ impl SqlStore {
                     .synchronous(SqliteSynchronous::Normal)
                     .foreign_keys(true)
                     .busy_timeout(Duration::from_secs(5));
+                // A new database file's folder may not exist yet (data/ on first run).
+                if let Some(folder) = options
+                    .get_filename()
+                    .parent()
+                    .filter(|f| !f.as_os_str().is_empty())
+                {
+                    std::fs::create_dir_all(folder).with_context(|| {
+                        format!("cannot create the folder {}", folder.display())
+                    })?;
+                }
                 let pool = SqlitePoolOptions::new()
                     .max_connections(8)
                     .connect_with(options)

@@ -9,3 +9,17 @@ async fn health_reports_ok_and_the_database_backend() {
     assert_eq!(body["status"], "ok");
     assert_eq!(body["database"], "sqlite");
 }
+
+#[tokio::test]
+async fn a_new_sqlite_database_gets_its_folder_created() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("data/nested/stigmergy.db");
+    let url = format!("sqlite://{}", file.display());
+
+    let store = stigmergy_server::store::connect(&url)
+        .await
+        .expect("the store opens");
+
+    store.health().await.unwrap();
+    assert!(file.is_file());
+}
