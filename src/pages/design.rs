@@ -123,7 +123,8 @@ fn design_view(design: Design) -> impl IntoView {
                     <span class="contributor-name">{credit.agent.name}</span>
                     <span class="chip">{credit.role.label()}</span>
                     <span class="muted">
-                        {credit.agent.kind.label()} " · " {credit.agent.place.name}
+                        {credit.agent.kind.label()}
+                        {credit.agent.place.map(|place| format!(" · {}", place.name))}
                     </span>
                 </li>
             }

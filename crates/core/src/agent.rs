@@ -130,7 +130,8 @@ pub struct AgentRef {
     pub id: AgentId,
     pub name: String,
     pub kind: AgentKind,
-    pub place: Place,
+    /// Where the agent is; a person may not say.
+    pub place: Option<Place>,
 }
 
 /// An agent to create (or import).

@@ -5,10 +5,13 @@ CREATE TABLE agents (
     name        TEXT NOT NULL,
     kind        TEXT NOT NULL CHECK (kind IN ('person', 'microfactory', 'cooperative', 'supplier', 'hub')),
     note        TEXT NOT NULL DEFAULT '',
-    place_name  TEXT NOT NULL,
-    lat         REAL NOT NULL CHECK (lat BETWEEN -90 AND 90),
-    lon         REAL NOT NULL CHECK (lon BETWEEN -180 AND 180),
-    created_at  TEXT NOT NULL
+    -- Where the agent is (VF primaryLocation). Organizations always say;
+    -- a person may keep it to themselves, so all three are set or none.
+    place_name  TEXT,
+    lat         REAL CHECK (lat BETWEEN -90 AND 90),
+    lon         REAL CHECK (lon BETWEEN -180 AND 180),
+    created_at  TEXT NOT NULL,
+    CHECK ((place_name IS NULL) = (lat IS NULL) AND (lat IS NULL) = (lon IS NULL))
 ) STRICT;
 
 CREATE TABLE designs (

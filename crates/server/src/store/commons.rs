@@ -219,9 +219,9 @@ struct CreditRow {
     id: String,
     name: String,
     kind: String,
-    place_name: String,
-    lat: f64,
-    lon: f64,
+    place_name: Option<String>,
+    lat: Option<f64>,
+    lon: Option<f64>,
     role: String,
 }
 
@@ -553,10 +553,9 @@ impl Store for SqlStore {
                             .map_err(|e| StoreError::Other(anyhow::anyhow!(e)))?,
                         name: c.name,
                         kind: parse_stored(c.kind)?,
-                        place: Place {
-                            name: c.place_name,
-                            lat: c.lat,
-                            lon: c.lon,
+                        place: match (c.place_name, c.lat, c.lon) {
+                            (Some(name), Some(lat), Some(lon)) => Some(Place { name, lat, lon }),
+                            _ => None,
                         },
                     },
                     role: parse_stored(c.role)?,
