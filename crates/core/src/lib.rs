@@ -7,6 +7,7 @@
 //! `shared/DESIGN.md`): a design is a `ResourceSpecification`, its bill of
 //! materials a `Recipe` of `RecipeProcess`es and `RecipeFlow`s.
 
+pub mod account;
 pub mod agent;
 pub mod design;
 pub mod error;
@@ -19,6 +20,7 @@ pub mod time;
 pub mod unit;
 mod validate;
 
+pub use account::{LoginInput, Me, NewToken, RegisterInput, TokenInput, TokenSummary};
 pub use agent::{AgentId, AgentInput, AgentKind, AgentRef, Place};
 pub use design::{
     ContributorInput, ContributorRole, Credit, Design, DesignId, DesignInput, DesignRef,

@@ -54,6 +54,10 @@ pub struct Config {
     #[arg(long, env = "STIGMERGY_DEMO", default_value = "1", value_parser = parse_switch, action = clap::ArgAction::Set)]
     pub demo: bool,
 
+    /// Mark session cookies `Secure` (1 when the portal is served over HTTPS).
+    #[arg(long, env = "STIGMERGY_SECURE_COOKIES", default_value = "0", value_parser = parse_switch, action = clap::ArgAction::Set)]
+    pub secure_cookies: bool,
+
     /// Log lines as human-readable text or as JSON objects.
     #[arg(long, env = "STIGMERGY_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -82,6 +86,7 @@ impl Config {
             database_url: database_url.into(),
             static_dir: PathBuf::from("dist"),
             demo: false,
+            secure_cookies: false,
             log_format: LogFormat::Text,
         }
     }

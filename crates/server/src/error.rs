@@ -3,7 +3,7 @@
 //! the same envelope: `{"error": {"code", "message", "fields"}}`.
 //! Internal details are logged, never sent.
 
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use stigmergy_core::{ApiError, ErrorBody, FieldErrors};
 
@@ -29,6 +29,17 @@ pub enum AppError {
     },
     #[error("{0}")]
     Conflict(String),
+    /// Nobody is signed in, or the credential is not valid.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// Signed in, but not allowed to do this.
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{message}")]
+    TooManyRequests {
+        message: String,
+        retry_after_seconds: u64,
+    },
     #[error("the database is unavailable")]
     Unavailable(#[source] anyhow::Error),
     #[error("internal error")]
@@ -50,6 +61,9 @@ impl AppError {
             AppError::Invalid { .. } => StatusCode::BAD_REQUEST,
             AppError::BadRequest { status, .. } => *status,
             AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -61,6 +75,9 @@ impl AppError {
             AppError::Invalid { .. } => "invalid_input",
             AppError::BadRequest { code, .. } => code,
             AppError::Conflict(_) => "conflict",
+            AppError::Unauthenticated(_) => "unauthenticated",
+            AppError::Forbidden(_) => "forbidden",
+            AppError::TooManyRequests { .. } => "rate_limited",
             AppError::Unavailable(_) => "unavailable",
             AppError::Internal(_) => "internal",
         }
@@ -95,6 +112,13 @@ impl IntoResponse for AppError {
             AppError::Invalid { fields, .. } => fields.clone(),
             _ => FieldErrors::new(),
         };
+        let retry_after = match &self {
+            AppError::TooManyRequests {
+                retry_after_seconds,
+                ..
+            } => Some(*retry_after_seconds),
+            _ => None,
+        };
         let body = ErrorBody {
             error: ApiError {
                 code: self.code().to_owned(),
@@ -102,7 +126,13 @@ impl IntoResponse for AppError {
                 fields,
             },
         };
-        (self.status(), axum::Json(body)).into_response()
+        let mut response = (self.status(), axum::Json(body)).into_response();
+        if let Some(seconds) = retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
     }
 }
 

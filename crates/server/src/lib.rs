@@ -4,6 +4,7 @@
 //! [`Application::build`] binds the listener and assembles the app, so the
 //! binary and the tests start the server through one code path.
 
+pub mod auth;
 pub mod config;
 pub mod demo;
 pub mod designs;
@@ -41,6 +42,8 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<dyn Store>,
+    /// Mark cookies `Secure` (the server is reached over HTTPS).
+    pub secure_cookies: bool,
 }
 
 #[derive(OpenApi)]
@@ -53,6 +56,7 @@ pub struct AppState {
     ),
     tags(
         (name = "designs", description = "The design commons"),
+        (name = "accounts", description = "Registering, signing in and out, API tokens. Browser writes send the `x-stigmergy-csrf` header; software sends `Authorization: Bearer <token>`."),
         (name = "health", description = "Liveness and database checks"),
     )
 )]
@@ -62,6 +66,7 @@ struct ApiDoc;
 pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(health::router())
+        .merge(auth::router())
         .merge(designs::router())
         .split_for_parts()
 }
@@ -82,6 +87,7 @@ pub fn app(state: AppState, static_dir: &Path) -> Router {
         .with_state(state);
     let router = api
         .merge(web::app_files(static_dir.to_path_buf()))
+        .layer(axum::middleware::from_fn(auth::session::csrf_guard))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(CompressionLayer::new());
     web::security_headers(router)
@@ -135,12 +141,11 @@ impl Application {
         if !web::is_built(&config.static_dir) {
             tracing::warn!(dir = %config.static_dir.display(), "no built app here; only the API will work");
         }
-        let router = app(
-            AppState {
-                store: store.clone(),
-            },
-            &config.static_dir,
-        );
+        let state = AppState {
+            store: store.clone(),
+            secure_cookies: config.secure_cookies,
+        };
+        let router = app(state, &config.static_dir);
         let listener = TcpListener::bind(config.bind).await?;
         Ok(Application {
             listener,
@@ -164,7 +169,10 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
-        let server = axum::serve(self.listener, self.router).with_graceful_shutdown(async move {
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        let server = axum::serve(self.listener, service).with_graceful_shutdown(async move {
             shutdown.await;
             let _ = stopping_tx.send(());
         });

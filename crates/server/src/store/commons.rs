@@ -17,8 +17,8 @@ use stigmergy_core::{
 
 use sqlx::error::ErrorKind;
 
-use super::pool::{Backend, SqlStore, with_pool};
-use super::{ImportReport, Store, StoreError, StoreResult};
+use super::pool::{SqlStore, with_pool};
+use super::{ImportReport, StoreError, StoreResult};
 
 /// A value bound to a `$n` placeholder of a query built at run time.
 enum Bind {
@@ -272,17 +272,29 @@ fn facets_of<T>(
 const LIST_COLUMNS: &str = "d.id, d.name, d.name_key, d.summary, d.licence, d.version, d.parent_id, \
      p.name AS parent_name, d.updated_at FROM designs d LEFT JOIN designs p ON p.id = d.parent_id";
 
+/// The design commons.
 #[async_trait]
-impl Store for SqlStore {
-    fn backend(&self) -> Backend {
-        self.backend_of_pool()
-    }
+pub trait Commons {
+    /// Adds a bundle of agents and designs in one transaction: all or
+    /// nothing. Agents that already exist with the same id are kept as they
+    /// are; a design id that exists is a conflict.
+    async fn import(&self, bundle: &ImportBundle) -> StoreResult<ImportReport>;
 
-    async fn health(&self) -> StoreResult<()> {
-        with_pool!(&self.pool, p => sqlx::query("SELECT 1").execute(p).await.map(drop)?);
-        Ok(())
-    }
+    /// One page of designs matching the query, ordered by name.
+    async fn list_designs(&self, query: &DesignQuery) -> StoreResult<Page<DesignSummary>>;
 
+    /// A whole design, with its contributors and lineage.
+    async fn get_design(&self, id: &DesignId) -> StoreResult<Design>;
+
+    /// The filter values in use, with counts.
+    async fn facets(&self) -> StoreResult<Facets>;
+
+    /// How many designs the commons holds.
+    async fn count_designs(&self) -> StoreResult<u64>;
+}
+
+#[async_trait]
+impl Commons for SqlStore {
     async fn import(&self, bundle: &ImportBundle) -> StoreResult<ImportReport> {
         let mut errors = FieldErrors::new();
         for (i, agent) in bundle.agents.iter().enumerate() {
@@ -610,10 +622,6 @@ impl Store for SqlStore {
             materials: facets_of(materials, Ok)?,
             tags: facets_of(tags, Ok)?,
         })
-    }
-
-    async fn close(&self) {
-        with_pool!(&self.pool, p => p.close().await)
     }
 
     async fn count_designs(&self) -> StoreResult<u64> {

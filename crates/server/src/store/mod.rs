@@ -3,16 +3,17 @@
 //! The backend is chosen from the database URL's scheme at start-up, and its
 //! migrations are applied before the store is handed out.
 
+mod accounts;
 mod commons;
 mod pool;
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use stigmergy_core::{
-    Design, DesignId, DesignQuery, DesignSummary, Facets, FieldErrors, ImportBundle, Page,
-};
+use stigmergy_core::FieldErrors;
 
+pub use accounts::{AccountSecret, Accounts, NewAccount, Session};
+pub use commons::Commons;
 pub use pool::{Backend, SqlStore};
 
 /// What went wrong in the store, in terms the API can map to a status.
@@ -49,31 +50,15 @@ pub struct ImportReport {
     pub designs: u64,
 }
 
-/// Everything the API needs from a database.
+/// Everything the API needs from a database: one trait, made of one part
+/// per feature (each in its own module), so `Arc<dyn Store>` offers them all.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: Commons + Accounts + Send + Sync + 'static {
     /// Which database this is (`sqlite` or `postgres`).
     fn backend(&self) -> Backend;
 
     /// Checks that the database answers.
     async fn health(&self) -> StoreResult<()>;
-
-    /// Adds a bundle of agents and designs in one transaction: all or
-    /// nothing. Agents that already exist with the same id are kept as they
-    /// are; a design id that exists is a conflict.
-    async fn import(&self, bundle: &ImportBundle) -> StoreResult<ImportReport>;
-
-    /// One page of designs matching the query, ordered by name.
-    async fn list_designs(&self, query: &DesignQuery) -> StoreResult<Page<DesignSummary>>;
-
-    /// A whole design, with its contributors and lineage.
-    async fn get_design(&self, id: &DesignId) -> StoreResult<Design>;
-
-    /// The filter values in use, with counts.
-    async fn facets(&self) -> StoreResult<Facets>;
-
-    /// How many designs the commons holds.
-    async fn count_designs(&self) -> StoreResult<u64>;
 
     /// Closes every connection, waiting for the ones in use (at shutdown,
     /// so SQLite checkpoints its write-ahead log).

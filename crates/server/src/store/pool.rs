@@ -113,12 +113,24 @@ impl SqlStore {
         };
         Ok(SqlStore { pool })
     }
+}
 
-    pub(crate) fn backend_of_pool(&self) -> Backend {
+#[async_trait::async_trait]
+impl super::Store for SqlStore {
+    fn backend(&self) -> Backend {
         match self.pool {
             Pool::Sqlite(_) => Backend::Sqlite,
             Pool::Postgres(_) => Backend::Postgres,
         }
+    }
+
+    async fn health(&self) -> super::StoreResult<()> {
+        with_pool!(&self.pool, p => sqlx::query("SELECT 1").execute(p).await.map(drop)?);
+        Ok(())
+    }
+
+    async fn close(&self) {
+        with_pool!(&self.pool, p => p.close().await)
     }
 }
 

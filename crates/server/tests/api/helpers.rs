@@ -90,8 +90,9 @@ impl TestDb {
 /// A running server and a client for it.
 pub struct TestApp {
     pub address: String,
+    /// Keeps cookies, like a browser.
     pub client: reqwest::Client,
-    _db: TestDb,
+    pub db: TestDb,
 }
 
 /// What a test's database starts with.
@@ -108,18 +109,32 @@ impl TestApp {
 
     /// The server on `db`, serving the app from `static_dir`.
     pub async fn spawn_on(db: TestDb, seed: Seed, static_dir: PathBuf) -> TestApp {
+        TestApp::spawn_configured(db, seed, |config| config.static_dir = static_dir).await
+    }
+
+    /// The server on `db`, with the configuration adjusted by `configure`.
+    pub async fn spawn_configured(
+        db: TestDb,
+        seed: Seed,
+        configure: impl FnOnce(&mut Config),
+    ) -> TestApp {
         let mut config = Config::for_database(db.url.clone());
         config.demo = seed == Seed::Demo;
-        config.static_dir = static_dir;
+        config.static_dir = PathBuf::from("/nonexistent");
+        configure(&mut config);
         let app = Application::build(&config)
             .await
             .expect("the server starts");
         let address = format!("http://{}", app.local_addr().expect("a bound address"));
         tokio::spawn(app.run_until(std::future::pending()));
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .build()
+            .expect("an HTTP client");
         TestApp {
             address,
-            client: reqwest::Client::new(),
-            _db: db,
+            client,
+            db,
         }
     }
 
@@ -135,6 +150,37 @@ impl TestApp {
             .expect("the request is answered")
     }
 
+    /// POSTs `body` as JSON with the CSRF header the app sends.
+    pub async fn post_json(&self, path: &str, body: &serde_json::Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .header("x-stigmergy-csrf", "1")
+            .json(body)
+            .send()
+            .await
+            .expect("the request is answered")
+    }
+
+    /// Registers `handle` (signing this client in) and checks it worked.
+    pub async fn register(&self, handle: &str) -> serde_json::Value {
+        let body = serde_json::json!({
+            "handle": handle,
+            "email": format!("{handle}@example.org"),
+            "password": PASSWORD,
+        });
+        let response = self.post_json("/api/auth/register", &body).await;
+        assert_eq!(response.status(), 201, "registering {handle}");
+        response.json().await.expect("the new account")
+    }
+
+    /// A second client (another browser) on the same server.
+    pub fn other_client(&self) -> reqwest::Client {
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .build()
+            .expect("an HTTP client")
+    }
+
     /// GETs `path` and decodes the JSON body, checking the status.
     pub async fn get_json(&self, path: &str, status: u16) -> serde_json::Value {
         let response = self.get(path).await;
@@ -142,6 +188,9 @@ impl TestApp {
         response.json().await.expect("a JSON body")
     }
 }
+
+/// The password test accounts use.
+pub const PASSWORD: &str = "mending nets by the harbour";
 
 /// Checks that `body` is the error envelope with `code`, and returns it.
 pub fn assert_error(body: &serde_json::Value, code: &str) -> serde_json::Value {

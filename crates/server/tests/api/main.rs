@@ -1,6 +1,7 @@
 //! API tests: the real server on 127.0.0.1:0, real HTTP, a fresh database per
 //! test. Also the store contract suite, run against SQLite and PostgreSQL.
 
+mod auth;
 mod designs;
 mod health;
 mod helpers;

@@ -2,9 +2,13 @@
 //! once on SQLite and once on PostgreSQL (which must be running: these tests
 //! fail, not skip, without it).
 
+use chrono::{Duration, SubsecRound, Utc};
+use stigmergy_core::AgentId;
 use stigmergy_core::{DesignId, ImportBundle, RawDesignQuery};
 use stigmergy_server::demo;
-use stigmergy_server::store::{Backend, SqlStore, Store, StoreError};
+use stigmergy_server::store::{
+    Accounts, Backend, Commons, NewAccount, SqlStore, Store, StoreError,
+};
 
 use crate::helpers::TestDb;
 
@@ -29,6 +33,10 @@ contract!(
     an_unknown_contributor_is_refused,
     invalid_input_never_reaches_the_database,
     a_forged_cursor_is_invalid_input,
+    accounts_are_unique_by_handle_and_email,
+    sessions_live_until_deleted,
+    login_failures_count_within_their_window,
+    tokens_are_found_by_hash_until_revoked,
 );
 
 async fn store_on(backend: Backend) -> (SqlStore, TestDb) {
@@ -305,4 +313,161 @@ async fn a_forged_cursor_is_invalid_input(backend: Backend) {
         .await;
 
     assert!(matches!(result, Err(StoreError::Invalid(_))), "{result:?}");
+}
+
+async fn account_store(backend: Backend) -> (SqlStore, TestDb, AgentId) {
+    let (store, db) = store_on(backend).await;
+    let handle = AgentId::parse("ana-souza").unwrap();
+    let account = NewAccount {
+        handle: &handle,
+        name: "Ana Souza",
+        email: "Ana@Example.org",
+        password_hash: "$argon2id$stand-in",
+        now: Utc::now().trunc_subsecs(3),
+    };
+    store
+        .create_account(&account)
+        .await
+        .expect("the account is created");
+    (store, db, handle)
+}
+
+async fn accounts_are_unique_by_handle_and_email(backend: Backend) {
+    let (store, _db, handle) = account_store(backend).await;
+    let other = AgentId::parse("ana-two").unwrap();
+    let now = Utc::now();
+
+    let same_handle = NewAccount {
+        handle: &handle,
+        name: "x",
+        email: "new@example.org",
+        password_hash: "h",
+        now,
+    };
+    let same_email = NewAccount {
+        handle: &other,
+        name: "x",
+        email: "ANA@example.ORG",
+        password_hash: "h",
+        now,
+    };
+
+    assert!(
+        matches!(store.create_account(&same_handle).await, Err(StoreError::Conflict(m)) if m.contains("handle"))
+    );
+    assert!(
+        matches!(store.create_account(&same_email).await, Err(StoreError::Conflict(m)) if m.contains("email"))
+    );
+    assert!(
+        store.account_for_login("ana-two").await.unwrap().is_none(),
+        "the failed account left no trace"
+    );
+    let found = store
+        .account_for_login("ana@EXAMPLE.org")
+        .await
+        .unwrap()
+        .expect("found by email");
+    assert_eq!(found.handle, handle);
+    let me = store.me(&handle).await.unwrap();
+    assert_eq!(
+        (me.name.as_str(), me.email.as_str(), me.place),
+        ("Ana Souza", "Ana@Example.org", None)
+    );
+}
+
+async fn sessions_live_until_deleted(backend: Backend) {
+    let (store, _db, handle) = account_store(backend).await;
+    let now = Utc::now().trunc_subsecs(3);
+
+    store
+        .create_session("hash-1", &handle, now, now + Duration::hours(12))
+        .await
+        .unwrap();
+    store
+        .touch_session("hash-1", now + Duration::minutes(5))
+        .await
+        .unwrap();
+
+    let session = store.session("hash-1").await.unwrap().expect("the session");
+    assert_eq!(session.handle, handle);
+    assert_eq!(session.last_seen_at, now + Duration::minutes(5));
+    assert_eq!(session.expires_at, now + Duration::hours(12));
+    store.delete_session("hash-1").await.unwrap();
+    assert!(store.session("hash-1").await.unwrap().is_none());
+}
+
+async fn login_failures_count_within_their_window(backend: Backend) {
+    let (store, _db) = store_on(backend).await;
+    let now = Utc::now();
+    let keys = vec!["account:ana".to_owned(), "address:127.0.0.1".to_owned()];
+
+    store
+        .record_login_failure(&keys, now - Duration::minutes(20), now - Duration::hours(1))
+        .await
+        .unwrap();
+    store
+        .record_login_failure(&keys, now, now - Duration::hours(1))
+        .await
+        .unwrap();
+
+    assert_eq!(
+        store
+            .login_failures("account:ana", now - Duration::minutes(15))
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        store
+            .login_failures("address:127.0.0.1", now - Duration::hours(1))
+            .await
+            .unwrap(),
+        2
+    );
+    store.clear_login_failures("account:ana").await.unwrap();
+    assert_eq!(
+        store
+            .login_failures("account:ana", now - Duration::hours(1))
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        store
+            .login_failures("address:127.0.0.1", now - Duration::hours(1))
+            .await
+            .unwrap(),
+        2
+    );
+}
+
+async fn tokens_are_found_by_hash_until_revoked(backend: Backend) {
+    let (store, _db, handle) = account_store(backend).await;
+    let now = Utc::now().trunc_subsecs(3);
+    let stranger = AgentId::parse("someone-else").unwrap();
+
+    store
+        .create_token(&handle, "tok1", "sync", "hash-a", now)
+        .await
+        .unwrap();
+
+    assert_eq!(
+        store.token_owner("hash-a", now).await.unwrap(),
+        Some(handle.clone())
+    );
+    assert_eq!(store.token_owner("hash-b", now).await.unwrap(), None);
+    let listed = store.list_tokens(&handle).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert!(listed[0].last_used_at.is_some());
+    assert!(matches!(
+        store.revoke_token(&stranger, "tok1", now).await,
+        Err(StoreError::NotFound)
+    ));
+    store.revoke_token(&handle, "tok1", now).await.unwrap();
+    assert_eq!(store.token_owner("hash-a", now).await.unwrap(), None);
+    assert!(store.list_tokens(&handle).await.unwrap().is_empty());
+    assert!(matches!(
+        store.revoke_token(&handle, "tok1", now).await,
+        Err(StoreError::NotFound)
+    ));
 }

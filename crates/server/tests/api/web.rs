@@ -96,6 +96,7 @@ async fn unknown_endpoints_and_methods_answer_in_the_envelope() {
     let response = app
         .client
         .delete(app.url("/api/designs"))
+        .header("x-stigmergy-csrf", "1")
         .send()
         .await
         .unwrap();

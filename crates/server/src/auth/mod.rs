@@ -1,0 +1,301 @@
+//! Accounts: register, sign in and out, who am I, personal API tokens.
+//!
+//! Security measures, each tested in `tests/api/auth.rs`:
+//! argon2id hashes; common passwords refused; a fresh session id at every
+//! sign-in (the old one is dropped); HttpOnly, SameSite=Lax cookies, Secure
+//! when configured; idle and absolute expiry checked on the server; sign-out
+//! deletes the session on the server; a CSRF header on cookie writes;
+//! API tokens stored hashed, shown once, revocable; failed sign-ins limited
+//! per account and per address.
+
+pub mod password;
+pub mod session;
+
+use std::convert::Infallible;
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{Duration, SubsecRound, Utc};
+use stigmergy_core::{
+    AgentId, ErrorBody, FieldErrors, LoginInput, Me, NewToken, RegisterInput, TokenInput,
+    TokenSummary,
+};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::AppState;
+use crate::error::{AppError, AppResult};
+use crate::extract::{Json, Path};
+use crate::store::NewAccount;
+use session::{
+    Auth, Credential, clear_cookie, hash_secret, new_secret, session_cookie, session_token,
+};
+
+/// Failed sign-ins are counted over this window…
+pub const FAILURE_WINDOW: Duration = Duration::minutes(15);
+/// …and refused past this many for one account…
+pub const FAILURES_PER_ACCOUNT: u64 = 10;
+/// …or this many from one address.
+pub const FAILURES_PER_ADDRESS: u64 = 50;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(register))
+        .routes(routes!(login))
+        .routes(routes!(logout))
+        .routes(routes!(me))
+        .routes(routes!(list_tokens, create_token))
+        .routes(routes!(revoke_token))
+}
+
+/// The address the request came from (the TCP peer).
+pub struct ClientAddress(pub Option<IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Infallible> {
+        Ok(ClientAddress(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip()),
+        ))
+    }
+}
+
+/// Starts a new session for `handle`, ending the one the request carried:
+/// a fresh id at every sign-in, so a planted id is worth nothing.
+async fn start_session(
+    state: &AppState,
+    handle: &AgentId,
+    headers: &HeaderMap,
+) -> AppResult<HeaderMap> {
+    if let Some(previous) = session_token(headers) {
+        state.store.delete_session(&hash_secret(previous)).await?;
+    }
+    let token = new_secret()?;
+    let now = Utc::now().trunc_subsecs(3);
+    state
+        .store
+        .create_session(&hash_secret(&token), handle, now, now + session::ABSOLUTE)
+        .await?;
+    let mut out = HeaderMap::new();
+    out.insert(
+        header::SET_COOKIE,
+        session_cookie(&token, state.secure_cookies),
+    );
+    Ok(out)
+}
+
+async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> AppResult<T> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| AppError::Internal(e.into()))
+}
+
+/// Creates an account (and its person agent) and signs it in.
+#[utoipa::path(post, path = "/api/auth/register", tag = "accounts", request_body = RegisterInput,
+    responses(
+        (status = 201, description = "Registered and signed in (session cookie set)", body = Me),
+        (status = 400, description = "A field is invalid, or the password too common", body = ErrorBody),
+        (status = 409, description = "The handle or email address is taken", body = ErrorBody),
+    ))]
+async fn register(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Json(input): Json<RegisterInput>,
+) -> AppResult<Response> {
+    input.validate().map_err(AppError::invalid)?;
+    let handle = AgentId::parse(input.handle.trim()).map_err(|e| {
+        let mut fields = FieldErrors::new();
+        fields.add("handle", e);
+        AppError::invalid(fields)
+    })?;
+    if let Err(why) = password::check_guessability(&input.password, handle.as_str(), &input.email) {
+        let mut fields = FieldErrors::new();
+        fields.add("password", why);
+        return Err(AppError::invalid(fields));
+    }
+    let secret = input.password.clone();
+    let password_hash = blocking(move || password::hash(&secret)).await??;
+    let now = Utc::now().trunc_subsecs(3);
+    state
+        .store
+        .create_account(&NewAccount {
+            handle: &handle,
+            name: input.display_name(),
+            email: &input.email,
+            password_hash: &password_hash,
+            now,
+        })
+        .await?;
+    let cookie = start_session(&state, &handle, &headers).await?;
+    let me = state.store.me(&handle).await?;
+    Ok((StatusCode::CREATED, cookie, Json(me)).into_response())
+}
+
+/// Signs in with a handle or email address and a password.
+#[utoipa::path(post, path = "/api/auth/login", tag = "accounts", request_body = LoginInput,
+    responses(
+        (status = 200, description = "Signed in (a new session cookie set)", body = Me),
+        (status = 401, description = "The login and password do not match", body = ErrorBody),
+        (status = 429, description = "Too many failed sign-ins; see Retry-After", body = ErrorBody),
+    ))]
+async fn login(
+    State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
+    headers: HeaderMap,
+    Json(input): Json<LoginInput>,
+) -> AppResult<Response> {
+    let now = Utc::now();
+    let since = now - FAILURE_WINDOW;
+    let account = state.store.account_for_login(&input.login).await?;
+    let account_key = match &account {
+        Some(account) => format!("account:{}", account.handle),
+        None => format!("account:{}", input.login.trim().to_lowercase()),
+    };
+    let address_key = address.map(|ip| format!("address:{ip}"));
+    let too_many = state.store.login_failures(&account_key, since).await? >= FAILURES_PER_ACCOUNT
+        || match &address_key {
+            Some(key) => state.store.login_failures(key, since).await? >= FAILURES_PER_ADDRESS,
+            None => false,
+        };
+    if too_many {
+        return Err(AppError::TooManyRequests {
+            message: "Too many failed sign-ins. Wait 15 minutes, then try again.".into(),
+            retry_after_seconds: FAILURE_WINDOW.num_seconds() as u64,
+        });
+    }
+
+    let (handle, stored) = match account {
+        Some(account) => (Some(account.handle), account.password_hash),
+        None => (None, password::DUMMY_HASH.clone()),
+    };
+    let secret = input.password.clone();
+    let matches = blocking(move || password::verify(&secret, &stored)).await?;
+    match handle.filter(|_| matches) {
+        Some(handle) => {
+            state.store.clear_login_failures(&account_key).await?;
+            let cookie = start_session(&state, &handle, &headers).await?;
+            let me = state.store.me(&handle).await?;
+            Ok((cookie, Json(me)).into_response())
+        }
+        None => {
+            let keys: Vec<String> = std::iter::once(account_key).chain(address_key).collect();
+            state.store.record_login_failure(&keys, now, since).await?;
+            Err(AppError::Unauthenticated(
+                "That handle or email and password do not match an account.".into(),
+            ))
+        }
+    }
+}
+
+/// Signs out: the session ends on the server and the cookie is cleared.
+#[utoipa::path(post, path = "/api/auth/logout", tag = "accounts",
+    responses((status = 204, description = "Signed out (also when nobody was signed in)")))]
+async fn logout(State(state): State<AppState>, headers: HeaderMap) -> AppResult<Response> {
+    if let Some(token) = session_token(&headers) {
+        state.store.delete_session(&hash_secret(token)).await?;
+    }
+    Ok((
+        StatusCode::NO_CONTENT,
+        [(header::SET_COOKIE, clear_cookie(state.secure_cookies))],
+    )
+        .into_response())
+}
+
+/// The signed-in person.
+#[utoipa::path(get, path = "/api/me", tag = "accounts",
+    responses(
+        (status = 200, description = "The signed-in person", body = Me),
+        (status = 401, description = "Nobody is signed in", body = ErrorBody),
+    ))]
+async fn me(State(state): State<AppState>, auth: Auth) -> AppResult<Json<Me>> {
+    Ok(Json(state.store.me(&auth.handle).await?))
+}
+
+/// Token management needs the person, not another token.
+fn signed_in_person(auth: &Auth) -> AppResult<()> {
+    match auth.credential {
+        Credential::Session(_) => Ok(()),
+        Credential::ApiToken => Err(AppError::Forbidden(
+            "API tokens cannot manage tokens; sign in to the portal to do that.".into(),
+        )),
+    }
+}
+
+/// The signed-in person's API tokens (never their secrets).
+#[utoipa::path(get, path = "/api/me/tokens", tag = "accounts",
+    responses(
+        (status = 200, description = "Live tokens, newest first", body = Vec<TokenSummary>),
+        (status = 401, description = "Nobody is signed in", body = ErrorBody),
+    ))]
+async fn list_tokens(
+    State(state): State<AppState>,
+    auth: Auth,
+) -> AppResult<Json<Vec<TokenSummary>>> {
+    signed_in_person(&auth)?;
+    Ok(Json(state.store.list_tokens(&auth.handle).await?))
+}
+
+/// Creates a personal API token; the response is the only time its secret is shown.
+#[utoipa::path(post, path = "/api/me/tokens", tag = "accounts", request_body = TokenInput,
+    responses(
+        (status = 201, description = "The new token, with its secret", body = NewToken),
+        (status = 400, description = "The name is missing or too long", body = ErrorBody),
+        (status = 401, description = "Nobody is signed in", body = ErrorBody),
+    ))]
+async fn create_token(
+    State(state): State<AppState>,
+    auth: Auth,
+    Json(input): Json<TokenInput>,
+) -> AppResult<(StatusCode, Json<NewToken>)> {
+    signed_in_person(&auth)?;
+    input.validate().map_err(AppError::invalid)?;
+    let token = format!("{}{}", session::TOKEN_PREFIX, new_secret()?);
+    let id: String = new_secret()?
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(12)
+        .collect();
+    let summary = state
+        .store
+        .create_token(
+            &auth.handle,
+            &id,
+            &input.name,
+            &hash_secret(&token),
+            Utc::now().trunc_subsecs(3),
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(NewToken { summary, token })))
+}
+
+/// Revokes one of the signed-in person's tokens, at once.
+#[utoipa::path(delete, path = "/api/me/tokens/{id}", tag = "accounts",
+    params(("id" = String, Path, description = "The token's id")),
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 404, description = "You have no such token", body = ErrorBody),
+    ))]
+async fn revoke_token(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> AppResult<StatusCode> {
+    signed_in_person(&auth)?;
+    state
+        .store
+        .revoke_token(&auth.handle, &id, Utc::now())
+        .await
+        .map_err(|e| match e {
+            crate::store::StoreError::NotFound => {
+                AppError::NotFound("You have no token with that id.".into())
+            }
+            other => other.into(),
+        })?;
+    Ok(StatusCode::NO_CONTENT)
+}

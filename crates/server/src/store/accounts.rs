@@ -1,0 +1,387 @@
+//! Accounts, sessions, API tokens and failed sign-ins in SQL.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::error::ErrorKind;
+use stigmergy_core::{AgentId, Me, Place, TokenSummary};
+
+use super::pool::{SqlStore, with_pool};
+use super::{StoreError, StoreResult};
+
+/// An account to create, with its person agent.
+pub struct NewAccount<'a> {
+    pub handle: &'a AgentId,
+    pub name: &'a str,
+    pub email: &'a str,
+    pub password_hash: &'a str,
+    pub now: DateTime<Utc>,
+}
+
+/// What signing in checks a password against.
+pub struct AccountSecret {
+    pub handle: AgentId,
+    pub password_hash: String,
+}
+
+/// A stored session.
+pub struct Session {
+    pub handle: AgentId,
+    pub last_seen_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[async_trait]
+pub trait Accounts {
+    /// Creates the person agent and its account together. A taken handle or
+    /// email address is a conflict that says which.
+    async fn create_account(&self, account: &NewAccount<'_>) -> StoreResult<()>;
+
+    /// The account whose handle or email (ignoring case) is `login`.
+    async fn account_for_login(&self, login: &str) -> StoreResult<Option<AccountSecret>>;
+
+    /// The signed-in person's own view of their account.
+    async fn me(&self, handle: &AgentId) -> StoreResult<Me>;
+
+    async fn create_session(
+        &self,
+        token_hash: &str,
+        handle: &AgentId,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+
+    async fn session(&self, token_hash: &str) -> StoreResult<Option<Session>>;
+
+    /// Records activity on a session (for the idle limit).
+    async fn touch_session(&self, token_hash: &str, now: DateTime<Utc>) -> StoreResult<()>;
+
+    async fn delete_session(&self, token_hash: &str) -> StoreResult<()>;
+
+    /// Records a failed sign-in against each key and prunes rows older than `forget_before`.
+    async fn record_login_failure(
+        &self,
+        keys: &[String],
+        now: DateTime<Utc>,
+        forget_before: DateTime<Utc>,
+    ) -> StoreResult<()>;
+
+    /// Failed sign-ins against `key` since `since`.
+    async fn login_failures(&self, key: &str, since: DateTime<Utc>) -> StoreResult<u64>;
+
+    async fn clear_login_failures(&self, key: &str) -> StoreResult<()>;
+
+    async fn create_token(
+        &self,
+        handle: &AgentId,
+        id: &str,
+        name: &str,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<TokenSummary>;
+
+    /// The owner's tokens that are not revoked, newest first.
+    async fn list_tokens(&self, handle: &AgentId) -> StoreResult<Vec<TokenSummary>>;
+
+    /// Revokes one of `handle`'s tokens; `NotFound` when they have no such token.
+    async fn revoke_token(&self, handle: &AgentId, id: &str, now: DateTime<Utc>)
+    -> StoreResult<()>;
+
+    /// The owner of a live token, noting its use.
+    async fn token_owner(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<AgentId>>;
+}
+
+fn handle_of(id: String) -> StoreResult<AgentId> {
+    AgentId::parse(&id).map_err(|e| StoreError::Other(anyhow::anyhow!("stored handle {id:?}: {e}")))
+}
+
+#[derive(sqlx::FromRow)]
+struct TokenRow {
+    id: String,
+    name: String,
+    created_at: DateTime<Utc>,
+    last_used_at: Option<DateTime<Utc>>,
+}
+
+impl From<TokenRow> for TokenSummary {
+    fn from(row: TokenRow) -> Self {
+        TokenSummary {
+            id: row.id,
+            name: row.name,
+            created_at: row.created_at.into(),
+            last_used_at: row.last_used_at.map(Into::into),
+        }
+    }
+}
+
+#[async_trait]
+impl Accounts for SqlStore {
+    async fn create_account(&self, account: &NewAccount<'_>) -> StoreResult<()> {
+        let email = account.email.trim();
+        with_pool!(&self.pool, p => {
+            let mut tx = p.begin().await?;
+            sqlx::query("INSERT INTO agents (id, name, kind, note, created_at) VALUES ($1, $2, 'person', '', $3)")
+                .bind(account.handle.as_str())
+                .bind(account.name.trim())
+                .bind(account.now)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| match e.as_database_error().map(|d| d.kind()) {
+                    Some(ErrorKind::UniqueViolation) => StoreError::Conflict(format!(
+                        "The handle \u{201c}{}\u{201d} is taken; choose another.",
+                        account.handle
+                    )),
+                    _ => e.into(),
+                })?;
+            sqlx::query(
+                "INSERT INTO accounts (agent_id, email, email_key, password_hash, created_at) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(account.handle.as_str())
+            .bind(email)
+            .bind(email.to_lowercase())
+            .bind(account.password_hash)
+            .bind(account.now)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| match e.as_database_error().map(|d| d.kind()) {
+                Some(ErrorKind::UniqueViolation) => StoreError::Conflict(
+                    "An account with this email address exists already; sign in instead.".into(),
+                ),
+                _ => e.into(),
+            })?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    async fn account_for_login(&self, login: &str) -> StoreResult<Option<AccountSecret>> {
+        let key = login.trim().to_lowercase();
+        let row: Option<(String, String)> = with_pool!(&self.pool, p => {
+            sqlx::query_as("SELECT agent_id, password_hash FROM accounts WHERE agent_id = $1 OR email_key = $1")
+                .bind(&key)
+                .fetch_optional(p)
+                .await?
+        });
+        row.map(|(handle, password_hash)| {
+            Ok(AccountSecret {
+                handle: handle_of(handle)?,
+                password_hash,
+            })
+        })
+        .transpose()
+    }
+
+    async fn me(&self, handle: &AgentId) -> StoreResult<Me> {
+        type Row = (
+            String,
+            String,
+            String,
+            Option<String>,
+            Option<f64>,
+            Option<f64>,
+        );
+        let row: Option<Row> = with_pool!(&self.pool, p => {
+            sqlx::query_as(
+                "SELECT a.id, a.name, c.email, a.place_name, a.lat, a.lon \
+                 FROM accounts c JOIN agents a ON a.id = c.agent_id WHERE c.agent_id = $1",
+            )
+            .bind(handle.as_str())
+            .fetch_optional(p)
+            .await?
+        });
+        let (id, name, email, place_name, lat, lon) = row.ok_or(StoreError::NotFound)?;
+        let place = match (place_name, lat, lon) {
+            (Some(name), Some(lat), Some(lon)) => Some(Place { name, lat, lon }),
+            _ => None,
+        };
+        Ok(Me {
+            handle: handle_of(id)?,
+            name,
+            email,
+            place,
+        })
+    }
+
+    async fn create_session(
+        &self,
+        token_hash: &str,
+        handle: &AgentId,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        with_pool!(&self.pool, p => {
+            sqlx::query(
+                "INSERT INTO sessions (token_hash, agent_id, created_at, last_seen_at, expires_at) \
+                 VALUES ($1, $2, $3, $3, $4)",
+            )
+            .bind(token_hash)
+            .bind(handle.as_str())
+            .bind(now)
+            .bind(expires_at)
+            .execute(p)
+            .await?;
+        });
+        Ok(())
+    }
+
+    async fn session(&self, token_hash: &str) -> StoreResult<Option<Session>> {
+        let row: Option<(String, DateTime<Utc>, DateTime<Utc>)> = with_pool!(&self.pool, p => {
+            sqlx::query_as("SELECT agent_id, last_seen_at, expires_at FROM sessions WHERE token_hash = $1")
+                .bind(token_hash)
+                .fetch_optional(p)
+                .await?
+        });
+        row.map(|(handle, last_seen_at, expires_at)| {
+            Ok(Session {
+                handle: handle_of(handle)?,
+                last_seen_at,
+                expires_at,
+            })
+        })
+        .transpose()
+    }
+
+    async fn touch_session(&self, token_hash: &str, now: DateTime<Utc>) -> StoreResult<()> {
+        with_pool!(&self.pool, p => {
+            sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1")
+                .bind(token_hash)
+                .bind(now)
+                .execute(p)
+                .await?;
+        });
+        Ok(())
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
+        with_pool!(&self.pool, p => {
+            sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(p).await?;
+        });
+        Ok(())
+    }
+
+    async fn record_login_failure(
+        &self,
+        keys: &[String],
+        now: DateTime<Utc>,
+        forget_before: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        with_pool!(&self.pool, p => {
+            let mut tx = p.begin().await?;
+            for key in keys {
+                sqlx::query("INSERT INTO login_failures (key, at) VALUES ($1, $2)")
+                    .bind(key)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            sqlx::query("DELETE FROM login_failures WHERE at < $1").bind(forget_before).execute(&mut *tx).await?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    async fn login_failures(&self, key: &str, since: DateTime<Utc>) -> StoreResult<u64> {
+        let (count,): (i64,) = with_pool!(&self.pool, p => {
+            sqlx::query_as("SELECT count(*) FROM login_failures WHERE key = $1 AND at >= $2")
+                .bind(key)
+                .bind(since)
+                .fetch_one(p)
+                .await?
+        });
+        Ok(u64::try_from(count).unwrap_or_default())
+    }
+
+    async fn clear_login_failures(&self, key: &str) -> StoreResult<()> {
+        with_pool!(&self.pool, p => {
+            sqlx::query("DELETE FROM login_failures WHERE key = $1").bind(key).execute(p).await?;
+        });
+        Ok(())
+    }
+
+    async fn create_token(
+        &self,
+        handle: &AgentId,
+        id: &str,
+        name: &str,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<TokenSummary> {
+        with_pool!(&self.pool, p => {
+            sqlx::query(
+                "INSERT INTO api_tokens (id, agent_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(id)
+            .bind(handle.as_str())
+            .bind(name.trim())
+            .bind(token_hash)
+            .bind(now)
+            .execute(p)
+            .await?;
+        });
+        Ok(TokenSummary {
+            id: id.to_owned(),
+            name: name.trim().to_owned(),
+            created_at: now.into(),
+            last_used_at: None,
+        })
+    }
+
+    async fn list_tokens(&self, handle: &AgentId) -> StoreResult<Vec<TokenSummary>> {
+        let rows: Vec<TokenRow> = with_pool!(&self.pool, p => {
+            sqlx::query_as(
+                "SELECT id, name, created_at, last_used_at FROM api_tokens \
+                 WHERE agent_id = $1 AND revoked_at IS NULL ORDER BY created_at DESC, id",
+            )
+            .bind(handle.as_str())
+            .fetch_all(p)
+            .await?
+        });
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    async fn revoke_token(
+        &self,
+        handle: &AgentId,
+        id: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let done = with_pool!(&self.pool, p => {
+            sqlx::query(
+                "UPDATE api_tokens SET revoked_at = $3 WHERE id = $1 AND agent_id = $2 AND revoked_at IS NULL",
+            )
+            .bind(id)
+            .bind(handle.as_str())
+            .bind(now)
+            .execute(p)
+            .await?
+            .rows_affected()
+        });
+        if done == 0 {
+            Err(StoreError::NotFound)
+        } else {
+            Ok(())
+        }
+    }
+
+    async fn token_owner(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<AgentId>> {
+        let row: Option<(String,)> = with_pool!(&self.pool, p => {
+            sqlx::query_as(
+                "UPDATE api_tokens SET last_used_at = $2 WHERE token_hash = $1 AND revoked_at IS NULL \
+                 RETURNING agent_id",
+            )
+            .bind(token_hash)
+            .bind(now)
+            .fetch_optional(p)
+            .await?
+        });
+        row.map(|(handle,)| handle_of(handle)).transpose()
+    }
+}
