@@ -77,7 +77,10 @@ pub fn check_email(errors: &mut FieldErrors, field: &str, email: &str) {
     let ok = email.len() <= 254
         && !email.contains(char::is_whitespace)
         && email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
         });
     if !ok {
         errors.add(field, "Enter an email address like name@example.org.");
@@ -88,9 +91,17 @@ pub fn check_email(errors: &mut FieldErrors, field: &str, email: &str) {
 pub fn check_password_length(errors: &mut FieldErrors, field: &str, password: &str) {
     let chars = password.chars().count();
     if chars < MIN_PASSWORD_CHARS {
-        errors.add(field, format!("Use at least {MIN_PASSWORD_CHARS} characters; a few words make a good passphrase."));
+        errors.add(
+            field,
+            format!(
+                "Use at least {MIN_PASSWORD_CHARS} characters; a few words make a good passphrase."
+            ),
+        );
     } else if chars > MAX_PASSWORD_CHARS {
-        errors.add(field, format!("Use at most {MAX_PASSWORD_CHARS} characters."));
+        errors.add(
+            field,
+            format!("Use at most {MAX_PASSWORD_CHARS} characters."),
+        );
     }
 }
 
@@ -137,7 +148,12 @@ mod tests {
     use super::*;
 
     fn register(handle: &str, email: &str, password: &str) -> RegisterInput {
-        RegisterInput { handle: handle.into(), email: email.into(), password: password.into(), name: String::new() }
+        RegisterInput {
+            handle: handle.into(),
+            email: email.into(),
+            password: password.into(),
+            name: String::new(),
+        }
     }
 
     #[test]
@@ -149,18 +165,28 @@ mod tests {
 
     #[test]
     fn each_bad_field_is_named() {
-        let errors = register("A", "not-an-email", "short").validate().unwrap_err();
+        let errors = register("A", "not-an-email", "short")
+            .validate()
+            .unwrap_err();
         assert!(errors.get("handle").is_some());
         assert!(errors.get("email").is_some());
         assert!(errors.get("password").unwrap().contains("at least 8"));
-        let errors = register("ab", "a@b.c", &"x".repeat(257)).validate().unwrap_err();
+        let errors = register("ab", "a@b.c", &"x".repeat(257))
+            .validate()
+            .unwrap_err();
         assert!(errors.get("handle").unwrap().contains("3 to 32"));
         assert!(errors.get("password").unwrap().contains("at most"));
     }
 
     #[test]
     fn emails_need_a_local_part_and_a_dotted_domain() {
-        for bad in ["@example.org", "ana@", "ana@localhost", "ana @example.org", "ana@.org"] {
+        for bad in [
+            "@example.org",
+            "ana@",
+            "ana@localhost",
+            "ana @example.org",
+            "ana@.org",
+        ] {
             let mut errors = FieldErrors::new();
             check_email(&mut errors, "email", bad);
             assert!(!errors.is_empty(), "{bad} was accepted");
@@ -170,6 +196,12 @@ mod tests {
     #[test]
     fn long_passphrases_are_welcome() {
         let phrase = "correct horse battery staple ".repeat(8);
-        assert_eq!(register("bo", "b@o.io", &phrase).validate().unwrap_err().get("password"), None);
+        assert_eq!(
+            register("bo", "b@o.io", &phrase)
+                .validate()
+                .unwrap_err()
+                .get("password"),
+            None
+        );
     }
 }

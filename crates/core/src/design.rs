@@ -95,6 +95,8 @@ pub struct Design {
     pub description: String,
     pub licence: Licence,
     pub version: String,
+    /// Which saved version this is: 1 for the first, counting up.
+    pub revision: u32,
     /// Where the design files live, if outside the commons.
     pub repository: Option<String>,
     pub tags: Vec<String>,
@@ -113,31 +115,94 @@ pub struct ContributorInput {
     pub role: ContributorRole,
 }
 
-/// A design to add to the commons (imports and, later, the editor).
+/// The fields of a design that its contributors edit; each save of them is
+/// a new version.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct DesignInput {
-    pub id: DesignId,
+pub struct DesignDraft {
     pub name: String,
     pub summary: String,
     #[serde(default)]
     pub description: String,
     pub licence: Licence,
+    /// The version label people use ("2.1", "7.0.3-rc.1").
     pub version: String,
     #[serde(default)]
     pub repository: Option<String>,
     #[serde(default)]
     pub tags: Vec<String>,
+    pub bill_of_materials: BillOfMaterials,
+}
+
+/// A design to add to the commons in an import: a draft with its id,
+/// lineage and credits.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DesignInput {
+    pub id: DesignId,
     /// The design this one forks.
     #[serde(default)]
     pub parent: Option<DesignId>,
     pub contributors: Vec<ContributorInput>,
-    pub bill_of_materials: BillOfMaterials,
+    #[serde(flatten)]
+    pub draft: DesignDraft,
+}
+
+/// `POST /api/designs`: a new design; the person who sends it is its author.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NewDesign {
+    /// The id to use; made from the name when absent.
+    #[serde(default)]
+    pub id: Option<DesignId>,
+    #[serde(flatten)]
+    pub draft: DesignDraft,
+}
+
+/// `PUT /api/designs/{id}`: a new version of a design.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DesignEdit {
+    /// The revision the edit starts from; if someone saved a newer one
+    /// meanwhile, the edit is refused (409) rather than lost.
+    pub base_revision: u32,
+    /// What changed, in a line.
+    #[serde(default)]
+    pub note: String,
+    #[serde(flatten)]
+    pub draft: DesignDraft,
+}
+
+/// `POST /api/designs/{id}/fork`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ForkInput {
+    /// The fork's id; made from its name when absent.
+    #[serde(default)]
+    pub id: Option<DesignId>,
+    /// The fork's name; "<original> (fork)" when absent.
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+/// One version of a design, as the history lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct VersionSummary {
+    /// 1 for the first version, counting up with each save.
+    pub revision: u32,
+    /// The version label of that revision.
+    pub version: String,
+    pub name: String,
+    pub note: String,
+    /// Who is credited with this revision.
+    pub credits: Vec<Credit>,
+    pub created_at: Timestamp,
 }
 
 pub const MAX_TAGS: usize = 12;
 
-impl DesignInput {
+impl DesignDraft {
     /// Checks everything that can be checked without a database; errors are
     /// keyed by field path.
     pub fn validate(&self) -> Result<(), FieldErrors> {
@@ -178,17 +243,73 @@ impl DesignInput {
                 );
             }
         }
+        if let Err(bom) = self.bill_of_materials.validate() {
+            errors.merge_under("bill_of_materials", bom);
+        }
+        errors.into_result(())
+    }
+}
+
+impl DesignInput {
+    pub fn validate(&self) -> Result<(), FieldErrors> {
+        let mut errors = self.draft.validate().err().unwrap_or_default();
         if self.parent.as_ref() == Some(&self.id) {
             errors.add("parent", "A design cannot be a fork of itself.");
         }
         if self.contributors.is_empty() {
             errors.add("contributors", "Credit at least one contributor.");
         }
-        if let Err(bom) = self.bill_of_materials.validate() {
-            errors.merge_under("bill_of_materials", bom);
-        }
         errors.into_result(())
     }
+}
+
+impl DesignEdit {
+    pub fn validate(&self) -> Result<(), FieldErrors> {
+        let mut errors = self.draft.validate().err().unwrap_or_default();
+        optional_text(&mut errors, "note", &self.note, "The note", 280);
+        errors.into_result(())
+    }
+}
+
+/// The ASCII letter under a common accented Latin one (`ö` → `o`).
+fn fold_latin(c: char) -> char {
+    match c.to_lowercase().next().unwrap_or(c) {
+        'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'ā' | 'ą' => 'a',
+        'ç' | 'ć' | 'č' => 'c',
+        'è' | 'é' | 'ê' | 'ë' | 'ē' | 'ę' | 'ě' => 'e',
+        'ì' | 'í' | 'î' | 'ï' | 'ī' => 'i',
+        'ñ' | 'ń' | 'ň' => 'n',
+        'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' | 'ō' | 'ő' => 'o',
+        'ù' | 'ú' | 'û' | 'ü' | 'ū' | 'ů' | 'ű' => 'u',
+        'ý' | 'ÿ' => 'y',
+        'ś' | 'š' | 'ß' => 's',
+        'ź' | 'ż' | 'ž' => 'z',
+        'ł' => 'l',
+        'ř' => 'r',
+        'ť' => 't',
+        'ď' => 'd',
+        other => other,
+    }
+}
+
+/// A design id made from a name: lowercase ASCII words joined by hyphens
+/// (`"Face shield, v2"` → `face-shield-v2`); `None` when nothing is left.
+pub fn slug_from_name(name: &str) -> Option<DesignId> {
+    let folded: String = name.chars().map(fold_latin).collect();
+    let mut slug = String::new();
+    for word in folded
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
+        if slug.len() + word.len() + 1 > 60 {
+            break;
+        }
+        if !slug.is_empty() {
+            slug.push('-');
+        }
+        slug.push_str(&word.to_ascii_lowercase());
+    }
+    DesignId::parse(&slug).ok()
 }
 
 fn check_version(errors: &mut FieldErrors, version: &str) {
@@ -242,30 +363,32 @@ mod tests {
     fn face_shield() -> DesignInput {
         DesignInput {
             id: DesignId::parse("face-shield").unwrap(),
-            name: "Face shield".into(),
-            summary: "A laser-cut PETG visor with a printed headband.".into(),
-            description: String::new(),
-            licence: Licence::CcBy4,
-            version: "3.1".into(),
-            repository: Some("https://example.org/face-shield".into()),
-            tags: vec!["health".into(), "ppe".into()],
             parent: None,
             contributors: vec![ContributorInput {
                 agent: AgentId::parse("ana-souza").unwrap(),
                 role: ContributorRole::Author,
             }],
-            bill_of_materials: BillOfMaterials {
-                processes: vec![RecipeProcess {
-                    name: "Cut the visor".into(),
-                    process_kind: ProcessKind::LaserCutting,
-                    machine_time: Some(Quantity::new(2.0, Unit::Minute)),
-                    work: None,
-                    inputs: vec![MaterialInput {
-                        material: "PETG sheet 0.5 mm".into(),
-                        quantity: Quantity::new(0.07, Unit::SquareMetre),
-                        note: None,
+            draft: DesignDraft {
+                name: "Face shield".into(),
+                summary: "A laser-cut PETG visor with a printed headband.".into(),
+                description: String::new(),
+                licence: Licence::CcBy4,
+                version: "3.1".into(),
+                repository: Some("https://example.org/face-shield".into()),
+                tags: vec!["health".into(), "ppe".into()],
+                bill_of_materials: BillOfMaterials {
+                    processes: vec![RecipeProcess {
+                        name: "Cut the visor".into(),
+                        process_kind: ProcessKind::LaserCutting,
+                        machine_time: Some(Quantity::new(2.0, Unit::Minute)),
+                        work: None,
+                        inputs: vec![MaterialInput {
+                            material: "PETG sheet 0.5 mm".into(),
+                            quantity: Quantity::new(0.07, Unit::SquareMetre),
+                            note: None,
+                        }],
                     }],
-                }],
+                },
             },
         }
     }
@@ -278,13 +401,13 @@ mod tests {
     #[test]
     fn each_faulty_field_gets_its_own_message() {
         let mut design = face_shield();
-        design.name = "  ".into();
-        design.version = "v 2".into();
-        design.tags.push("Not A Tag".into());
+        design.draft.name = "  ".into();
+        design.draft.version = "v 2".into();
+        design.draft.tags.push("Not A Tag".into());
         design.parent = Some(design.id.clone());
         design.contributors.clear();
-        design.repository = Some("ftp://x".into());
-        design.bill_of_materials.processes[0].inputs[0]
+        design.draft.repository = Some("ftp://x".into());
+        design.draft.bill_of_materials.processes[0].inputs[0]
             .quantity
             .value = 0.0;
         let errors = design.validate().unwrap_err();
@@ -303,6 +426,20 @@ mod tests {
             );
         }
         assert!(errors.get("summary").is_none());
+    }
+
+    #[test]
+    fn slugs_are_made_from_names() {
+        assert_eq!(
+            slug_from_name("Face shield, v2").unwrap().as_str(),
+            "face-shield-v2"
+        );
+        assert_eq!(
+            slug_from_name("  Ölpresse für Saaten ").unwrap().as_str(),
+            "olpresse-fur-saaten"
+        );
+        assert!(slug_from_name("!!!").is_none());
+        assert!(slug_from_name(&"word ".repeat(40)).unwrap().as_str().len() <= 60);
     }
 
     #[test]

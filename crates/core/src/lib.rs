@@ -23,8 +23,9 @@ mod validate;
 pub use account::{LoginInput, Me, NewToken, RegisterInput, TokenInput, TokenSummary};
 pub use agent::{AgentId, AgentInput, AgentKind, AgentRef, Place};
 pub use design::{
-    ContributorInput, ContributorRole, Credit, Design, DesignId, DesignInput, DesignRef,
-    DesignSummary, Facet, Facets, ImportBundle, Lineage,
+    ContributorInput, ContributorRole, Credit, Design, DesignDraft, DesignEdit, DesignId,
+    DesignInput, DesignRef, DesignSummary, Facet, Facets, ForkInput, ImportBundle, Lineage,
+    NewDesign, VersionSummary, slug_from_name,
 };
 pub use error::{ApiError, ErrorBody, FieldErrors};
 pub use licence::Licence;

@@ -155,10 +155,10 @@ fn every_design_credits_its_author_first_and_one_to_four_contributors() {
 fn every_design_has_two_to_five_tags() {
     for design in demo().designs {
         assert!(
-            (2..=5).contains(&design.tags.len()),
+            (2..=5).contains(&design.draft.tags.len()),
             "design {} has {} tags; give 2 to 5",
             design.id,
-            design.tags.len()
+            design.draft.tags.len()
         );
     }
 }
@@ -197,7 +197,7 @@ fn at_least_eight_designs_are_forks() {
 
 #[test]
 fn at_least_five_licences_are_used_including_the_ppl_and_cern_ohl_s() {
-    let licences: BTreeSet<Licence> = demo().designs.iter().map(|design| design.licence).collect();
+    let licences: BTreeSet<Licence> = demo().designs.iter().map(|design| design.draft.licence).collect();
     let ids: Vec<_> = licences.iter().map(|licence| licence.spdx_id()).collect();
     assert!(
         licences.len() >= 5,
@@ -219,7 +219,7 @@ fn at_least_eight_process_kinds_are_used() {
     let kinds: BTreeSet<ProcessKind> = demo()
         .designs
         .iter()
-        .flat_map(|design| design.bill_of_materials.process_kinds())
+        .flat_map(|design| design.draft.bill_of_materials.process_kinds())
         .collect();
     let slugs: Vec<_> = kinds.iter().map(|kind| kind.slug()).collect();
     assert!(
@@ -233,7 +233,7 @@ fn at_least_eight_process_kinds_are_used() {
 fn at_least_five_materials_are_shared_by_three_or_more_designs() {
     let mut designs_per_material: BTreeMap<String, usize> = BTreeMap::new();
     for design in demo().designs {
-        for material in design.bill_of_materials.materials() {
+        for material in design.draft.bill_of_materials.materials() {
             *designs_per_material.entry(material).or_default() += 1;
         }
     }

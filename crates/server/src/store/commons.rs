@@ -10,9 +10,9 @@ use chrono::{DateTime, SubsecRound, Utc};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use stigmergy_core::{
-    AgentId, AgentRef, BillOfMaterials, Credit, Design, DesignId, DesignInput, DesignQuery,
-    DesignRef, DesignSummary, Facet, Facets, FieldErrors, ImportBundle, Licence, Lineage, Page,
-    Place,
+    AgentId, AgentRef, BillOfMaterials, Credit, Design, DesignDraft, DesignEdit, DesignId, DesignInput,
+    DesignQuery, DesignRef, DesignSummary, Facet, Facets, FieldErrors, ImportBundle, Licence, Lineage,
+    Page, Place, VersionSummary,
 };
 
 use sqlx::error::ErrorKind;
@@ -23,7 +23,49 @@ use super::{ImportReport, StoreError, StoreResult};
 /// A value bound to a `$n` placeholder of a query built at run time.
 enum Bind {
     Text(String),
+    OptText(Option<String>),
     Int(i64),
+    Time(DateTime<Utc>),
+}
+
+impl From<&str> for Bind {
+    fn from(text: &str) -> Self {
+        Bind::Text(text.to_owned())
+    }
+}
+
+impl From<String> for Bind {
+    fn from(text: String) -> Self {
+        Bind::Text(text)
+    }
+}
+
+/// How a statement explains a constraint it broke.
+type Explain = Box<dyn Fn(ErrorKind) -> Option<StoreError> + Send + Sync>;
+
+/// One write of a plan: its SQL, its values, and how to explain a
+/// constraint it breaks.
+struct Statement {
+    sql: &'static str,
+    binds: Vec<Bind>,
+    explain: Option<Explain>,
+}
+
+impl Statement {
+    fn new(sql: &'static str, binds: Vec<Bind>) -> Self {
+        Statement { sql, binds, explain: None }
+    }
+
+    fn explaining(mut self, explain: impl Fn(ErrorKind) -> Option<StoreError> + Send + Sync + 'static) -> Self {
+        self.explain = Some(Box::new(explain));
+        self
+    }
+
+    fn error(&self, error: sqlx::Error) -> StoreError {
+        violation(&error)
+            .and_then(|kind| self.explain.as_ref().and_then(|explain| explain(kind)))
+            .unwrap_or_else(|| error.into())
+    }
 }
 
 /// A `WHERE` clause under construction, numbering its placeholders.
@@ -60,11 +102,25 @@ macro_rules! bind_all {
         for bind in $binds {
             query = match bind {
                 Bind::Text(text) => query.bind(text.clone()),
+                Bind::OptText(text) => query.bind(text.clone()),
                 Bind::Int(int) => query.bind(*int),
+                Bind::Time(time) => query.bind(*time),
             };
         }
         query
     }};
+}
+
+/// Runs a plan's statements in order on `$tx`, stopping at the first error.
+macro_rules! run_plan {
+    ($tx:expr, $plan:expr) => {
+        for statement in $plan {
+            bind_all!(sqlx::query(statement.sql), &statement.binds)
+                .execute(&mut *$tx)
+                .await
+                .map_err(|e| statement.error(e))?;
+        }
+    };
 }
 
 /// The filters of a commons query, without the cursor.
@@ -166,7 +222,7 @@ fn u64_of(count: i64) -> u64 {
 }
 
 /// Lowercased text a design is found by.
-fn search_text(design: &DesignInput) -> String {
+fn search_text(design: &DesignDraft) -> String {
     let bom = &design.bill_of_materials;
     let mut parts = vec![
         design.name.clone(),
@@ -201,6 +257,7 @@ struct DesignRow {
     description: String,
     licence: String,
     version: String,
+    revision: i64,
     repository: Option<String>,
     parent_id: Option<String>,
     bill_of_materials: String,
@@ -291,6 +348,29 @@ pub trait Commons {
 
     /// How many designs the commons holds.
     async fn count_designs(&self) -> StoreResult<u64>;
+
+    /// Adds one design at revision 1, crediting its contributors.
+    async fn create_design(&self, design: &DesignInput, note: &str, now: DateTime<Utc>) -> StoreResult<()>;
+
+    /// Saves an edit as the next revision, crediting `editor` (who joins
+    /// the contributors). `Conflict` when the edit's base is not the current
+    /// revision; `NotFound` when there is no such design.
+    async fn update_design(
+        &self,
+        id: &DesignId,
+        edit: &DesignEdit,
+        editor: &AgentId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<u32>;
+
+    /// Whether `agent` is credited on the design.
+    async fn is_contributor(&self, id: &DesignId, agent: &AgentId) -> StoreResult<bool>;
+
+    /// Every revision, newest first.
+    async fn list_versions(&self, id: &DesignId) -> StoreResult<Vec<VersionSummary>>;
+
+    /// The design as it was at `revision` (lineage and contributors as now).
+    async fn get_version(&self, id: &DesignId, revision: u32) -> StoreResult<Design>;
 }
 
 #[async_trait]
@@ -312,6 +392,12 @@ impl Commons for SqlStore {
         }
         let now = Utc::now().trunc_subsecs(3);
         let mut report = ImportReport::default();
+        let plans: Vec<Vec<Statement>> = bundle
+            .designs
+            .iter()
+            .enumerate()
+            .map(|(i, design)| new_design_plan(design, &format!("designs[{i}]."), "Imported.", now))
+            .collect::<StoreResult<_>>()?;
         with_pool!(&self.pool, p => {
             let mut tx = p.begin().await?;
             for agent in &bundle.agents {
@@ -331,100 +417,185 @@ impl Commons for SqlStore {
                 .await?;
                 report.agents += inserted.rows_affected();
             }
-            for (i, design) in bundle.designs.iter().enumerate() {
-                let at = |field: &str| format!("designs[{i}].{field}");
-                let bom = serde_json::to_string(&design.bill_of_materials)
-                    .map_err(|e| StoreError::Other(e.into()))?;
-                sqlx::query(
-                    "INSERT INTO designs (id, name, name_key, summary, description, licence, version, \
-                     repository, parent_id, bill_of_materials, search_text, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)",
-                )
-                .bind(design.id.as_str())
-                .bind(design.name.trim())
-                .bind(name_key(&design.name))
-                .bind(design.summary.trim())
-                .bind(design.description.trim())
-                .bind(design.licence.spdx_id())
-                .bind(&design.version)
-                .bind(design.repository.as_deref())
-                .bind(design.parent.as_ref().map(DesignId::as_str))
-                .bind(bom)
-                .bind(search_text(design))
-                .bind(now)
-                .execute(&mut *tx)
-                .await
-                .map_err(|e| match violation(&e) {
-                    Some(ErrorKind::UniqueViolation) => StoreError::Conflict(format!(
-                        "A design with the id \u{201c}{}\u{201d} already exists.",
-                        design.id
-                    )),
-                    // The parent is the only reference a design row holds.
-                    Some(ErrorKind::ForeignKeyViolation) => invalid(
-                        at("parent"),
-                        format!(
-                            "There is no design \u{201c}{}\u{201d} to fork.",
-                            design.parent.as_ref().map(DesignId::as_str).unwrap_or_default()
-                        ),
-                    ),
-                    _ => e.into(),
-                })?;
-                for (position, tag) in design.tags.iter().enumerate() {
-                    sqlx::query(
-                        "INSERT INTO design_tags (design_id, tag, position) VALUES ($1, $2, $3) \
-                         ON CONFLICT DO NOTHING",
-                    )
-                    .bind(design.id.as_str())
-                    .bind(tag)
-                    .bind(position as i64)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                for (position, kind) in design.bill_of_materials.process_kinds().iter().enumerate() {
-                    sqlx::query(
-                        "INSERT INTO design_processes (design_id, process_kind, position) VALUES ($1, $2, $3)",
-                    )
-                    .bind(design.id.as_str())
-                    .bind(kind.slug())
-                    .bind(position as i64)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                for material in design.bill_of_materials.materials() {
-                    sqlx::query(
-                        "INSERT INTO design_materials (design_id, material_key, material) VALUES ($1, $2, $3) \
-                         ON CONFLICT DO NOTHING",
-                    )
-                    .bind(design.id.as_str())
-                    .bind(material_key(&material))
-                    .bind(&material)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                for (position, credit) in design.contributors.iter().enumerate() {
-                    sqlx::query(
-                        "INSERT INTO design_contributors (design_id, agent_id, role, position) \
-                         VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-                    )
-                    .bind(design.id.as_str())
-                    .bind(credit.agent.as_str())
-                    .bind(stored(&credit.role))
-                    .bind(position as i64)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(|e| match violation(&e) {
-                        Some(ErrorKind::ForeignKeyViolation) => invalid(
-                            at(&format!("contributors[{position}].agent")),
-                            format!("There is no agent \u{201c}{}\u{201d}.", credit.agent),
-                        ),
-                        _ => e.into(),
-                    })?;
-                }
+            for plan in &plans {
+                run_plan!(tx, plan);
                 report.designs += 1;
             }
             tx.commit().await?;
         });
         Ok(report)
+    }
+
+    async fn create_design(&self, design: &DesignInput, note: &str, now: DateTime<Utc>) -> StoreResult<()> {
+        design.validate().map_err(StoreError::Invalid)?;
+        let plan = new_design_plan(design, "", note, now)?;
+        with_pool!(&self.pool, p => {
+            let mut tx = p.begin().await?;
+            run_plan!(tx, &plan);
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    async fn update_design(
+        &self,
+        id: &DesignId,
+        edit: &DesignEdit,
+        editor: &AgentId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<u32> {
+        edit.validate().map_err(StoreError::Invalid)?;
+        let draft = &edit.draft;
+        let revision = edit
+            .base_revision
+            .checked_add(1)
+            .ok_or_else(|| StoreError::Conflict("This design has too many revisions.".into()))?;
+        let mut plan = vec![
+            Statement::new("DELETE FROM design_tags WHERE design_id = $1", vec![id.as_str().into()]),
+            Statement::new("DELETE FROM design_processes WHERE design_id = $1", vec![id.as_str().into()]),
+            Statement::new("DELETE FROM design_materials WHERE design_id = $1", vec![id.as_str().into()]),
+        ];
+        plan.extend(filter_rows(id, draft));
+        plan.push(version_row(id, revision, draft, &edit.note, now)?);
+        // The editor joins the design's contributors, unless already one.
+        plan.push(Statement::new(
+            "INSERT INTO design_contributors (design_id, agent_id, role, position) \
+             SELECT $1, $2, 'contributor', \
+             (SELECT COALESCE(MAX(position), -1) + 1 FROM design_contributors WHERE design_id = $1) \
+             WHERE NOT EXISTS (SELECT 1 FROM design_contributors WHERE design_id = $1 AND agent_id = $2)",
+            vec![id.as_str().into(), editor.as_str().into()],
+        ));
+        plan.push(Statement::new(
+            "INSERT INTO design_version_credits (design_id, revision, agent_id, role, position) \
+             SELECT design_id, $2, agent_id, role, 0 FROM design_contributors \
+             WHERE design_id = $1 AND agent_id = $3 ORDER BY position LIMIT 1",
+            vec![id.as_str().into(), Bind::Int(revision.into()), editor.as_str().into()],
+        ));
+        let bom = to_json(&draft.bill_of_materials)?;
+        with_pool!(&self.pool, p => {
+            let mut tx = p.begin().await?;
+            // Compare-and-set on the revision: of two edits from the same
+            // base, exactly one is saved.
+            let updated = sqlx::query(
+                "UPDATE designs SET name = $3, name_key = $4, summary = $5, description = $6, licence = $7, \
+                 version = $8, repository = $9, bill_of_materials = $10, search_text = $11, \
+                 revision = revision + 1, updated_at = $12 WHERE id = $1 AND revision = $2",
+            )
+            .bind(id.as_str())
+            .bind(i64::from(edit.base_revision))
+            .bind(draft.name.trim())
+            .bind(name_key(&draft.name))
+            .bind(draft.summary.trim())
+            .bind(draft.description.trim())
+            .bind(draft.licence.spdx_id())
+            .bind(&draft.version)
+            .bind(draft.repository.as_deref())
+            .bind(&bom)
+            .bind(search_text(draft))
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if updated == 0 {
+                let current: Option<(i64,)> = sqlx::query_as("SELECT revision FROM designs WHERE id = $1")
+                    .bind(id.as_str())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                return Err(match current {
+                    None => StoreError::NotFound,
+                    Some((current,)) => StoreError::Conflict(format!(
+                        "This design is at revision {current} now, and your edit started from revision {}. \
+                         Reload it, then make your change again.",
+                        edit.base_revision
+                    )),
+                });
+            }
+            run_plan!(tx, &plan);
+            tx.commit().await?;
+        });
+        Ok(revision)
+    }
+
+    async fn is_contributor(&self, id: &DesignId, agent: &AgentId) -> StoreResult<bool> {
+        let row: Option<(String,)> = with_pool!(&self.pool, p => {
+            sqlx::query_as("SELECT agent_id FROM design_contributors WHERE design_id = $1 AND agent_id = $2 LIMIT 1")
+                .bind(id.as_str())
+                .bind(agent.as_str())
+                .fetch_optional(p)
+                .await?
+        });
+        Ok(row.is_some())
+    }
+
+    async fn list_versions(&self, id: &DesignId) -> StoreResult<Vec<VersionSummary>> {
+        let (versions, credits) = with_pool!(&self.pool, p => {
+            let mut conn = p.acquire().await?;
+            let versions: Vec<VersionRow> = sqlx::query_as(
+                "SELECT revision, draft, note, created_at FROM design_versions \
+                 WHERE design_id = $1 ORDER BY revision DESC",
+            )
+            .bind(id.as_str())
+            .fetch_all(&mut *conn)
+            .await?;
+            let credits: Vec<VersionCreditRow> = sqlx::query_as(
+                "SELECT c.revision, a.id, a.name, a.kind, a.place_name, a.lat, a.lon, c.role \
+                 FROM design_version_credits c JOIN agents a ON a.id = c.agent_id \
+                 WHERE c.design_id = $1 ORDER BY c.revision, c.position",
+            )
+            .bind(id.as_str())
+            .fetch_all(&mut *conn)
+            .await?;
+            (versions, credits)
+        });
+        if versions.is_empty() {
+            return Err(StoreError::NotFound);
+        }
+        let mut credits_by_revision: HashMap<i64, Vec<Credit>> = HashMap::new();
+        for row in credits {
+            credits_by_revision.entry(row.revision).or_default().push(row.credit.into_credit()?);
+        }
+        versions
+            .into_iter()
+            .map(|row| {
+                let draft: DesignDraft = from_json(&row.draft, id)?;
+                Ok(VersionSummary {
+                    revision: u32::try_from(row.revision).unwrap_or_default(),
+                    version: draft.version,
+                    name: draft.name,
+                    note: row.note,
+                    credits: credits_by_revision.remove(&row.revision).unwrap_or_default(),
+                    created_at: row.created_at.into(),
+                })
+            })
+            .collect()
+    }
+
+    async fn get_version(&self, id: &DesignId, revision: u32) -> StoreResult<Design> {
+        let current = self.get_design(id).await?;
+        let row: Option<VersionRow> = with_pool!(&self.pool, p => {
+            sqlx::query_as(
+                "SELECT revision, draft, note, created_at FROM design_versions WHERE design_id = $1 AND revision = $2",
+            )
+            .bind(id.as_str())
+            .bind(i64::from(revision))
+            .fetch_optional(p)
+            .await?
+        });
+        let row = row.ok_or(StoreError::NotFound)?;
+        let draft: DesignDraft = from_json(&row.draft, id)?;
+        Ok(Design {
+            name: draft.name,
+            summary: draft.summary,
+            description: draft.description,
+            licence: draft.licence,
+            version: draft.version,
+            revision,
+            repository: draft.repository,
+            tags: draft.tags,
+            bill_of_materials: draft.bill_of_materials,
+            updated_at: row.created_at.into(),
+            ..current
+        })
     }
 
     async fn list_designs(&self, query: &DesignQuery) -> StoreResult<Page<DesignSummary>> {
@@ -519,7 +690,7 @@ impl Commons for SqlStore {
         let (row, parent, forks, tags, credits) = with_pool!(&self.pool, p => {
             let mut conn = p.acquire().await?;
             let row: Option<DesignRow> = sqlx::query_as(
-                "SELECT id, name, summary, description, licence, version, repository, parent_id, \
+                "SELECT id, name, summary, description, licence, version, revision, repository, parent_id, \
                  bill_of_materials, created_at, updated_at FROM designs WHERE id = $1",
             )
             .bind(id.as_str())
@@ -558,21 +729,7 @@ impl Commons for SqlStore {
             .map_err(|e| StoreError::Other(anyhow::anyhow!("stored recipe of {id}: {e}")))?;
         let contributors = credits
             .into_iter()
-            .map(|c| {
-                Ok(Credit {
-                    agent: AgentRef {
-                        id: AgentId::parse(&c.id)
-                            .map_err(|e| StoreError::Other(anyhow::anyhow!(e)))?,
-                        name: c.name,
-                        kind: parse_stored(c.kind)?,
-                        place: match (c.place_name, c.lat, c.lon) {
-                            (Some(name), Some(lat), Some(lon)) => Some(Place { name, lat, lon }),
-                            _ => None,
-                        },
-                    },
-                    role: parse_stored(c.role)?,
-                })
-            })
+            .map(CreditRow::into_credit)
             .collect::<StoreResult<Vec<_>>>()?;
         Ok(Design {
             id: parse_id(row.id)?,
@@ -581,6 +738,7 @@ impl Commons for SqlStore {
             description: row.description,
             licence: parse_licence(row.licence)?,
             version: row.version,
+            revision: u32::try_from(row.revision).unwrap_or_default(),
             repository: row.repository,
             tags: tags.into_iter().map(|(tag,)| tag).collect(),
             bill_of_materials,
@@ -627,6 +785,169 @@ impl Commons for SqlStore {
     async fn count_designs(&self) -> StoreResult<u64> {
         let (count,): (i64,) = with_pool!(&self.pool, p => sqlx::query_as("SELECT count(*) FROM designs").fetch_one(p).await?);
         Ok(u64_of(count))
+    }
+}
+
+fn to_json<T: Serialize>(value: &T) -> StoreResult<String> {
+    serde_json::to_string(value).map_err(|e| StoreError::Other(e.into()))
+}
+
+fn from_json<T: DeserializeOwned>(text: &str, id: &DesignId) -> StoreResult<T> {
+    serde_json::from_str(text).map_err(|e| StoreError::Other(anyhow::anyhow!("stored JSON of {id}: {e}")))
+}
+
+/// The rows a design is filtered by: tags, process kinds, materials.
+fn filter_rows(id: &DesignId, draft: &DesignDraft) -> Vec<Statement> {
+    let mut plan = Vec::new();
+    for (position, tag) in draft.tags.iter().enumerate() {
+        plan.push(Statement::new(
+            "INSERT INTO design_tags (design_id, tag, position) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            vec![id.as_str().into(), tag.as_str().into(), Bind::Int(position as i64)],
+        ));
+    }
+    for (position, kind) in draft.bill_of_materials.process_kinds().iter().enumerate() {
+        plan.push(Statement::new(
+            "INSERT INTO design_processes (design_id, process_kind, position) VALUES ($1, $2, $3)",
+            vec![id.as_str().into(), kind.slug().into(), Bind::Int(position as i64)],
+        ));
+    }
+    for material in draft.bill_of_materials.materials() {
+        plan.push(Statement::new(
+            "INSERT INTO design_materials (design_id, material_key, material) VALUES ($1, $2, $3) \
+             ON CONFLICT DO NOTHING",
+            vec![id.as_str().into(), material_key(&material).into(), material.into()],
+        ));
+    }
+    plan
+}
+
+/// The saved draft of one revision.
+fn version_row(
+    id: &DesignId,
+    revision: u32,
+    draft: &DesignDraft,
+    note: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<Statement> {
+    Ok(Statement::new(
+        "INSERT INTO design_versions (design_id, revision, draft, note, created_at) VALUES ($1, $2, $3, $4, $5)",
+        vec![
+            id.as_str().into(),
+            Bind::Int(revision.into()),
+            to_json(draft)?.into(),
+            note.trim().into(),
+            Bind::Time(now),
+        ],
+    )
+    .explaining(move |kind| {
+        (kind == ErrorKind::UniqueViolation)
+            .then(|| StoreError::Conflict(format!("Revision {revision} was saved by someone else first.")))
+    }))
+}
+
+/// Everything that makes a new design, at revision 1; `at` prefixes field
+/// names in errors (`designs[3].`).
+fn new_design_plan(design: &DesignInput, at: &str, note: &str, now: DateTime<Utc>) -> StoreResult<Vec<Statement>> {
+    let id = &design.id;
+    let draft = &design.draft;
+    let (taken, parent_field) = (id.to_string(), format!("{at}parent"));
+    let parent = design.parent.as_ref().map(|p| p.to_string()).unwrap_or_default();
+    let mut plan = vec![Statement::new(
+        "INSERT INTO designs (id, name, name_key, summary, description, licence, version, repository, \
+         parent_id, bill_of_materials, search_text, revision, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1, $12, $12)",
+        vec![
+            id.as_str().into(),
+            draft.name.trim().into(),
+            name_key(&draft.name).into(),
+            draft.summary.trim().into(),
+            draft.description.trim().into(),
+            draft.licence.spdx_id().into(),
+            draft.version.as_str().into(),
+            Bind::OptText(draft.repository.clone()),
+            Bind::OptText(design.parent.as_ref().map(|p| p.to_string())),
+            to_json(&draft.bill_of_materials)?.into(),
+            search_text(draft).into(),
+            Bind::Time(now),
+        ],
+    )
+    .explaining(move |kind| match kind {
+        ErrorKind::UniqueViolation => Some(StoreError::Conflict(format!(
+            "A design with the id \u{201c}{taken}\u{201d} already exists."
+        ))),
+        // The parent is the only reference a design row holds.
+        ErrorKind::ForeignKeyViolation => Some(invalid(
+            parent_field.clone(),
+            format!("There is no design \u{201c}{parent}\u{201d} to fork."),
+        )),
+        _ => None,
+    })];
+    plan.extend(filter_rows(id, draft));
+    for (position, credit) in design.contributors.iter().enumerate() {
+        let field = format!("{at}contributors[{position}].agent");
+        let agent = credit.agent.to_string();
+        plan.push(
+            Statement::new(
+                "INSERT INTO design_contributors (design_id, agent_id, role, position) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT DO NOTHING",
+                vec![
+                    id.as_str().into(),
+                    credit.agent.as_str().into(),
+                    stored(&credit.role).into(),
+                    Bind::Int(position as i64),
+                ],
+            )
+            .explaining(move |kind| {
+                (kind == ErrorKind::ForeignKeyViolation)
+                    .then(|| invalid(field.clone(), format!("There is no agent \u{201c}{agent}\u{201d}.")))
+            }),
+        );
+    }
+    plan.push(version_row(id, 1, draft, note, now)?);
+    for (position, credit) in design.contributors.iter().enumerate() {
+        plan.push(Statement::new(
+            "INSERT INTO design_version_credits (design_id, revision, agent_id, role, position) \
+             VALUES ($1, 1, $2, $3, $4) ON CONFLICT DO NOTHING",
+            vec![
+                id.as_str().into(),
+                credit.agent.as_str().into(),
+                stored(&credit.role).into(),
+                Bind::Int(position as i64),
+            ],
+        ));
+    }
+    Ok(plan)
+}
+
+#[derive(sqlx::FromRow)]
+struct VersionRow {
+    revision: i64,
+    draft: String,
+    note: String,
+    created_at: DateTime<Utc>,
+}
+
+#[derive(sqlx::FromRow)]
+struct VersionCreditRow {
+    revision: i64,
+    #[sqlx(flatten)]
+    credit: CreditRow,
+}
+
+impl CreditRow {
+    fn into_credit(self) -> StoreResult<Credit> {
+        Ok(Credit {
+            agent: AgentRef {
+                id: AgentId::parse(&self.id).map_err(|e| StoreError::Other(anyhow::anyhow!(e)))?,
+                name: self.name,
+                kind: parse_stored(self.kind)?,
+                place: match (self.place_name, self.lat, self.lon) {
+                    (Some(name), Some(lat), Some(lon)) => Some(Place { name, lat, lon }),
+                    _ => None,
+                },
+            },
+            role: parse_stored(self.role)?,
+        })
     }
 }
 

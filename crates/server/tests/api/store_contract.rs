@@ -81,13 +81,13 @@ async fn an_import_reads_back_exactly(backend: Backend) {
             .get_design(&input.id)
             .await
             .expect("every imported design reads back");
-        assert_eq!(design.name, input.name);
-        assert_eq!(design.summary, input.summary);
-        assert_eq!(design.licence, input.licence);
-        assert_eq!(design.version, input.version);
-        assert_eq!(design.tags, input.tags);
-        assert_eq!(design.repository, input.repository);
-        assert_eq!(design.bill_of_materials, input.bill_of_materials);
+        assert_eq!(design.name, input.draft.name);
+        assert_eq!(design.summary, input.draft.summary);
+        assert_eq!(design.licence, input.draft.licence);
+        assert_eq!(design.version, input.draft.version);
+        assert_eq!(design.tags, input.draft.tags);
+        assert_eq!(design.repository, input.draft.repository);
+        assert_eq!(design.bill_of_materials, input.draft.bill_of_materials);
         let credited: Vec<_> = design
             .contributors
             .iter()
@@ -134,7 +134,7 @@ async fn listing_pages_through_everything_in_name_order(backend: Backend) {
         }
     }
 
-    let mut expected: Vec<_> = bundle.designs.iter().map(|d| d.name.clone()).collect();
+    let mut expected: Vec<_> = bundle.designs.iter().map(|d| d.draft.name.clone()).collect();
     expected.sort_by_key(|n| n.to_lowercase());
     assert_eq!(names, expected);
 }
@@ -151,7 +151,7 @@ async fn filters_and_search_agree_with_the_data(backend: Backend) {
     let expected = bundle
         .designs
         .iter()
-        .filter(|d| d.licence == licence)
+        .filter(|d| d.draft.licence == licence)
         .count();
     assert_eq!(page.total as usize, expected);
     assert_eq!(facets.licences[0].count as usize, expected);
@@ -164,7 +164,7 @@ async fn filters_and_search_agree_with_the_data(backend: Backend) {
     let expected = bundle
         .designs
         .iter()
-        .filter(|d| d.bill_of_materials.process_kinds().contains(&process))
+        .filter(|d| d.draft.bill_of_materials.process_kinds().contains(&process))
         .count();
     assert_eq!(page.total as usize, expected);
 
@@ -177,7 +177,7 @@ async fn filters_and_search_agree_with_the_data(backend: Backend) {
         .designs
         .iter()
         .filter(|d| {
-            d.bill_of_materials
+            d.draft.bill_of_materials
                 .materials()
                 .iter()
                 .any(|m| m.eq_ignore_ascii_case(material))
@@ -195,13 +195,13 @@ async fn filters_and_search_agree_with_the_data(backend: Backend) {
         bundle
             .designs
             .iter()
-            .filter(|d| d.tags.contains(tag))
+            .filter(|d| d.draft.tags.contains(tag))
             .count()
     );
 
     let first = &bundle.designs[0];
     let word = first
-        .name
+        .draft.name
         .split_whitespace()
         .max_by_key(|w| w.len())
         .unwrap();
@@ -292,7 +292,7 @@ async fn invalid_input_never_reaches_the_database(backend: Backend) {
     let (store, _db) = store_on(backend).await;
     let mut bundle = demo::bundle().unwrap();
     bundle.designs.truncate(3);
-    bundle.designs[2].name = String::new();
+    bundle.designs[2].draft.name = String::new();
 
     let result = store.import(&bundle).await;
 

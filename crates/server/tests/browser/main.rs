@@ -369,7 +369,7 @@ async fn a_design_page_opens_directly_from_its_address() {
             .text()
             .await
             .unwrap(),
-        fork.name
+        fork.draft.name
     );
     browser.find("[data-testid=bom-table]").await;
     let parent = fork.parent.as_ref().unwrap();
@@ -380,7 +380,7 @@ async fn a_design_page_opens_directly_from_its_address() {
         .iter()
         .find(|d| &d.id == parent)
         .unwrap()
-        .name;
+        .draft.name;
     browser
         .until("[data-testid=design-title]", "the parent design", |t| {
             t.iter().any(|t| t == parent_name)
