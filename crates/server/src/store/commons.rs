@@ -10,9 +10,9 @@ use chrono::{DateTime, SubsecRound, Utc};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use stigmergy_core::{
-    AgentId, AgentRef, BillOfMaterials, Credit, Design, DesignDraft, DesignEdit, DesignId, DesignInput,
-    DesignQuery, DesignRef, DesignSummary, Facet, Facets, FieldErrors, ImportBundle, Licence, Lineage,
-    Page, Place, VersionSummary,
+    AgentId, AgentRef, BillOfMaterials, Credit, Design, DesignDraft, DesignEdit, DesignId,
+    DesignInput, DesignQuery, DesignRef, DesignSummary, Facet, Facets, FieldErrors, ImportBundle,
+    Licence, Lineage, Page, Place, VersionSummary,
 };
 
 use sqlx::error::ErrorKind;
@@ -53,10 +53,17 @@ struct Statement {
 
 impl Statement {
     fn new(sql: &'static str, binds: Vec<Bind>) -> Self {
-        Statement { sql, binds, explain: None }
+        Statement {
+            sql,
+            binds,
+            explain: None,
+        }
     }
 
-    fn explaining(mut self, explain: impl Fn(ErrorKind) -> Option<StoreError> + Send + Sync + 'static) -> Self {
+    fn explaining(
+        mut self,
+        explain: impl Fn(ErrorKind) -> Option<StoreError> + Send + Sync + 'static,
+    ) -> Self {
         self.explain = Some(Box::new(explain));
         self
     }
@@ -350,7 +357,12 @@ pub trait Commons {
     async fn count_designs(&self) -> StoreResult<u64>;
 
     /// Adds one design at revision 1, crediting its contributors.
-    async fn create_design(&self, design: &DesignInput, note: &str, now: DateTime<Utc>) -> StoreResult<()>;
+    async fn create_design(
+        &self,
+        design: &DesignInput,
+        note: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
 
     /// Saves an edit as the next revision, crediting `editor` (who joins
     /// the contributors). `Conflict` when the edit's base is not the current
@@ -426,7 +438,12 @@ impl Commons for SqlStore {
         Ok(report)
     }
 
-    async fn create_design(&self, design: &DesignInput, note: &str, now: DateTime<Utc>) -> StoreResult<()> {
+    async fn create_design(
+        &self,
+        design: &DesignInput,
+        note: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
         design.validate().map_err(StoreError::Invalid)?;
         let plan = new_design_plan(design, "", note, now)?;
         with_pool!(&self.pool, p => {
@@ -451,9 +468,18 @@ impl Commons for SqlStore {
             .checked_add(1)
             .ok_or_else(|| StoreError::Conflict("This design has too many revisions.".into()))?;
         let mut plan = vec![
-            Statement::new("DELETE FROM design_tags WHERE design_id = $1", vec![id.as_str().into()]),
-            Statement::new("DELETE FROM design_processes WHERE design_id = $1", vec![id.as_str().into()]),
-            Statement::new("DELETE FROM design_materials WHERE design_id = $1", vec![id.as_str().into()]),
+            Statement::new(
+                "DELETE FROM design_tags WHERE design_id = $1",
+                vec![id.as_str().into()],
+            ),
+            Statement::new(
+                "DELETE FROM design_processes WHERE design_id = $1",
+                vec![id.as_str().into()],
+            ),
+            Statement::new(
+                "DELETE FROM design_materials WHERE design_id = $1",
+                vec![id.as_str().into()],
+            ),
         ];
         plan.extend(filter_rows(id, draft));
         plan.push(version_row(id, revision, draft, &edit.note, now)?);
@@ -469,7 +495,11 @@ impl Commons for SqlStore {
             "INSERT INTO design_version_credits (design_id, revision, agent_id, role, position) \
              SELECT design_id, $2, agent_id, role, 0 FROM design_contributors \
              WHERE design_id = $1 AND agent_id = $3 ORDER BY position LIMIT 1",
-            vec![id.as_str().into(), Bind::Int(revision.into()), editor.as_str().into()],
+            vec![
+                id.as_str().into(),
+                Bind::Int(revision.into()),
+                editor.as_str().into(),
+            ],
         ));
         let bom = to_json(&draft.bill_of_materials)?;
         with_pool!(&self.pool, p => {
@@ -552,7 +582,10 @@ impl Commons for SqlStore {
         }
         let mut credits_by_revision: HashMap<i64, Vec<Credit>> = HashMap::new();
         for row in credits {
-            credits_by_revision.entry(row.revision).or_default().push(row.credit.into_credit()?);
+            credits_by_revision
+                .entry(row.revision)
+                .or_default()
+                .push(row.credit.into_credit()?);
         }
         versions
             .into_iter()
@@ -563,7 +596,9 @@ impl Commons for SqlStore {
                     version: draft.version,
                     name: draft.name,
                     note: row.note,
-                    credits: credits_by_revision.remove(&row.revision).unwrap_or_default(),
+                    credits: credits_by_revision
+                        .remove(&row.revision)
+                        .unwrap_or_default(),
                     created_at: row.created_at.into(),
                 })
             })
@@ -793,7 +828,8 @@ fn to_json<T: Serialize>(value: &T) -> StoreResult<String> {
 }
 
 fn from_json<T: DeserializeOwned>(text: &str, id: &DesignId) -> StoreResult<T> {
-    serde_json::from_str(text).map_err(|e| StoreError::Other(anyhow::anyhow!("stored JSON of {id}: {e}")))
+    serde_json::from_str(text)
+        .map_err(|e| StoreError::Other(anyhow::anyhow!("stored JSON of {id}: {e}")))
 }
 
 /// The rows a design is filtered by: tags, process kinds, materials.
@@ -808,14 +844,22 @@ fn filter_rows(id: &DesignId, draft: &DesignDraft) -> Vec<Statement> {
     for (position, kind) in draft.bill_of_materials.process_kinds().iter().enumerate() {
         plan.push(Statement::new(
             "INSERT INTO design_processes (design_id, process_kind, position) VALUES ($1, $2, $3)",
-            vec![id.as_str().into(), kind.slug().into(), Bind::Int(position as i64)],
+            vec![
+                id.as_str().into(),
+                kind.slug().into(),
+                Bind::Int(position as i64),
+            ],
         ));
     }
     for material in draft.bill_of_materials.materials() {
         plan.push(Statement::new(
             "INSERT INTO design_materials (design_id, material_key, material) VALUES ($1, $2, $3) \
              ON CONFLICT DO NOTHING",
-            vec![id.as_str().into(), material_key(&material).into(), material.into()],
+            vec![
+                id.as_str().into(),
+                material_key(&material).into(),
+                material.into(),
+            ],
         ));
     }
     plan
@@ -847,11 +891,20 @@ fn version_row(
 
 /// Everything that makes a new design, at revision 1; `at` prefixes field
 /// names in errors (`designs[3].`).
-fn new_design_plan(design: &DesignInput, at: &str, note: &str, now: DateTime<Utc>) -> StoreResult<Vec<Statement>> {
+fn new_design_plan(
+    design: &DesignInput,
+    at: &str,
+    note: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<Vec<Statement>> {
     let id = &design.id;
     let draft = &design.draft;
     let (taken, parent_field) = (id.to_string(), format!("{at}parent"));
-    let parent = design.parent.as_ref().map(|p| p.to_string()).unwrap_or_default();
+    let parent = design
+        .parent
+        .as_ref()
+        .map(|p| p.to_string())
+        .unwrap_or_default();
     let mut plan = vec![Statement::new(
         "INSERT INTO designs (id, name, name_key, summary, description, licence, version, repository, \
          parent_id, bill_of_materials, search_text, revision, created_at, updated_at) \

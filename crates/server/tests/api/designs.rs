@@ -208,7 +208,10 @@ async fn a_design_comes_with_its_bill_of_materials_contributors_and_lineage() {
 
     assert_eq!(design["name"], fork.draft.name.as_str());
     let processes = design["bill_of_materials"]["processes"].as_array().unwrap();
-    assert_eq!(processes.len(), fork.draft.bill_of_materials.processes.len());
+    assert_eq!(
+        processes.len(),
+        fork.draft.bill_of_materials.processes.len()
+    );
     assert!(processes[0]["process_kind"].is_string());
     assert_eq!(
         design["contributors"].as_array().unwrap().len(),

@@ -2,6 +2,7 @@
 //! test. Also the store contract suite, run against SQLite and PostgreSQL.
 
 mod auth;
+mod design_writes;
 mod designs;
 mod health;
 mod helpers;

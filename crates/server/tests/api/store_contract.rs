@@ -37,6 +37,7 @@ contract!(
     sessions_live_until_deleted,
     login_failures_count_within_their_window,
     tokens_are_found_by_hash_until_revoked,
+    edits_make_revisions_and_exactly_one_of_two_racing_edits_wins,
 );
 
 async fn store_on(backend: Backend) -> (SqlStore, TestDb) {
@@ -134,7 +135,11 @@ async fn listing_pages_through_everything_in_name_order(backend: Backend) {
         }
     }
 
-    let mut expected: Vec<_> = bundle.designs.iter().map(|d| d.draft.name.clone()).collect();
+    let mut expected: Vec<_> = bundle
+        .designs
+        .iter()
+        .map(|d| d.draft.name.clone())
+        .collect();
     expected.sort_by_key(|n| n.to_lowercase());
     assert_eq!(names, expected);
 }
@@ -177,7 +182,8 @@ async fn filters_and_search_agree_with_the_data(backend: Backend) {
         .designs
         .iter()
         .filter(|d| {
-            d.draft.bill_of_materials
+            d.draft
+                .bill_of_materials
                 .materials()
                 .iter()
                 .any(|m| m.eq_ignore_ascii_case(material))
@@ -201,7 +207,8 @@ async fn filters_and_search_agree_with_the_data(backend: Backend) {
 
     let first = &bundle.designs[0];
     let word = first
-        .draft.name
+        .draft
+        .name
         .split_whitespace()
         .max_by_key(|w| w.len())
         .unwrap();
@@ -470,4 +477,54 @@ async fn tokens_are_found_by_hash_until_revoked(backend: Backend) {
         store.revoke_token(&handle, "tok1", now).await,
         Err(StoreError::NotFound)
     ));
+}
+
+async fn edits_make_revisions_and_exactly_one_of_two_racing_edits_wins(backend: Backend) {
+    let (store, _db, bundle) = demo_store(backend).await;
+    let original = &bundle.designs[0];
+    let editor = original.contributors[0].agent.clone();
+    let edit = |name: &str| stigmergy_core::DesignEdit {
+        base_revision: 1,
+        note: format!("Renamed to {name}."),
+        draft: stigmergy_core::DesignDraft {
+            name: name.to_owned(),
+            ..original.draft.clone()
+        },
+    };
+    let (edit_a, edit_b) = (edit("Racing edit A"), edit("Racing edit B"));
+    let now = Utc::now().trunc_subsecs(3);
+
+    let (a, b) = tokio::join!(
+        store.update_design(&original.id, &edit_a, &editor, now),
+        store.update_design(&original.id, &edit_b, &editor, now),
+    );
+
+    let outcomes = [a.is_ok(), b.is_ok()];
+    assert_eq!(
+        outcomes.iter().filter(|ok| **ok).count(),
+        1,
+        "{a:?} / {b:?}"
+    );
+    assert!(matches!(
+        a.as_ref().err().or(b.as_ref().err()),
+        Some(StoreError::Conflict(_))
+    ));
+    let design = store.get_design(&original.id).await.unwrap();
+    assert_eq!(design.revision, 2);
+    let versions = store.list_versions(&original.id).await.unwrap();
+    assert_eq!(
+        versions.iter().map(|v| v.revision).collect::<Vec<_>>(),
+        vec![2, 1]
+    );
+    assert_eq!(versions[0].name, design.name);
+    assert_eq!(versions[0].credits[0].agent.id, editor);
+    let first = store.get_version(&original.id, 1).await.unwrap();
+    assert_eq!(first.name, original.draft.name);
+    assert!(matches!(
+        store.get_version(&original.id, 3).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(store.is_contributor(&original.id, &editor).await.unwrap());
+    let stranger = AgentId::parse("not-a-contributor").unwrap();
+    assert!(!store.is_contributor(&original.id, &stranger).await.unwrap());
 }

@@ -1,0 +1,401 @@
+//! Growing the commons over HTTP: create, edit as revisions, fork, and who
+//! may do which.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{Seed, TestApp, assert_error};
+
+fn draft(name: &str) -> Value {
+    json!({
+        "name": name,
+        "summary": "A hand-cranked grain mill with laser-cut plywood housing and cast burrs.",
+        "description": "Grinds 2 kg of maize flour an hour.\n\nThe burrs are cast from food-safe iron.",
+        "licence": "CERN-OHL-S-2.0",
+        "version": "1.0",
+        "tags": ["agriculture", "food"],
+        "bill_of_materials": {"processes": [
+            {"name": "Cut the housing", "process_kind": "laser-cutting",
+             "machine_time": {"value": 25, "unit": "min"}, "work": {"value": 0.5, "unit": "h"},
+             "inputs": [{"material": "Birch plywood 6 mm", "quantity": {"value": 0.4, "unit": "m2"}}]},
+            {"name": "Assemble the mill", "process_kind": "assembly", "work": {"value": 1.5, "unit": "h"},
+             "inputs": [{"material": "M6 bolt", "quantity": {"value": 12, "unit": "piece"}}]}
+        ]}
+    })
+}
+
+fn edit(base: u32, name: &str) -> Value {
+    let mut body = draft(name);
+    body["base_revision"] = json!(base);
+    body["version"] = json!("1.1");
+    body["note"] = json!("Longer crank for less effort.");
+    body
+}
+
+async fn put_json(
+    app: &TestApp,
+    client: &reqwest::Client,
+    path: &str,
+    body: &Value,
+) -> reqwest::Response {
+    client
+        .put(app.url(path))
+        .header("x-stigmergy-csrf", "1")
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn post_as(
+    app: &TestApp,
+    client: &reqwest::Client,
+    path: &str,
+    body: &Value,
+) -> reqwest::Response {
+    client
+        .post(app.url(path))
+        .header("x-stigmergy-csrf", "1")
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// A signed-in client other than `app.client`.
+async fn second_person(app: &TestApp, handle: &str) -> reqwest::Client {
+    let client = app.other_client();
+    let body = json!({"handle": handle, "email": format!("{handle}@example.org"), "password": crate::helpers::PASSWORD});
+    assert_eq!(
+        post_as(app, &client, "/api/auth/register", &body)
+            .await
+            .status(),
+        201
+    );
+    client
+}
+
+#[tokio::test]
+async fn a_signed_in_person_publishes_a_design_credited_to_them() {
+    let app = TestApp::spawn(Seed::Empty).await;
+    app.register("ana-souza").await;
+
+    let response = app
+        .post_json("/api/designs", &draft("Hand grain mill"))
+        .await;
+
+    assert_eq!(response.status(), 201);
+    let design: Value = response.json().await.unwrap();
+    assert_eq!(
+        design["id"], "hand-grain-mill",
+        "the id comes from the name"
+    );
+    assert_eq!(design["revision"], 1);
+    assert_eq!(design["contributors"][0]["agent"]["id"], "ana-souza");
+    assert_eq!(design["contributors"][0]["role"], "author");
+    assert_eq!(
+        design["bill_of_materials"]["processes"][0]["machine_time"]["unit"],
+        "min"
+    );
+    let found = app
+        .get_json("/api/designs?q=grain&process=laser-cutting", 200)
+        .await;
+    assert_eq!(found["total"], 1);
+    let again = app
+        .post_json("/api/designs", &draft("Hand grain mill"))
+        .await;
+    assert_eq!(again.status(), 409);
+}
+
+#[tokio::test]
+async fn an_invalid_design_is_refused_field_by_field() {
+    let app = TestApp::spawn(Seed::Empty).await;
+    app.register("ana-souza").await;
+    let mut body = draft("Hand grain mill");
+    body["summary"] = json!("");
+    body["bill_of_materials"]["processes"][1]["inputs"][0]["quantity"]["value"] = json!(-3);
+    body["bill_of_materials"]["processes"][0]["machine_time"]["unit"] = json!("kg");
+
+    let response = app.post_json("/api/designs", &body).await;
+
+    assert_eq!(response.status(), 400);
+    let error = assert_error(&response.json().await.unwrap(), "invalid_input");
+    for field in [
+        "summary",
+        "bill_of_materials.processes[1].inputs[0].quantity",
+        "bill_of_materials.processes[0].machine_time",
+    ] {
+        assert!(error["fields"][field].is_string(), "{field}: {error}");
+    }
+    assert_eq!(app.get_json("/api/designs", 200).await["total"], 0);
+}
+
+#[tokio::test]
+async fn each_edit_is_a_new_revision_and_old_ones_stay_readable() {
+    let app = TestApp::spawn(Seed::Empty).await;
+    app.register("ana-souza").await;
+    app.post_json("/api/designs", &draft("Hand grain mill"))
+        .await;
+
+    let response = put_json(
+        &app,
+        &app.client,
+        "/api/designs/hand-grain-mill",
+        &edit(1, "Hand grain mill, long crank"),
+    )
+    .await;
+
+    assert_eq!(response.status(), 200);
+    let design: Value = response.json().await.unwrap();
+    assert_eq!(
+        (design["revision"].clone(), design["name"].clone()),
+        (json!(2), json!("Hand grain mill, long crank"))
+    );
+    let versions = app
+        .get_json("/api/designs/hand-grain-mill/versions", 200)
+        .await;
+    assert_eq!(versions.as_array().unwrap().len(), 2);
+    assert_eq!(versions[0]["revision"], 2);
+    assert_eq!(versions[0]["note"], "Longer crank for less effort.");
+    assert_eq!(versions[0]["credits"][0]["agent"]["id"], "ana-souza");
+    assert_eq!(versions[1]["credits"][0]["role"], "author");
+    let first = app
+        .get_json("/api/designs/hand-grain-mill/versions/1", 200)
+        .await;
+    assert_eq!(
+        (first["name"].clone(), first["version"].clone()),
+        (json!("Hand grain mill"), json!("1.0"))
+    );
+    assert_eq!(
+        app.get_json("/api/designs/hand-grain-mill/versions/3", 404)
+            .await["error"]["code"],
+        "not_found"
+    );
+    assert_eq!(
+        app.get_json("/api/designs/hand-grain-mill/versions/first", 404)
+            .await["error"]["code"],
+        "not_found"
+    );
+}
+
+#[tokio::test]
+async fn an_edit_from_a_stale_revision_is_refused_not_lost() {
+    let app = TestApp::spawn(Seed::Empty).await;
+    app.register("ana-souza").await;
+    app.post_json("/api/designs", &draft("Hand grain mill"))
+        .await;
+    put_json(
+        &app,
+        &app.client,
+        "/api/designs/hand-grain-mill",
+        &edit(1, "Mill, second"),
+    )
+    .await;
+
+    let stale = put_json(
+        &app,
+        &app.client,
+        "/api/designs/hand-grain-mill",
+        &edit(1, "Mill, from an old tab"),
+    )
+    .await;
+
+    assert_eq!(stale.status(), 409);
+    assert!(
+        assert_error(&stale.json().await.unwrap(), "conflict")["message"]
+            .as_str()
+            .unwrap()
+            .contains("revision 2")
+    );
+    assert_eq!(
+        app.get_json("/api/designs/hand-grain-mill", 200).await["name"],
+        "Mill, second"
+    );
+}
+
+#[tokio::test]
+async fn two_simultaneous_edits_from_one_revision_save_exactly_one() {
+    let app = TestApp::spawn(Seed::Empty).await;
+    app.register("ana-souza").await;
+    app.post_json("/api/designs", &draft("Hand grain mill"))
+        .await;
+
+    let (edit_a, edit_b) = (edit(1, "Mill A"), edit(1, "Mill B"));
+    let (a, b) = tokio::join!(
+        put_json(&app, &app.client, "/api/designs/hand-grain-mill", &edit_a),
+        put_json(&app, &app.client, "/api/designs/hand-grain-mill", &edit_b),
+    );
+
+    let mut statuses = [a.status().as_u16(), b.status().as_u16()];
+    statuses.sort();
+    assert_eq!(statuses, [200, 409]);
+    assert_eq!(
+        app.get_json("/api/designs/hand-grain-mill/versions", 200)
+            .await
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+}
+
+#[tokio::test]
+async fn forking_makes_a_new_design_with_lineage_both_ways() {
+    let app = TestApp::spawn(Seed::Empty).await;
+    app.register("ana-souza").await;
+    app.post_json("/api/designs", &draft("Hand grain mill"))
+        .await;
+    let bo = second_person(&app, "bo-li").await;
+
+    let response = post_as(
+        &app,
+        &bo,
+        "/api/designs/hand-grain-mill/fork",
+        &json!({"name": "Pedal grain mill"}),
+    )
+    .await;
+
+    assert_eq!(response.status(), 201);
+    let fork: Value = response.json().await.unwrap();
+    assert_eq!(fork["id"], "pedal-grain-mill");
+    assert_eq!(fork["lineage"]["parent"]["id"], "hand-grain-mill");
+    assert_eq!(fork["contributors"][0]["agent"]["id"], "bo-li");
+    assert_eq!(
+        fork["bill_of_materials"],
+        app.get_json("/api/designs/hand-grain-mill", 200).await["bill_of_materials"]
+    );
+    let original = app.get_json("/api/designs/hand-grain-mill", 200).await;
+    assert_eq!(original["lineage"]["forks"][0]["id"], "pedal-grain-mill");
+    assert_eq!(
+        put_json(
+            &app,
+            &bo,
+            "/api/designs/pedal-grain-mill",
+            &edit(1, "Pedal mill")
+        )
+        .await
+        .status(),
+        200
+    );
+    let versions = app
+        .get_json("/api/designs/pedal-grain-mill/versions", 200)
+        .await;
+    assert!(
+        versions[1]["note"]
+            .as_str()
+            .unwrap()
+            .contains("Forked from hand-grain-mill")
+    );
+}
+
+/// Every mutating endpoint, tried by nobody, by another person and by the
+/// owner: no one gets through who should not.
+#[tokio::test]
+async fn no_mutating_endpoint_lets_an_unauthorized_request_through() {
+    let app = TestApp::spawn(Seed::Empty).await;
+    app.register("ana-souza").await;
+    app.post_json("/api/designs", &draft("Hand grain mill"))
+        .await;
+    let token: Value = app
+        .post_json("/api/me/tokens", &json!({"name": "sync"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let token_id = token["id"].as_str().unwrap().to_owned();
+    let other = second_person(&app, "bo-li").await;
+    let anonymous = reqwest::Client::new();
+
+    #[derive(Clone, Copy, Debug, PartialEq)]
+    enum Who {
+        Anonymous,
+        Other,
+        Owner,
+    }
+    // (method, path, body, who may succeed)
+    let cases: Vec<(&str, String, Value, &[Who])> = vec![
+        (
+            "POST",
+            "/api/designs".into(),
+            draft("Mill for {who}"),
+            &[Who::Other, Who::Owner],
+        ),
+        (
+            "PUT",
+            "/api/designs/hand-grain-mill".into(),
+            Value::Null,
+            &[Who::Owner],
+        ),
+        (
+            "POST",
+            "/api/designs/hand-grain-mill/fork".into(),
+            json!({"name": "Fork by {who}"}),
+            &[Who::Other, Who::Owner],
+        ),
+        (
+            "POST",
+            "/api/me/tokens".into(),
+            json!({"name": "t"}),
+            &[Who::Other, Who::Owner],
+        ),
+        (
+            "DELETE",
+            format!("/api/me/tokens/{token_id}"),
+            Value::Null,
+            &[Who::Owner],
+        ),
+    ];
+    let mut unauthorized_successes = Vec::new();
+    let mut denied_owner = Vec::new();
+    let mut revision = 1;
+    for (method, path, body, allowed) in &cases {
+        for who in [Who::Anonymous, Who::Other, Who::Owner] {
+            let client = match who {
+                Who::Anonymous => &anonymous,
+                Who::Other => &other,
+                Who::Owner => &app.client,
+            };
+            let body = match (method, body) {
+                (&"PUT", _) => edit(revision, &format!("Mill edited by {who:?}")),
+                (_, body) => {
+                    serde_json::from_str(&body.to_string().replace("{who}", &format!("{who:?}")))
+                        .unwrap()
+                }
+            };
+            let request = match *method {
+                "POST" => client.post(app.url(path)),
+                "PUT" => client.put(app.url(path)),
+                _ => client.delete(app.url(path)),
+            };
+            let response = request
+                .header("x-stigmergy-csrf", "1")
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            let status = response.status();
+            if status.is_success() && *method == "PUT" {
+                revision += 1;
+            }
+            match (status.is_success(), allowed.contains(&who)) {
+                (true, false) => {
+                    unauthorized_successes.push(format!("{method} {path} by {who:?}: {status}"))
+                }
+                (false, true) => denied_owner.push(format!("{method} {path} by {who:?}: {status}")),
+                (false, false) => assert!(
+                    [401, 403, 404].contains(&status.as_u16()),
+                    "{method} {path} by {who:?} refused with {status}"
+                ),
+                (true, true) => {}
+            }
+        }
+    }
+    assert!(
+        unauthorized_successes.is_empty(),
+        "{unauthorized_successes:#?}"
+    );
+    assert!(denied_owner.is_empty(), "{denied_owner:#?}");
+    assert_eq!(
+        app.get_json("/api/designs/hand-grain-mill", 200).await["name"],
+        "Mill edited by Owner"
+    );
+}
