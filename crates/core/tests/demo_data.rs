@@ -197,7 +197,11 @@ fn at_least_eight_designs_are_forks() {
 
 #[test]
 fn at_least_five_licences_are_used_including_the_ppl_and_cern_ohl_s() {
-    let licences: BTreeSet<Licence> = demo().designs.iter().map(|design| design.draft.licence).collect();
+    let licences: BTreeSet<Licence> = demo()
+        .designs
+        .iter()
+        .map(|design| design.draft.licence)
+        .collect();
     let ids: Vec<_> = licences.iter().map(|licence| licence.spdx_id()).collect();
     assert!(
         licences.len() >= 5,
