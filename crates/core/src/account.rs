@@ -71,6 +71,26 @@ pub struct NewToken {
     pub token: String,
 }
 
+/// An account for an agent of an import bundle (the demo accounts).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AccountInput {
+    /// The person agent (in the bundle or already stored) the account signs in as.
+    pub agent: AgentId,
+    pub email: String,
+    /// Hashed on import; never stored as given.
+    pub password: String,
+}
+
+impl AccountInput {
+    pub fn validate(&self) -> Result<(), FieldErrors> {
+        let mut errors = FieldErrors::new();
+        check_email(&mut errors, "email", &self.email);
+        check_password_length(&mut errors, "password", &self.password);
+        errors.into_result(())
+    }
+}
+
 /// Checks an email address's shape; delivery is the only real test.
 pub fn check_email(errors: &mut FieldErrors, field: &str, email: &str) {
     let email = email.trim();

@@ -335,6 +335,9 @@ pub struct ImportBundle {
     pub agents: Vec<AgentInput>,
     #[serde(default)]
     pub designs: Vec<DesignInput>,
+    /// Accounts for person agents, so they can sign in.
+    #[serde(default)]
+    pub accounts: Vec<crate::account::AccountInput>,
 }
 
 /// A value that designs can be filtered by, with how many designs have it.

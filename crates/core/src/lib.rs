@@ -20,7 +20,7 @@ pub mod time;
 pub mod unit;
 mod validate;
 
-pub use account::{LoginInput, Me, NewToken, RegisterInput, TokenInput, TokenSummary};
+pub use account::{AccountInput, LoginInput, Me, NewToken, RegisterInput, TokenInput, TokenSummary};
 pub use agent::{AgentId, AgentInput, AgentKind, AgentRef, Place};
 pub use design::{
     ContributorInput, ContributorRole, Credit, Design, DesignDraft, DesignEdit, DesignId,

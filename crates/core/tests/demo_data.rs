@@ -252,3 +252,18 @@ fn at_least_five_materials_are_shared_by_three_or_more_designs() {
         shared.len()
     );
 }
+
+#[test]
+fn demo_accounts_belong_to_people_in_the_bundle_and_are_valid() {
+    let bundle = demo();
+    assert!(bundle.accounts.len() >= 3, "a few documented demo accounts");
+    for account in &bundle.accounts {
+        let agent = bundle.agents.iter().find(|a| a.id == account.agent);
+        assert!(
+            agent.is_some_and(|a| a.kind == stigmergy_core::AgentKind::Person),
+            "{} is not a person in the bundle",
+            account.agent
+        );
+        assert_eq!(account.validate(), Ok(()), "{}", account.agent);
+    }
+}

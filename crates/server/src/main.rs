@@ -24,11 +24,15 @@ async fn main() -> anyhow::Result<()> {
             let bundle = serde_json::from_str(&text)
                 .with_context(|| format!("{} is not a valid bundle", file.display()))?;
             let store = store::connect(&cli.config.database_url).await?;
-            let report = store
-                .import(&bundle)
+            let report = stigmergy_server::demo::import(store.as_ref(), &bundle)
                 .await
                 .map_err(|e| anyhow::anyhow!("import refused: {e:?}"))?;
-            tracing::info!(agents = report.agents, designs = report.designs, "imported");
+            tracing::info!(
+                agents = report.agents,
+                designs = report.designs,
+                accounts = report.accounts,
+                "imported"
+            );
         }
         None | Some(Command::Serve) => {
             let app = Application::build(&cli.config).await?;

@@ -20,6 +20,13 @@ use sqlx::error::ErrorKind;
 use super::pool::{SqlStore, with_pool};
 use super::{ImportReport, StoreError, StoreResult};
 
+/// An account of an import, its password already hashed.
+pub struct ImportedAccount {
+    pub agent: AgentId,
+    pub email: String,
+    pub password_hash: String,
+}
+
 /// A value bound to a `$n` placeholder of a query built at run time.
 enum Bind {
     Text(String),
@@ -342,7 +349,11 @@ pub trait Commons {
     /// Adds a bundle of agents and designs in one transaction: all or
     /// nothing. Agents that already exist with the same id are kept as they
     /// are; a design id that exists is a conflict.
-    async fn import(&self, bundle: &ImportBundle) -> StoreResult<ImportReport>;
+    async fn import(
+        &self,
+        bundle: &ImportBundle,
+        accounts: &[ImportedAccount],
+    ) -> StoreResult<ImportReport>;
 
     /// One page of designs matching the query, ordered by name.
     async fn list_designs(&self, query: &DesignQuery) -> StoreResult<Page<DesignSummary>>;
@@ -387,7 +398,11 @@ pub trait Commons {
 
 #[async_trait]
 impl Commons for SqlStore {
-    async fn import(&self, bundle: &ImportBundle) -> StoreResult<ImportReport> {
+    async fn import(
+        &self,
+        bundle: &ImportBundle,
+        accounts: &[ImportedAccount],
+    ) -> StoreResult<ImportReport> {
         let mut errors = FieldErrors::new();
         for (i, agent) in bundle.agents.iter().enumerate() {
             if let Err(e) = agent.validate() {
@@ -432,6 +447,30 @@ impl Commons for SqlStore {
             for plan in &plans {
                 run_plan!(tx, plan);
                 report.designs += 1;
+            }
+            for (i, account) in accounts.iter().enumerate() {
+                sqlx::query(
+                    "INSERT INTO accounts (agent_id, email, email_key, password_hash, created_at) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(account.agent.as_str())
+                .bind(account.email.trim())
+                .bind(account.email.trim().to_lowercase())
+                .bind(&account.password_hash)
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| match violation(&e) {
+                    Some(ErrorKind::UniqueViolation) => invalid(
+                        format!("accounts[{i}]"),
+                        format!("{} or their email address has an account already.", account.agent),
+                    ),
+                    Some(ErrorKind::ForeignKeyViolation) => {
+                        invalid(format!("accounts[{i}].agent"), format!("There is no agent \u{201c}{}\u{201d}.", account.agent))
+                    }
+                    _ => e.into(),
+                })?;
+                report.accounts += 1;
             }
             tx.commit().await?;
         });

@@ -13,7 +13,7 @@ use async_trait::async_trait;
 use stigmergy_core::FieldErrors;
 
 pub use accounts::{AccountSecret, Accounts, NewAccount, Session};
-pub use commons::Commons;
+pub use commons::{Commons, ImportedAccount};
 pub use pool::{Backend, SqlStore};
 
 /// What went wrong in the store, in terms the API can map to a status.
@@ -48,6 +48,7 @@ pub type StoreResult<T> = Result<T, StoreError>;
 pub struct ImportReport {
     pub agents: u64,
     pub designs: u64,
+    pub accounts: u64,
 }
 
 /// Everything the API needs from a database: one trait, made of one part

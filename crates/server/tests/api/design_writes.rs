@@ -399,3 +399,56 @@ async fn no_mutating_endpoint_lets_an_unauthorized_request_through() {
         "Mill edited by Owner"
     );
 }
+
+#[tokio::test]
+async fn a_demo_account_signs_in_and_edits_only_its_own_designs() {
+    let app = TestApp::spawn(Seed::Demo).await;
+    let bundle = stigmergy_server::demo::bundle().unwrap();
+    let account = &bundle.accounts[0];
+    let own = bundle
+        .designs
+        .iter()
+        .find(|d| d.contributors.iter().any(|c| c.agent == account.agent))
+        .unwrap();
+    let other = bundle
+        .designs
+        .iter()
+        .find(|d| d.contributors.iter().all(|c| c.agent != account.agent))
+        .unwrap();
+
+    let login = app
+        .post_json(
+            "/api/auth/login",
+            &json!({"login": account.email, "password": account.password}),
+        )
+        .await;
+    assert_eq!(login.status(), 200);
+
+    let mut body = serde_json::to_value(&own.draft).unwrap();
+    body["base_revision"] = json!(1);
+    body["note"] = json!("Checked the quantities.");
+    assert_eq!(
+        put_json(
+            &app,
+            &app.client,
+            &format!("/api/designs/{}", own.id),
+            &body
+        )
+        .await
+        .status(),
+        200
+    );
+    let mut body = serde_json::to_value(&other.draft).unwrap();
+    body["base_revision"] = json!(1);
+    assert_eq!(
+        put_json(
+            &app,
+            &app.client,
+            &format!("/api/designs/{}", other.id),
+            &body
+        )
+        .await
+        .status(),
+        403
+    );
+}

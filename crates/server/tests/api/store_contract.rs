@@ -50,7 +50,9 @@ async fn store_on(backend: Backend) -> (SqlStore, TestDb) {
 async fn demo_store(backend: Backend) -> (SqlStore, TestDb, ImportBundle) {
     let (store, db) = store_on(backend).await;
     let bundle = demo::bundle().unwrap();
-    let report = store.import(&bundle).await.expect("the demo imports");
+    let report = demo::import(&store, &bundle)
+        .await
+        .expect("the demo imports");
     assert_eq!(report.designs, bundle.designs.len() as u64);
     assert_eq!(report.agents, bundle.agents.len() as u64);
     (store, db, bundle)
@@ -229,8 +231,8 @@ async fn a_duplicate_design_is_a_conflict_and_adds_nothing(backend: Backend) {
     let (store, _db, bundle) = demo_store(backend).await;
     let before = store.count_designs().await.unwrap();
     let mut again = ImportBundle {
-        agents: vec![],
         designs: vec![bundle.designs[1].clone()],
+        ..ImportBundle::default()
     };
     // A new design first, so "adds nothing" checks the rollback.
     let mut fresh = bundle.designs[0].clone();
@@ -238,7 +240,7 @@ async fn a_duplicate_design_is_a_conflict_and_adds_nothing(backend: Backend) {
     fresh.parent = None;
     again.designs.insert(0, fresh);
 
-    let result = store.import(&again).await;
+    let result = demo::import(&store, &again).await;
 
     assert!(
         matches!(result, Err(StoreError::Conflict(ref m)) if m.contains(bundle.designs[1].id.as_str())),
@@ -254,12 +256,14 @@ async fn a_fork_of_a_missing_design_is_refused_and_adds_nothing(backend: Backend
     orphan.id = DesignId::parse("orphan-fork").unwrap();
     orphan.parent = Some(DesignId::parse("never-existed").unwrap());
 
-    let result = store
-        .import(&ImportBundle {
-            agents: vec![],
+    let result = demo::import(
+        &store,
+        &ImportBundle {
             designs: vec![orphan],
-        })
-        .await;
+            ..ImportBundle::default()
+        },
+    )
+    .await;
 
     match result {
         Err(StoreError::Invalid(fields)) => {
@@ -277,12 +281,14 @@ async fn an_unknown_contributor_is_refused(backend: Backend) {
     design.parent = None;
     design.contributors[0].agent = stigmergy_core::AgentId::parse("nobody-at-all").unwrap();
 
-    let result = store
-        .import(&ImportBundle {
-            agents: vec![],
+    let result = demo::import(
+        &store,
+        &ImportBundle {
             designs: vec![design],
-        })
-        .await;
+            ..ImportBundle::default()
+        },
+    )
+    .await;
 
     match result {
         Err(StoreError::Invalid(fields)) => {
@@ -301,7 +307,7 @@ async fn invalid_input_never_reaches_the_database(backend: Backend) {
     bundle.designs.truncate(3);
     bundle.designs[2].draft.name = String::new();
 
-    let result = store.import(&bundle).await;
+    let result = demo::import(&store, &bundle).await;
 
     match result {
         Err(StoreError::Invalid(fields)) => {
