@@ -12,6 +12,7 @@ pub mod agent;
 pub mod design;
 pub mod error;
 pub mod licence;
+pub mod organization;
 pub mod page;
 pub mod process;
 pub mod query;
@@ -29,6 +30,10 @@ pub use design::{
 };
 pub use error::{ApiError, ErrorBody, FieldErrors};
 pub use licence::Licence;
+pub use organization::{
+    AgentProfile, Decision, JoinRequest, Member, Membership, MembershipRole, MembershipState, Organization,
+    OrganizationInput, PendingRequest, ProfileInput,
+};
 pub use page::Page;
 pub use process::ProcessKind;
 pub use query::{DesignQuery, RawDesignQuery};

@@ -11,6 +11,7 @@ pub mod designs;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod organizations;
 pub mod store;
 pub mod web;
 
@@ -57,6 +58,7 @@ pub struct AppState {
     tags(
         (name = "designs", description = "The design commons"),
         (name = "accounts", description = "Registering, signing in and out, API tokens. Browser writes send the `x-stigmergy-csrf` header; software sends `Authorization: Bearer <token>`."),
+        (name = "organizations", description = "Agents, organizations and coalitions, and who belongs to which"),
         (name = "health", description = "Liveness and database checks"),
     )
 )]
@@ -67,6 +69,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(health::router())
         .merge(auth::router())
+        .merge(organizations::router())
         .merge(designs::router())
         .split_for_parts()
 }

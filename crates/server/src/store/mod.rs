@@ -5,6 +5,7 @@
 
 mod accounts;
 mod commons;
+mod organizations;
 mod pool;
 
 use std::sync::Arc;
@@ -14,6 +15,7 @@ use stigmergy_core::FieldErrors;
 
 pub use accounts::{AccountSecret, Accounts, NewAccount, Session};
 pub use commons::{Commons, ImportedAccount};
+pub use organizations::Organizations;
 pub use pool::{Backend, SqlStore};
 
 /// What went wrong in the store, in terms the API can map to a status.
@@ -54,7 +56,7 @@ pub struct ImportReport {
 /// Everything the API needs from a database: one trait, made of one part
 /// per feature (each in its own module), so `Arc<dyn Store>` offers them all.
 #[async_trait]
-pub trait Store: Commons + Accounts + Send + Sync + 'static {
+pub trait Store: Commons + Accounts + Organizations + Send + Sync + 'static {
     /// Which database this is (`sqlite` or `postgres`).
     fn backend(&self) -> Backend;
 

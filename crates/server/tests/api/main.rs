@@ -6,5 +6,6 @@ mod design_writes;
 mod designs;
 mod health;
 mod helpers;
+mod organizations;
 mod store_contract;
 mod web;

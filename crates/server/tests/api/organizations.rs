@@ -1,0 +1,272 @@
+//! Organizations and coalitions over HTTP: create, ask to join, stewards
+//! decide, public member lists, profiles.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{PASSWORD, Seed, TestApp, assert_error};
+
+fn coalition() -> Value {
+    json!({
+        "name": "West Africa Open Hardware Coalition",
+        "kind": "hub",
+        "note": "Makers and fab labs sharing designs for clinics and farms.",
+        "place": {"name": "Accra, Ghana", "lat": 5.6037, "lon": -0.187},
+        "coalition_licences": ["CERN-OHL-S-2.0", "LicenseRef-PPL"]
+    })
+}
+
+async fn person(app: &TestApp, handle: &str) -> reqwest::Client {
+    let client = app.other_client();
+    let body =
+        json!({"handle": handle, "email": format!("{handle}@example.org"), "password": PASSWORD});
+    let response = client
+        .post(app.url("/api/auth/register"))
+        .header("x-stigmergy-csrf", "1")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    client
+}
+
+async fn post(
+    app: &TestApp,
+    client: &reqwest::Client,
+    path: &str,
+    body: Value,
+) -> reqwest::Response {
+    client
+        .post(app.url(path))
+        .header("x-stigmergy-csrf", "1")
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn get(app: &TestApp, client: &reqwest::Client, path: &str) -> reqwest::Response {
+    client.get(app.url(path)).send().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_person_forms_a_coalition_and_stewards_it() {
+    let app = TestApp::spawn(Seed::Empty).await;
+    app.register("ama-boateng").await;
+
+    let response = app.post_json("/api/organizations", &coalition()).await;
+
+    assert_eq!(response.status(), 201);
+    let created: Value = response.json().await.unwrap();
+    assert_eq!(
+        created["agent"]["id"],
+        "west-africa-open-hardware-coalition"
+    );
+    assert_eq!(
+        created["coalition_licences"],
+        json!(["CERN-OHL-S-2.0", "LicenseRef-PPL"])
+    );
+    assert_eq!(created["members"][0]["agent"]["id"], "ama-boateng");
+    assert_eq!(created["members"][0]["role"], "steward");
+    let listed = app.get_json("/api/coalitions", 200).await;
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    let profile = app.get_json("/api/agents/ama-boateng", 200).await;
+    assert_eq!(
+        profile["memberships"][0]["organization"]["id"],
+        "west-africa-open-hardware-coalition"
+    );
+    assert_eq!(profile["memberships"][0]["role"], "steward");
+}
+
+#[tokio::test]
+async fn asking_to_join_waits_for_a_steward_who_approves_or_declines() {
+    let app = TestApp::spawn(Seed::Empty).await;
+    app.register("ama-boateng").await;
+    app.post_json("/api/organizations", &coalition()).await;
+    let kofi = person(&app, "kofi-mensah").await;
+    let esi = person(&app, "esi-owusu").await;
+    let path = "/api/organizations/west-africa-open-hardware-coalition";
+
+    assert_eq!(
+        post(&app, &kofi, &format!("{path}/join"), json!({}))
+            .await
+            .status(),
+        202
+    );
+    assert_eq!(
+        post(&app, &esi, &format!("{path}/join"), json!({}))
+            .await
+            .status(),
+        202
+    );
+    let twice = post(&app, &kofi, &format!("{path}/join"), json!({})).await;
+    assert_eq!(twice.status(), 409);
+
+    // Only stewards see and answer requests.
+    assert_eq!(
+        get(&app, &kofi, &format!("{path}/requests")).await.status(),
+        403
+    );
+    let self_approval = post(
+        &app,
+        &kofi,
+        &format!("{path}/requests/kofi-mensah"),
+        json!({"approve": true}),
+    )
+    .await;
+    assert_eq!(self_approval.status(), 403);
+    let waiting = app.get_json(&format!("{path}/requests"), 200).await;
+    assert_eq!(waiting.as_array().unwrap().len(), 2);
+
+    let approved = app
+        .post_json(
+            &format!("{path}/requests/kofi-mensah"),
+            &json!({"approve": true}),
+        )
+        .await;
+    assert_eq!(approved.status(), 200);
+    let declined = app
+        .post_json(
+            &format!("{path}/requests/esi-owusu"),
+            &json!({"approve": false}),
+        )
+        .await;
+    assert_eq!(declined.status(), 200);
+
+    let coalition = app.get_json(path, 200).await;
+    let members: Vec<&str> = coalition["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["agent"]["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(members, vec!["ama-boateng", "kofi-mensah"]);
+    assert_eq!(
+        app.get_json(&format!("{path}/requests"), 200).await,
+        json!([])
+    );
+    // A declined request may be asked again.
+    assert_eq!(
+        post(&app, &esi, &format!("{path}/join"), json!({}))
+            .await
+            .status(),
+        202
+    );
+    let again = app
+        .post_json(
+            &format!("{path}/requests/kofi-mensah"),
+            &json!({"approve": true}),
+        )
+        .await;
+    assert_eq!(again.status(), 404, "nothing waiting from a member");
+}
+
+#[tokio::test]
+async fn an_organization_joins_through_its_steward_only() {
+    let app = TestApp::spawn(Seed::Empty).await;
+    app.register("ama-boateng").await;
+    app.post_json("/api/organizations", &coalition()).await;
+    let kofi = person(&app, "kofi-mensah").await;
+    let fab_lab = json!({"name": "Kumasi Fab Lab", "kind": "microfactory",
+        "place": {"name": "Kumasi, Ghana", "lat": 6.6885, "lon": -1.6244}});
+    assert_eq!(
+        post(&app, &kofi, "/api/organizations", fab_lab)
+            .await
+            .status(),
+        201
+    );
+    let esi = person(&app, "esi-owusu").await;
+    let path = "/api/organizations/west-africa-open-hardware-coalition/join";
+
+    let not_theirs = post(&app, &esi, path, json!({"member": "kumasi-fab-lab"})).await;
+    let as_person = post(&app, &esi, path, json!({"member": "kofi-mensah"})).await;
+    let by_steward = post(&app, &kofi, path, json!({"member": "kumasi-fab-lab"})).await;
+
+    assert_eq!(not_theirs.status(), 403);
+    assert_eq!(as_person.status(), 403);
+    assert_eq!(by_steward.status(), 202);
+    let approved = app
+        .post_json(
+            "/api/organizations/west-africa-open-hardware-coalition/requests/kumasi-fab-lab",
+            &json!({"approve": true, "role": "member"}),
+        )
+        .await;
+    assert_eq!(approved.status(), 200);
+    let fab = app.get_json("/api/agents/kumasi-fab-lab", 200).await;
+    assert_eq!(
+        fab["memberships"][0]["organization"]["id"],
+        "west-africa-open-hardware-coalition"
+    );
+}
+
+#[tokio::test]
+async fn bad_organizations_and_profiles_are_refused_field_by_field() {
+    let app = TestApp::spawn(Seed::Empty).await;
+    app.register("ama-boateng").await;
+    let mut bad = coalition();
+    bad["kind"] = json!("person");
+    bad["place"]["lat"] = json!(95.0);
+    bad["coalition_licences"] = json!([]);
+
+    let response = app.post_json("/api/organizations", &bad).await;
+
+    assert_eq!(response.status(), 400);
+    let error = assert_error(&response.json().await.unwrap(), "invalid_input");
+    for field in ["kind", "place.lat", "coalition_licences"] {
+        assert!(error["fields"][field].is_string(), "{field}: {error}");
+    }
+    let unknown_licence = {
+        let mut body = coalition();
+        body["coalition_licences"] = json!(["Proprietary"]);
+        app.post_json("/api/organizations", &body).await
+    };
+    assert_eq!(unknown_licence.status(), 422);
+    let profile = app
+        .client
+        .put(app.url("/api/me/profile"))
+        .header("x-stigmergy-csrf", "1")
+        .json(&json!({"name": "Ama Boateng", "place": {"name": "Accra", "lat": 5.6, "lon": 181}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(profile.status(), 400);
+    let good = app
+        .client
+        .put(app.url("/api/me/profile"))
+        .header("x-stigmergy-csrf", "1")
+        .json(&json!({"name": "Ama Boateng", "note": "Biomedical technician.", "place": {"name": "Accra, Ghana", "lat": 5.6037, "lon": -0.187}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(good.status(), 200);
+    let me = app.get_json("/api/agents/ama-boateng", 200).await;
+    assert_eq!(me["agent"]["place"]["name"], "Accra, Ghana");
+    assert_eq!(me["agent"]["name"], "Ama Boateng");
+}
+
+#[tokio::test]
+async fn people_are_not_organizations() {
+    let app = TestApp::spawn(Seed::Empty).await;
+    app.register("ama-boateng").await;
+    let kofi = person(&app, "kofi-mensah").await;
+
+    assert_eq!(
+        app.get_json("/api/organizations/kofi-mensah", 404).await["error"]["code"],
+        "not_found"
+    );
+    assert_eq!(
+        post(
+            &app,
+            &kofi,
+            "/api/organizations/ama-boateng/join",
+            json!({})
+        )
+        .await
+        .status(),
+        404
+    );
+    assert_eq!(
+        app.get_json("/api/agents/nobody-here", 404).await["error"]["code"],
+        "not_found"
+    );
+}
