@@ -338,6 +338,12 @@ pub struct ImportBundle {
     /// Accounts for person agents, so they can sign in.
     #[serde(default)]
     pub accounts: Vec<crate::account::AccountInput>,
+    /// Organizations of the bundle that are coalitions.
+    #[serde(default)]
+    pub coalitions: Vec<crate::organization::CoalitionInput>,
+    /// Active memberships among the bundle's (or stored) agents.
+    #[serde(default)]
+    pub memberships: Vec<crate::organization::MembershipInput>,
 }
 
 /// A value that designs can be filtered by, with how many designs have it.

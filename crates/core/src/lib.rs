@@ -31,7 +31,7 @@ pub use design::{
 pub use error::{ApiError, ErrorBody, FieldErrors};
 pub use licence::Licence;
 pub use organization::{
-    AgentProfile, Decision, JoinRequest, Member, Membership, MembershipRole, MembershipState, Organization,
+    AgentProfile, CoalitionInput, Decision, JoinRequest, Member, Membership, MembershipInput, MembershipRole, MembershipState, Organization,
     OrganizationInput, PendingRequest, ProfileInput,
 };
 pub use page::Page;

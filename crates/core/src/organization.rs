@@ -153,6 +153,23 @@ pub struct Membership {
     pub role: MembershipRole,
 }
 
+/// In an import bundle: an organization of the bundle that is a coalition.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CoalitionInput {
+    pub agent: AgentId,
+    pub licences: Vec<Licence>,
+}
+
+/// In an import bundle: an active membership.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MembershipInput {
+    pub organization: AgentId,
+    pub member: AgentId,
+    pub role: MembershipRole,
+}
+
 /// Any agent as the public sees it: `GET /api/agents/{id}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

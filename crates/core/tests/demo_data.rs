@@ -267,3 +267,42 @@ fn demo_accounts_belong_to_people_in_the_bundle_and_are_valid() {
         assert_eq!(account.validate(), Ok(()), "{}", account.agent);
     }
 }
+
+#[test]
+fn demo_coalitions_and_memberships_refer_to_organizations_in_the_bundle() {
+    use stigmergy_core::{AgentKind, MembershipRole};
+    let bundle = demo();
+    let kind_of = |id: &stigmergy_core::AgentId| bundle.agents.iter().find(|a| &a.id == id).map(|a| a.kind);
+    assert!(bundle.coalitions.len() >= 2, "two or three coalitions");
+    for coalition in &bundle.coalitions {
+        assert!(
+            kind_of(&coalition.agent).is_some_and(|k| k != AgentKind::Person),
+            "{} is not an organization in the bundle",
+            coalition.agent
+        );
+        assert!(!coalition.licences.is_empty(), "{}", coalition.agent);
+        let stewards = bundle
+            .memberships
+            .iter()
+            .filter(|m| m.organization == coalition.agent && m.role == MembershipRole::Steward)
+            .count();
+        assert!(stewards >= 1, "{} has a steward", coalition.agent);
+    }
+    for membership in &bundle.memberships {
+        assert!(kind_of(&membership.organization).is_some_and(|k| k != AgentKind::Person), "{membership:?}");
+        assert!(kind_of(&membership.member).is_some(), "{membership:?}");
+        assert_ne!(membership.organization, membership.member);
+    }
+    let accounts_stewarding = bundle
+        .accounts
+        .iter()
+        .filter(|a| {
+            bundle.memberships.iter().any(|m| {
+                m.member == a.agent
+                    && m.role == MembershipRole::Steward
+                    && bundle.coalitions.iter().any(|c| c.agent == m.organization)
+            })
+        })
+        .count();
+    assert!(accounts_stewarding >= 2, "demo accounts can try out a steward's work");
+}

@@ -448,6 +448,44 @@ impl Commons for SqlStore {
                 run_plan!(tx, plan);
                 report.designs += 1;
             }
+            for (i, coalition) in bundle.coalitions.iter().enumerate() {
+                let licences = to_json(&coalition.licences)?;
+                sqlx::query("INSERT INTO coalitions (agent_id, licences) VALUES ($1, $2)")
+                    .bind(coalition.agent.as_str())
+                    .bind(licences)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| match violation(&e) {
+                        Some(ErrorKind::ForeignKeyViolation) => invalid(
+                            format!("coalitions[{i}].agent"),
+                            format!("There is no agent \u{201c}{}\u{201d}.", coalition.agent),
+                        ),
+                        _ => e.into(),
+                    })?;
+            }
+            for (i, membership) in bundle.memberships.iter().enumerate() {
+                sqlx::query(
+                    "INSERT INTO memberships (organization_id, member_id, role, state, requested_at, decided_at) \
+                     VALUES ($1, $2, $3, 'active', $4, $4)",
+                )
+                .bind(membership.organization.as_str())
+                .bind(membership.member.as_str())
+                .bind(stored(&membership.role))
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| match violation(&e) {
+                    Some(ErrorKind::ForeignKeyViolation) => invalid(
+                        format!("memberships[{i}]"),
+                        format!("{} or {} is not an agent.", membership.organization, membership.member),
+                    ),
+                    Some(_) => invalid(
+                        format!("memberships[{i}]"),
+                        format!("{} cannot be in {} twice, or in itself.", membership.member, membership.organization),
+                    ),
+                    None => e.into(),
+                })?;
+            }
             for (i, account) in accounts.iter().enumerate() {
                 sqlx::query(
                     "INSERT INTO accounts (agent_id, email, email_key, password_hash, created_at) \

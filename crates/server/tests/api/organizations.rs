@@ -270,3 +270,59 @@ async fn people_are_not_organizations() {
         "not_found"
     );
 }
+
+#[tokio::test]
+async fn the_demo_coalitions_are_public_and_a_demo_steward_admits_a_newcomer() {
+    let app = TestApp::spawn(Seed::Demo).await;
+    let bundle = stigmergy_server::demo::bundle().unwrap();
+    let coalitions = app.get_json("/api/coalitions", 200).await;
+    assert_eq!(
+        coalitions.as_array().unwrap().len(),
+        bundle.coalitions.len()
+    );
+    let africa = app
+        .get_json("/api/organizations/open-hardware-africa", 200)
+        .await;
+    assert!(africa["members"].as_array().unwrap().len() >= 5);
+    let newcomer = person(&app, "wanjiku-kamau").await;
+    assert_eq!(
+        post(
+            &app,
+            &newcomer,
+            "/api/organizations/open-hardware-africa/join",
+            json!({})
+        )
+        .await
+        .status(),
+        202
+    );
+
+    let steward = bundle
+        .accounts
+        .iter()
+        .find(|a| a.agent.as_str() == "amara-okafor")
+        .unwrap();
+    let login = app
+        .post_json(
+            "/api/auth/login",
+            &json!({"login": steward.email, "password": steward.password}),
+        )
+        .await;
+    assert_eq!(login.status(), 200);
+    let decided = app
+        .post_json(
+            "/api/organizations/open-hardware-africa/requests/wanjiku-kamau",
+            &json!({"approve": true}),
+        )
+        .await;
+
+    assert_eq!(decided.status(), 200);
+    let members = decided.json::<Value>().await.unwrap()["members"].clone();
+    assert!(
+        members
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["agent"]["id"] == "wanjiku-kamau")
+    );
+}

@@ -380,7 +380,8 @@ async fn a_design_page_opens_directly_from_its_address() {
         .iter()
         .find(|d| &d.id == parent)
         .unwrap()
-        .draft.name;
+        .draft
+        .name;
     browser
         .until("[data-testid=design-title]", "the parent design", |t| {
             t.iter().any(|t| t == parent_name)
