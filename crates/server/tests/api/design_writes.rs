@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Seed, TestApp, assert_error};
+use crate::helpers::{Seed, TestApp, assert_error, person, post_as, put_as};
 
 fn draft(name: &str) -> Value {
     json!({
@@ -33,49 +33,6 @@ fn edit(base: u32, name: &str) -> Value {
     body["version"] = json!("1.1");
     body["note"] = json!("Longer crank for less effort.");
     body
-}
-
-async fn put_json(
-    app: &TestApp,
-    client: &reqwest::Client,
-    path: &str,
-    body: &Value,
-) -> reqwest::Response {
-    client
-        .put(app.url(path))
-        .header("x-stigmergy-csrf", "1")
-        .json(body)
-        .send()
-        .await
-        .unwrap()
-}
-
-async fn post_as(
-    app: &TestApp,
-    client: &reqwest::Client,
-    path: &str,
-    body: &Value,
-) -> reqwest::Response {
-    client
-        .post(app.url(path))
-        .header("x-stigmergy-csrf", "1")
-        .json(body)
-        .send()
-        .await
-        .unwrap()
-}
-
-/// A signed-in client other than `app.client`.
-async fn second_person(app: &TestApp, handle: &str) -> reqwest::Client {
-    let client = app.other_client();
-    let body = json!({"handle": handle, "email": format!("{handle}@example.org"), "password": crate::helpers::PASSWORD});
-    assert_eq!(
-        post_as(app, &client, "/api/auth/register", &body)
-            .await
-            .status(),
-        201
-    );
-    client
 }
 
 #[tokio::test]
@@ -140,7 +97,7 @@ async fn each_edit_is_a_new_revision_and_old_ones_stay_readable() {
     app.post_json("/api/designs", &draft("Hand grain mill"))
         .await;
 
-    let response = put_json(
+    let response = put_as(
         &app,
         &app.client,
         "/api/designs/hand-grain-mill",
@@ -187,7 +144,7 @@ async fn an_edit_from_a_stale_revision_is_refused_not_lost() {
     app.register("ana-souza").await;
     app.post_json("/api/designs", &draft("Hand grain mill"))
         .await;
-    put_json(
+    put_as(
         &app,
         &app.client,
         "/api/designs/hand-grain-mill",
@@ -195,7 +152,7 @@ async fn an_edit_from_a_stale_revision_is_refused_not_lost() {
     )
     .await;
 
-    let stale = put_json(
+    let stale = put_as(
         &app,
         &app.client,
         "/api/designs/hand-grain-mill",
@@ -225,8 +182,8 @@ async fn two_simultaneous_edits_from_one_revision_save_exactly_one() {
 
     let (edit_a, edit_b) = (edit(1, "Mill A"), edit(1, "Mill B"));
     let (a, b) = tokio::join!(
-        put_json(&app, &app.client, "/api/designs/hand-grain-mill", &edit_a),
-        put_json(&app, &app.client, "/api/designs/hand-grain-mill", &edit_b),
+        put_as(&app, &app.client, "/api/designs/hand-grain-mill", &edit_a),
+        put_as(&app, &app.client, "/api/designs/hand-grain-mill", &edit_b),
     );
 
     let mut statuses = [a.status().as_u16(), b.status().as_u16()];
@@ -248,7 +205,7 @@ async fn forking_makes_a_new_design_with_lineage_both_ways() {
     app.register("ana-souza").await;
     app.post_json("/api/designs", &draft("Hand grain mill"))
         .await;
-    let bo = second_person(&app, "bo-li").await;
+    let bo = person(&app, "bo-li").await;
 
     let response = post_as(
         &app,
@@ -270,7 +227,7 @@ async fn forking_makes_a_new_design_with_lineage_both_ways() {
     let original = app.get_json("/api/designs/hand-grain-mill", 200).await;
     assert_eq!(original["lineage"]["forks"][0]["id"], "pedal-grain-mill");
     assert_eq!(
-        put_json(
+        put_as(
             &app,
             &bo,
             "/api/designs/pedal-grain-mill",
@@ -314,7 +271,7 @@ async fn no_mutating_endpoint_lets_an_unauthorized_request_through() {
             .status(),
         201
     );
-    let other = second_person(&app, "bo-li").await;
+    let other = person(&app, "bo-li").await;
     let anonymous = reqwest::Client::new();
 
     #[derive(Clone, Copy, Debug, PartialEq)]
@@ -464,7 +421,7 @@ async fn a_demo_account_signs_in_and_edits_only_its_own_designs() {
     body["base_revision"] = json!(1);
     body["note"] = json!("Checked the quantities.");
     assert_eq!(
-        put_json(
+        put_as(
             &app,
             &app.client,
             &format!("/api/designs/{}", own.id),
@@ -477,7 +434,7 @@ async fn a_demo_account_signs_in_and_edits_only_its_own_designs() {
     let mut body = serde_json::to_value(&other.draft).unwrap();
     body["base_revision"] = json!(1);
     assert_eq!(
-        put_json(
+        put_as(
             &app,
             &app.client,
             &format!("/api/designs/{}", other.id),

@@ -1,6 +1,7 @@
 //! Test scaffolding: a fresh database per test on either backend, and the
 //! real server on 127.0.0.1:0 talking real HTTP.
 
+use std::borrow::Borrow;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -152,13 +153,7 @@ impl TestApp {
 
     /// POSTs `body` as JSON with the CSRF header the app sends.
     pub async fn post_json(&self, path: &str, body: &serde_json::Value) -> reqwest::Response {
-        self.client
-            .post(self.url(path))
-            .header("x-stigmergy-csrf", "1")
-            .json(body)
-            .send()
-            .await
-            .expect("the request is answered")
+        post_as(self, &self.client, path, body).await
     }
 
     /// Registers `handle` (signing this client in) and checks it worked.
@@ -187,6 +182,55 @@ impl TestApp {
         assert_eq!(response.status().as_u16(), status, "GET {path}");
         response.json().await.expect("a JSON body")
     }
+}
+
+/// Sends a JSON write from `client` with the CSRF header the app sends.
+pub async fn send_as(
+    app: &TestApp,
+    client: &reqwest::Client,
+    method: reqwest::Method,
+    path: &str,
+    body: &serde_json::Value,
+) -> reqwest::Response {
+    client
+        .request(method, app.url(path))
+        .header("x-stigmergy-csrf", "1")
+        .json(body)
+        .send()
+        .await
+        .expect("the request is answered")
+}
+
+pub async fn post_as(
+    app: &TestApp,
+    client: &reqwest::Client,
+    path: &str,
+    body: impl Borrow<serde_json::Value>,
+) -> reqwest::Response {
+    send_as(app, client, reqwest::Method::POST, path, body.borrow()).await
+}
+
+pub async fn put_as(
+    app: &TestApp,
+    client: &reqwest::Client,
+    path: &str,
+    body: impl Borrow<serde_json::Value>,
+) -> reqwest::Response {
+    send_as(app, client, reqwest::Method::PUT, path, body.borrow()).await
+}
+
+/// Registers `handle` on a client of its own (another browser), signed in.
+pub async fn person(app: &TestApp, handle: &str) -> reqwest::Client {
+    let client = app.other_client();
+    let body = serde_json::json!({"handle": handle, "email": format!("{handle}@example.org"), "password": PASSWORD});
+    assert_eq!(
+        post_as(app, &client, "/api/auth/register", &body)
+            .await
+            .status(),
+        201,
+        "registering {handle}"
+    );
+    client
 }
 
 /// The password test accounts use.

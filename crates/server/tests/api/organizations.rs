@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, Seed, TestApp, assert_error};
+use crate::helpers::{Seed, TestApp, assert_error, person, post_as};
 
 fn coalition() -> Value {
     json!({
@@ -13,36 +13,6 @@ fn coalition() -> Value {
         "place": {"name": "Accra, Ghana", "lat": 5.6037, "lon": -0.187},
         "coalition_licences": ["CERN-OHL-S-2.0", "LicenseRef-PPL"]
     })
-}
-
-async fn person(app: &TestApp, handle: &str) -> reqwest::Client {
-    let client = app.other_client();
-    let body =
-        json!({"handle": handle, "email": format!("{handle}@example.org"), "password": PASSWORD});
-    let response = client
-        .post(app.url("/api/auth/register"))
-        .header("x-stigmergy-csrf", "1")
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 201);
-    client
-}
-
-async fn post(
-    app: &TestApp,
-    client: &reqwest::Client,
-    path: &str,
-    body: Value,
-) -> reqwest::Response {
-    client
-        .post(app.url(path))
-        .header("x-stigmergy-csrf", "1")
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
 }
 
 async fn get(app: &TestApp, client: &reqwest::Client, path: &str) -> reqwest::Response {
@@ -88,18 +58,18 @@ async fn asking_to_join_waits_for_a_steward_who_approves_or_declines() {
     let path = "/api/organizations/west-africa-open-hardware-coalition";
 
     assert_eq!(
-        post(&app, &kofi, &format!("{path}/join"), json!({}))
+        post_as(&app, &kofi, &format!("{path}/join"), json!({}))
             .await
             .status(),
         202
     );
     assert_eq!(
-        post(&app, &esi, &format!("{path}/join"), json!({}))
+        post_as(&app, &esi, &format!("{path}/join"), json!({}))
             .await
             .status(),
         202
     );
-    let twice = post(&app, &kofi, &format!("{path}/join"), json!({})).await;
+    let twice = post_as(&app, &kofi, &format!("{path}/join"), json!({})).await;
     assert_eq!(twice.status(), 409);
 
     // Only stewards see and answer requests.
@@ -107,7 +77,7 @@ async fn asking_to_join_waits_for_a_steward_who_approves_or_declines() {
         get(&app, &kofi, &format!("{path}/requests")).await.status(),
         403
     );
-    let self_approval = post(
+    let self_approval = post_as(
         &app,
         &kofi,
         &format!("{path}/requests/kofi-mensah"),
@@ -147,7 +117,7 @@ async fn asking_to_join_waits_for_a_steward_who_approves_or_declines() {
     );
     // A declined request may be asked again.
     assert_eq!(
-        post(&app, &esi, &format!("{path}/join"), json!({}))
+        post_as(&app, &esi, &format!("{path}/join"), json!({}))
             .await
             .status(),
         202
@@ -170,7 +140,7 @@ async fn an_organization_joins_through_its_steward_only() {
     let fab_lab = json!({"name": "Kumasi Fab Lab", "kind": "microfactory",
         "place": {"name": "Kumasi, Ghana", "lat": 6.6885, "lon": -1.6244}});
     assert_eq!(
-        post(&app, &kofi, "/api/organizations", fab_lab)
+        post_as(&app, &kofi, "/api/organizations", fab_lab)
             .await
             .status(),
         201
@@ -178,9 +148,9 @@ async fn an_organization_joins_through_its_steward_only() {
     let esi = person(&app, "esi-owusu").await;
     let path = "/api/organizations/west-africa-open-hardware-coalition/join";
 
-    let not_theirs = post(&app, &esi, path, json!({"member": "kumasi-fab-lab"})).await;
-    let as_person = post(&app, &esi, path, json!({"member": "kofi-mensah"})).await;
-    let by_steward = post(&app, &kofi, path, json!({"member": "kumasi-fab-lab"})).await;
+    let not_theirs = post_as(&app, &esi, path, json!({"member": "kumasi-fab-lab"})).await;
+    let as_person = post_as(&app, &esi, path, json!({"member": "kofi-mensah"})).await;
+    let by_steward = post_as(&app, &kofi, path, json!({"member": "kumasi-fab-lab"})).await;
 
     assert_eq!(not_theirs.status(), 403);
     assert_eq!(as_person.status(), 403);
@@ -255,7 +225,7 @@ async fn people_are_not_organizations() {
         "not_found"
     );
     assert_eq!(
-        post(
+        post_as(
             &app,
             &kofi,
             "/api/organizations/ama-boateng/join",
@@ -286,7 +256,7 @@ async fn the_demo_coalitions_are_public_and_a_demo_steward_admits_a_newcomer() {
     assert!(africa["members"].as_array().unwrap().len() >= 5);
     let newcomer = person(&app, "wanjiku-kamau").await;
     assert_eq!(
-        post(
+        post_as(
             &app,
             &newcomer,
             "/api/organizations/open-hardware-africa/join",
