@@ -21,7 +21,9 @@ pub mod time;
 pub mod unit;
 mod validate;
 
-pub use account::{AccountInput, LoginInput, Me, NewToken, RegisterInput, TokenInput, TokenSummary};
+pub use account::{
+    AccountInput, LoginInput, Me, NewToken, RegisterInput, TokenInput, TokenSummary,
+};
 pub use agent::{AgentId, AgentInput, AgentKind, AgentRef, Place};
 pub use design::{
     ContributorInput, ContributorRole, Credit, Design, DesignDraft, DesignEdit, DesignId,
@@ -31,8 +33,8 @@ pub use design::{
 pub use error::{ApiError, ErrorBody, FieldErrors};
 pub use licence::Licence;
 pub use organization::{
-    AgentProfile, CoalitionInput, Decision, JoinRequest, Member, Membership, MembershipInput, MembershipRole, MembershipState, Organization,
-    OrganizationInput, PendingRequest, ProfileInput,
+    AgentProfile, CoalitionInput, Decision, JoinRequest, Member, Membership, MembershipInput,
+    MembershipRole, MembershipState, Organization, OrganizationInput, PendingRequest, ProfileInput,
 };
 pub use page::Page;
 pub use process::ProcessKind;

@@ -51,13 +51,19 @@ impl OrganizationInput {
         text(&mut errors, "name", &self.name, "The name", 120);
         optional_text(&mut errors, "note", &self.note, "The note", 2000);
         if self.kind == AgentKind::Person {
-            errors.add("kind", "An organization is a microfactory, cooperative, supplier or hub.");
+            errors.add(
+                "kind",
+                "An organization is a microfactory, cooperative, supplier or hub.",
+            );
         }
         if let Err(place) = self.place.validate() {
             errors.merge_under("place", place);
         }
         if self.coalition_licences.as_ref().is_some_and(Vec::is_empty) {
-            errors.add("coalition_licences", "A coalition forms around at least one licence.");
+            errors.add(
+                "coalition_licences",
+                "A coalition forms around at least one licence.",
+            );
         }
         errors.into_result(())
     }
@@ -189,7 +195,11 @@ mod tests {
             name: "Fab Lab Kumasi".into(),
             kind: AgentKind::Microfactory,
             note: "Laser cutter, two FDM printers and a CNC router.".into(),
-            place: Place { name: "Kumasi, Ghana".into(), lat: 6.69, lon: -1.62 },
+            place: Place {
+                name: "Kumasi, Ghana".into(),
+                lat: 6.69,
+                lon: -1.62,
+            },
             coalition_licences: None,
         }
     }
@@ -209,9 +219,17 @@ mod tests {
 
     #[test]
     fn a_profile_may_leave_the_place_out_but_not_get_it_wrong() {
-        let mut profile = ProfileInput { name: "Ana".into(), note: String::new(), place: None };
+        let mut profile = ProfileInput {
+            name: "Ana".into(),
+            note: String::new(),
+            place: None,
+        };
         assert_eq!(profile.validate(), Ok(()));
-        profile.place = Some(Place { name: "Porto".into(), lat: 41.15, lon: 200.0 });
+        profile.place = Some(Place {
+            name: "Porto".into(),
+            lat: 41.15,
+            lon: 200.0,
+        });
         assert!(profile.validate().unwrap_err().get("place.lon").is_some());
     }
 }

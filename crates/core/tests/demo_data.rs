@@ -272,7 +272,8 @@ fn demo_accounts_belong_to_people_in_the_bundle_and_are_valid() {
 fn demo_coalitions_and_memberships_refer_to_organizations_in_the_bundle() {
     use stigmergy_core::{AgentKind, MembershipRole};
     let bundle = demo();
-    let kind_of = |id: &stigmergy_core::AgentId| bundle.agents.iter().find(|a| &a.id == id).map(|a| a.kind);
+    let kind_of =
+        |id: &stigmergy_core::AgentId| bundle.agents.iter().find(|a| &a.id == id).map(|a| a.kind);
     assert!(bundle.coalitions.len() >= 2, "two or three coalitions");
     for coalition in &bundle.coalitions {
         assert!(
@@ -289,7 +290,10 @@ fn demo_coalitions_and_memberships_refer_to_organizations_in_the_bundle() {
         assert!(stewards >= 1, "{} has a steward", coalition.agent);
     }
     for membership in &bundle.memberships {
-        assert!(kind_of(&membership.organization).is_some_and(|k| k != AgentKind::Person), "{membership:?}");
+        assert!(
+            kind_of(&membership.organization).is_some_and(|k| k != AgentKind::Person),
+            "{membership:?}"
+        );
         assert!(kind_of(&membership.member).is_some(), "{membership:?}");
         assert_ne!(membership.organization, membership.member);
     }
@@ -304,5 +308,8 @@ fn demo_coalitions_and_memberships_refer_to_organizations_in_the_bundle() {
             })
         })
         .count();
-    assert!(accounts_stewarding >= 2, "demo accounts can try out a steward's work");
+    assert!(
+        accounts_stewarding >= 2,
+        "demo accounts can try out a steward's work"
+    );
 }
