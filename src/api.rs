@@ -1,13 +1,29 @@
 //! Every HTTP request the app makes: the commons' JSON API on this origin.
+//! Every request goes through [`send`], which adds the CSRF header the
+//! server requires of writes that rely on the session cookie, and decodes
+//! JSON with the browser's own parser.
 
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 
-use gloo_net::http::{Request, Response};
+use gloo_net::http::{Request, RequestBuilder, Response};
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 use stigmergy_core::query::encode;
-use stigmergy_core::{ApiError, Design, DesignSummary, ErrorBody, Facets, Page, RawDesignQuery};
+use stigmergy_core::{
+    ApiError, Design, DesignSummary, ErrorBody, Facets, LoginInput, Me, NewToken, Page,
+    RawDesignQuery, RegisterInput, TokenInput, TokenSummary,
+};
+use wasm_bindgen::JsValue;
+use web_sys::js_sys::JSON;
 
-/// Why a request failed, in a form `<ErrorBoundary>` can hold and show.
+/// The header the server asks of cookie-authenticated writes: a cross-site
+/// form cannot set it, so its presence shows the request came from this app.
+const CSRF_HEADER: &str = "x-stigmergy-csrf";
+
+/// Why a request failed: shown by `ErrorNotice`, or beside a form's fields
+/// when the server names them.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ClientError {
     /// The server could not be reached, or the connection broke.
@@ -45,8 +61,13 @@ impl std::error::Error for ClientError {}
 impl From<gloo_net::Error> for ClientError {
     fn from(error: gloo_net::Error) -> Self {
         match error {
-            gloo_net::Error::SerdeError(error) => ClientError::Decode(error.to_string()),
-            other => ClientError::Network(other.to_string()),
+            gloo_net::Error::JsError(error) => ClientError::Network(error.message),
+            gloo_net::Error::GlooError(detail) => ClientError::Network(detail),
+            // Only gloo's own JSON helpers fail with serde_json's errors, and
+            // this app decodes with the browser's parser instead. Not
+            // formatting one here keeps serde_json's messages out of the wasm.
+            #[allow(unreachable_patterns)]
+            _ => ClientError::Decode("an unexpected JSON error".to_owned()),
         }
     }
 }
@@ -71,23 +92,119 @@ pub async fn facets() -> Result<Facets, ClientError> {
     get("/api/facets").await
 }
 
-async fn get<T: DeserializeOwned>(url: &str) -> Result<T, ClientError> {
-    let response = Request::get(url).send().await?;
-    if response.ok() {
-        json(response).await
-    } else {
-        Err(api_error(response).await)
+/// Who is signed in: `None` when nobody is (the server's 401).
+pub async fn me() -> Result<Option<Me>, ClientError> {
+    match get("/api/me").await {
+        Ok(me) => Ok(Some(me)),
+        Err(ClientError::Api { status: 401, .. }) => Ok(None),
+        Err(error) => Err(error),
     }
 }
 
-/// Decodes a JSON body with the browser's own parser: serde_json's would
-/// add about 40 KiB to the wasm.
-async fn json<T: DeserializeOwned>(response: Response) -> Result<T, ClientError> {
-    let decode = |e: wasm_bindgen::JsValue| ClientError::Decode(format!("{e:?}"));
+/// Creates an account and signs it in (the server sets the session cookie).
+pub async fn register(input: &RegisterInput) -> Result<Me, ClientError> {
+    from_value(post("/api/auth/register", to_json(input)?).await?)
+}
+
+/// Signs in with a handle or email address and a password.
+pub async fn sign_in(input: &LoginInput) -> Result<Me, ClientError> {
+    from_value(post("/api/auth/login", to_json(input)?).await?)
+}
+
+/// Ends the session on the server.
+pub async fn sign_out() -> Result<(), ClientError> {
+    send(Request::post("/api/auth/logout"), None).await?;
+    Ok(())
+}
+
+/// The signed-in person's API tokens, newest first (never their secrets).
+pub async fn list_tokens() -> Result<Vec<TokenSummary>, ClientError> {
+    get("/api/me/tokens").await
+}
+
+/// A new API token, with the only copy of its secret.
+pub async fn create_token(input: &TokenInput) -> Result<NewToken, ClientError> {
+    #[derive(serde::Deserialize)]
+    struct Secret {
+        token: String,
+    }
+    // `NewToken` flattens its summary, and serde's flatten buffers the
+    // whole object first: several KiB of wasm. Reading the one object twice
+    // (serde skips the fields a type does not name) costs next to nothing.
+    let value = post("/api/me/tokens", to_json(input)?).await?;
+    let Secret { token } = from_value(value.clone())?;
+    Ok(NewToken {
+        summary: from_value(value)?,
+        token,
+    })
+}
+
+/// Revokes one of the signed-in person's API tokens.
+pub async fn revoke_token(id: &str) -> Result<(), ClientError> {
+    let url = format!("/api/me/tokens/{}", encode(id));
+    send(Request::delete(&url), None).await?;
+    Ok(())
+}
+
+async fn get<T: DeserializeOwned>(url: &str) -> Result<T, ClientError> {
+    from_value(send(Request::get(url), None).await?)
+}
+
+fn post(url: &str, body: JsValue) -> Reply {
+    send(Request::post(url), Some(body))
+}
+
+/// A request on its way: the JSON body of a successful answer (`null` when
+/// it has none), else its error.
+type Reply = Pin<Box<dyn Future<Output = Result<JsValue, ClientError>>>>;
+
+/// Sends a request, with a JSON `body` when given, and reads the answer.
+/// Every request goes through this one boxed future, so its code is in the
+/// wasm once rather than inlined into each caller's.
+///
+/// Every request carries the CSRF header: the server requires it of writes
+/// and ignores it on reads.
+fn send(request: RequestBuilder, body: Option<JsValue>) -> Reply {
+    Box::pin(async move {
+        let request = match body {
+            Some(body) => request
+                .header(CSRF_HEADER, "1")
+                .header("content-type", "application/json")
+                .body(body)?,
+            None => request.header(CSRF_HEADER, "1").build()?,
+        };
+        let response = request.send().await?;
+        if !response.ok() {
+            return Err(api_error(response).await);
+        }
+        if response.status() == 204 {
+            return Ok(JsValue::NULL);
+        }
+        json_value(response).await
+    })
+}
+
+/// `body` as JSON text, written by the browser's own serialiser (as with
+/// [`json_value`], serde_json would cost the wasm budget).
+fn to_json(body: &impl Serialize) -> Result<JsValue, ClientError> {
+    let value =
+        serde_wasm_bindgen::to_value(body).map_err(|e| ClientError::Decode(e.to_string()))?;
+    JSON::stringify(&value)
+        .map(Into::into)
+        .map_err(|e| ClientError::Decode(format!("{e:?}")))
+}
+
+/// Reads a JSON body with the browser's own parser: serde_json's would add
+/// about 40 KiB to the wasm.
+async fn json_value(response: Response) -> Result<JsValue, ClientError> {
+    let decode = |e: JsValue| ClientError::Decode(format!("{e:?}"));
     let promise = web_sys::Response::from(response).json().map_err(decode)?;
-    let value = wasm_bindgen_futures::JsFuture::from(promise)
+    wasm_bindgen_futures::JsFuture::from(promise)
         .await
-        .map_err(decode)?;
+        .map_err(decode)
+}
+
+fn from_value<T: DeserializeOwned>(value: JsValue) -> Result<T, ClientError> {
     serde_wasm_bindgen::from_value(value).map_err(|e| ClientError::Decode(e.to_string()))
 }
 
@@ -96,7 +213,7 @@ async fn json<T: DeserializeOwned>(response: Response) -> Result<T, ClientError>
 async fn api_error(response: Response) -> ClientError {
     let status = response.status();
     let status_text = response.status_text();
-    let error = match json::<ErrorBody>(response).await {
+    let error = match json_value(response).await.and_then(from_value::<ErrorBody>) {
         Ok(body) => body.error,
         Err(_) => ApiError {
             code: format!("http_{status}"),

@@ -1,20 +1,25 @@
-//! Stigmergy in the browser: the design commons, client-side rendered with
-//! Leptos. `api` is the only module that talks HTTP; `pages` holds one routed
-//! page per file, `components` one reusable component per file.
+//! Stigmergy in the browser: the design commons and accounts, client-side
+//! rendered with Leptos. `api` is the only module that talks HTTP; `pages`
+//! holds one routed page per file, `components` one reusable component per
+//! file; `session` says who is signed in, `form` what a form is doing.
 
 use leptos::prelude::*;
-use leptos_router::components::{A, Route, Router, Routes};
+use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
 pub mod api;
 pub mod components;
+pub mod form;
 pub mod pages;
+pub mod session;
 
-use pages::{CommonsPage, DesignPage, NotFoundPage};
+use components::{AccountMenu, MainNav};
+use pages::{AccountPage, CommonsPage, DesignPage, NotFoundPage, RegisterPage, SignInPage};
 
 /// The whole app: header, routed main content, footer.
 #[component]
 pub fn App() -> impl IntoView {
+    session::provide_session();
     view! {
         <Router>
             <header class="site-header">
@@ -22,19 +27,17 @@ pub fn App() -> impl IntoView {
                     <a href="/" class="brand">
                         "Stigmergy"
                     </a>
-                    <nav aria-label="Main">
-                        <ul class="nav-list">
-                            <li>
-                                <A href="/">"Commons"</A>
-                            </li>
-                        </ul>
-                    </nav>
+                    <MainNav />
+                    <AccountMenu />
                 </div>
             </header>
             <main id="main" class="wrap">
                 <Routes fallback=NotFoundPage>
                     <Route path=path!("/") view=CommonsPage />
                     <Route path=path!("/designs/:id") view=DesignPage />
+                    <Route path=path!("/signup") view=RegisterPage />
+                    <Route path=path!("/signin") view=SignInPage />
+                    <Route path=path!("/account") view=AccountPage />
                 </Routes>
             </main>
             <footer class="site-footer">

@@ -7,8 +7,10 @@ use leptos::prelude::*;
 use leptos::task::tick;
 use leptos_router::components::Router;
 use serde_json::json;
-use stigmergy_app::components::{BillOfMaterialsTable, DesignCard};
-use stigmergy_core::{BillOfMaterials, DesignSummary};
+use stigmergy_app::components::{BillOfMaterialsTable, DesignCard, FormField};
+use stigmergy_app::form::FormState;
+use stigmergy_app::session::return_path;
+use stigmergy_core::{BillOfMaterials, DesignSummary, FieldErrors};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
@@ -140,4 +142,80 @@ async fn a_design_card_links_to_its_page_and_its_tags_filter() {
         .unchecked_into::<web_sys::HtmlElement>()
         .click();
     assert_eq!(chosen.get_untracked().as_deref(), Some("microscopy"));
+}
+
+#[wasm_bindgen_test]
+async fn a_form_field_shows_its_error_beside_it_and_marks_the_input_invalid() {
+    let form = FormState::default();
+    let email = RwSignal::new("ana@".to_owned());
+    let root = container();
+    let _mounted = mount_to(root.clone(), move || {
+        view! {
+            <FormField
+                id="email"
+                label="Email address"
+                kind="email"
+                autocomplete="email"
+                hint=Some("To sign in with.")
+                value=email
+                form
+            />
+        }
+    });
+    tick().await;
+
+    let input = root
+        .query_selector("input#email")
+        .expect("a valid selector")
+        .expect("the input");
+    assert_eq!(
+        texts(&root, "label[for=email]"),
+        ["Email address"],
+        "the label names the input"
+    );
+    assert_eq!(input.get_attribute("aria-invalid"), None, "valid at first");
+    assert_eq!(
+        input.get_attribute("autocomplete").as_deref(),
+        Some("email")
+    );
+
+    let mut errors = FieldErrors::new();
+    errors.add("email", "Enter an email address like name@example.org.");
+    errors.add("password", "Not this field's business.");
+    form.errors.set(errors);
+    tick().await;
+
+    assert_eq!(input.get_attribute("aria-invalid").as_deref(), Some("true"));
+    assert_eq!(
+        texts(&root, "#email-error"),
+        ["Enter an email address like name@example.org."]
+    );
+    let described_by = input.get_attribute("aria-describedby").unwrap_or_default();
+    let described_by: Vec<&str> = described_by.split_whitespace().collect();
+    assert_eq!(described_by, ["email-hint", "email-error"]);
+    assert_eq!(texts(&root, "#email-hint"), ["To sign in with."]);
+
+    form.errors.set(FieldErrors::new());
+    tick().await;
+    assert_eq!(input.get_attribute("aria-invalid"), None);
+    assert_eq!(texts(&root, "#email-error"), [""]);
+}
+
+#[wasm_bindgen_test]
+fn signing_in_returns_only_to_paths_on_this_site() {
+    assert_eq!(
+        return_path(Some("/designs/openflexure")),
+        "/designs/openflexure"
+    );
+    assert_eq!(return_path(Some("/account")), "/account");
+    assert_eq!(return_path(None), "/");
+    for elsewhere in [
+        "https://evil.example",
+        "//evil.example",
+        "/\\evil.example",
+        "account",
+        "",
+    ] {
+        assert_eq!(return_path(Some(elsewhere)), "/", "{elsewhere}");
+    }
 }

@@ -1,5 +1,4 @@
 use leptos::prelude::*;
-use leptos_router::components::A;
 use stigmergy_core::DesignSummary;
 
 use crate::components::LicenceBadge;
@@ -61,7 +60,7 @@ pub fn DesignCard(
     view! {
         <article class="card" data-testid="design-card">
             <h2 class="card-title">
-                <A href=format!("/designs/{id}")>{name}</A>
+                <a href=format!("/designs/{id}")>{name}</a>
             </h2>
             <p class="card-meta">
                 <LicenceBadge licence />
@@ -71,7 +70,7 @@ pub fn DesignCard(
                 .map(|parent| {
                     view! {
                         <p class="lineage">
-                            "Fork of " <A href=format!("/designs/{}", parent.id)>{parent.name}</A>
+                            "Fork of " <a href=format!("/designs/{}", parent.id)>{parent.name}</a>
                         </p>
                     }
                 })}

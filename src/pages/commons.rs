@@ -2,6 +2,7 @@ use std::time::Duration;
 
 use leptos::either::Either;
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 use leptos_router::NavigateOptions;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::params::ParamsMap;
@@ -89,52 +90,86 @@ pub fn CommonsPage() -> impl IntoView {
         }
     };
 
-    let facets = LocalResource::new(api::facets);
+    // The facets and the designs are signals loaded by hand rather than
+    // `LocalResource`s in `<Transition>` and `<ErrorBoundary>`: the same
+    // behaviour (the old list stays, dimmed, while the next loads; errors
+    // offer a retry) for a good deal less wasm, which the bundle budget needs.
+    let facets = RwSignal::new(None::<Result<Facets, ClientError>>);
+    spawn_local(async move {
+        let answer = api::facets().await;
+        facets.try_set(Some(answer));
+    });
     let facet = move |pick: fn(&Facets) -> Vec<FilterOption>| {
         Signal::derive(move || {
-            facets
-                .read()
-                .as_ref()
-                .and_then(|facets| facets.as_ref().ok())
-                .map(pick)
-                .unwrap_or_default()
+            facets.with(|facets| {
+                facets
+                    .as_ref()
+                    .and_then(|facets| facets.as_ref().ok())
+                    .map(pick)
+                    .unwrap_or_default()
+            })
         })
     };
-    let facets_failed = move || facets.read().as_ref().is_some_and(Result::is_err);
+    let facets_failed = move || facets.with(|facets| facets.as_ref().is_some_and(Result::is_err));
     let filter_value = move |pick: fn(&RawDesignQuery) -> &Option<String>| {
         Signal::derive(move || filters.with(|f| pick(f).clone().unwrap_or_default()))
     };
 
     // The first page follows the filters; "Load more" appends the next ones.
-    let results = LocalResource::new(move || {
-        let query = filters.get();
-        async move { api::list_designs(&query).await }
-    });
+    let results = RwSignal::new(None::<Result<Page<DesignSummary>, ClientError>>);
+    let pending = RwSignal::new(false);
+    let fetch = move |query: RawDesignQuery| {
+        pending.set(true);
+        spawn_local(async move {
+            let page = api::list_designs(&query).await;
+            // An answer for filters the page no longer shows is dropped.
+            if filters.try_get_untracked() != Some(query) {
+                return;
+            }
+            results.try_set(Some(page));
+            pending.try_set(false);
+        });
+    };
+    Effect::new(move || fetch(filters.get()));
+    let retry = Callback::new(move |()| fetch(filters.get_untracked()));
     let more = RwSignal::new(Vec::<Page<DesignSummary>>::new());
-    let load_more = Action::new_local(move |cursor: &String| {
+    // Loading more by hand rather than with an `Action`: that machinery
+    // costs the wasm budget more than these few lines.
+    let loading_more = RwSignal::new(false);
+    let load_more_problem = RwSignal::new(None::<String>);
+    let load_more = move |cursor: String| {
         let mut query = RawDesignQuery {
-            cursor: Some(cursor.clone()),
+            cursor: Some(cursor),
             ..filters.get_untracked()
         };
-        async move {
-            let page = api::list_designs(&query).await?;
+        loading_more.set(true);
+        load_more_problem.set(None);
+        spawn_local(async move {
+            let page = api::list_designs(&query).await;
             query.cursor = None;
             // A page that arrives after the filters changed belongs to no list.
-            if filters.try_get_untracked() == Some(query) {
-                more.try_update(|pages| pages.push(page));
+            if filters.try_get_untracked() != Some(query) {
+                return;
             }
-            Ok::<_, ClientError>(())
-        }
-    });
-    let loading_more = load_more.pending();
-    let load_more_result = load_more.value();
+            loading_more.try_set(false);
+            match page {
+                Ok(page) => {
+                    more.try_update(|pages| pages.push(page));
+                }
+                Err(error) => {
+                    let problem = format!("Could not load more designs. {error}");
+                    load_more_problem.try_set(Some(problem));
+                }
+            }
+        });
+    };
     Effect::new(move || {
         filters.track();
         more.set(Vec::new());
-        load_more.clear();
+        loading_more.set(false);
+        load_more_problem.set(None);
     });
 
-    let (pending, set_pending) = signal(false);
     let count = move || {
         results.with(|page| match page {
             Some(Ok(page)) => designs(page.total),
@@ -200,7 +235,7 @@ pub fn CommonsPage() -> impl IntoView {
                                     data-testid="load-more"
                                     disabled=loading_more
                                     on:click=move |_| {
-                                        load_more.dispatch(cursor.clone());
+                                        load_more(cursor.clone());
                                     }
                                 >
                                     {move || {
@@ -216,13 +251,12 @@ pub fn CommonsPage() -> impl IntoView {
                     })
             }}
             {move || {
-                load_more_result
+                load_more_problem
                     .get()
-                    .and_then(Result::err)
-                    .map(|error| {
+                    .map(|problem| {
                         view! {
                             <p class="notice notice-error" role="alert">
-                                {format!("Could not load more designs. {error}")}
+                                {problem}
                             </p>
                         }
                     })
@@ -297,25 +331,34 @@ pub fn CommonsPage() -> impl IntoView {
                 on_change=on_tag
             />
         </form>
-        <Show when=facets_failed>
-            <p class="muted">"The filter choices could not be loaded; search still works."</p>
-        </Show>
+        <p class="muted" hidden=move || !facets_failed()>
+            "The filter choices could not be loaded; search still works."
+        </p>
         <section class="results" aria-label="Designs" aria-busy=move || pending.get().to_string()>
             <div class="results-bar">
                 <p class="result-count" data-testid="result-count" aria-live="polite">
                     {count}
                 </p>
-                <Show when=move || pending.get()>
-                    <p class="loading" data-testid="loading">
-                        "Loading designs…"
-                    </p>
-                </Show>
+                {move || {
+                    pending
+                        .get()
+                        .then(|| {
+                            view! {
+                                <p class="loading" data-testid="loading">
+                                    "Loading designs…"
+                                </p>
+                            }
+                        })
+                }}
             </div>
-            <Transition set_pending>
-                <ErrorBoundary fallback=move |errors| {
-                    view! { <ErrorNotice errors retry=Callback::new(move |()| results.refetch()) /> }
-                }>{move || Suspend::new(async move { results.await.map(list) })}</ErrorBoundary>
-            </Transition>
+            {move || {
+                results
+                    .get()
+                    .map(|page| match page {
+                        Ok(first) => Either::Left(list(first)),
+                        Err(error) => Either::Right(view! { <ErrorNotice error retry /> }),
+                    })
+            }}
         </section>
     }
 }

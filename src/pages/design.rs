@@ -1,48 +1,56 @@
 use leptos::prelude::*;
-use leptos_router::components::A;
+use leptos::task::spawn_local;
 use leptos_router::hooks::use_params_map;
 use stigmergy_core::Design;
 use stigmergy_core::query::encode;
 
-use crate::api;
+use crate::api::{self, ClientError};
 use crate::components::{BillOfMaterialsTable, ErrorNotice, LicenceBadge};
 
 /// One design: what it is, its licence, lineage, contributors and bill of
 /// materials (`/designs/:id`).
+///
+/// The design is a signal loaded by hand rather than a `LocalResource` in
+/// `<Transition>` and `<ErrorBoundary>`: the same behaviour (the old design
+/// stays, dimmed, while the next loads; errors offer a retry) for a good
+/// deal less wasm, which the bundle budget needs.
 #[component]
 pub fn DesignPage() -> impl IntoView {
     let params = use_params_map();
-    let design = LocalResource::new(move || {
-        let id = params.with(|p| p.get("id").unwrap_or_default());
-        async move { api::get_design(&id).await }
-    });
-    Effect::new(move || {
-        design.with(|design| match design {
-            Some(Ok(design)) => crate::set_page_title(&design.name),
-            Some(Err(error)) if error.is_not_found() => crate::set_page_title("Design not found"),
-            _ => {}
-        })
-    });
-    let (pending, set_pending) = signal(false);
+    let design = RwSignal::new(None::<Result<Design, ClientError>>);
+    let pending = RwSignal::new(false);
+    let load = move |id: String| {
+        pending.set(true);
+        spawn_local(async move {
+            let result = api::get_design(&id).await;
+            // An answer for a design the page no longer shows is dropped.
+            if params.try_with_untracked(|p| p.get_str("id") == Some(&id)) != Some(true) {
+                return;
+            }
+            match &result {
+                Ok(design) => crate::set_page_title(&design.name),
+                Err(error) if error.is_not_found() => crate::set_page_title("Design not found"),
+                Err(_) => {}
+            }
+            design.try_set(Some(result));
+            pending.try_set(false);
+        });
+    };
+    Effect::new(move || load(params.with(|p| p.get("id").unwrap_or_default())));
+    let retry =
+        Callback::new(move |()| load(params.with_untracked(|p| p.get("id").unwrap_or_default())));
 
+    let content = move || match design.get() {
+        None => {
+            view! { <p class="loading" data-testid="loading">"Loading the design…"</p> }.into_any()
+        }
+        Some(Ok(design)) => design_view(design).into_any(),
+        Some(Err(error)) if error.is_not_found() => not_found().into_any(),
+        Some(Err(error)) => view! { <ErrorNotice error retry /> }.into_any(),
+    };
     view! {
         <div class="design-page" aria-busy=move || pending.get().to_string()>
-            <Transition
-                fallback=|| view! { <p class="loading" data-testid="loading">"Loading the design…"</p> }
-                set_pending
-            >
-                <ErrorBoundary fallback=move |errors| {
-                    view! { <ErrorNotice errors retry=Callback::new(move |()| design.refetch()) /> }
-                }>
-                    {move || Suspend::new(async move {
-                        match design.await {
-                            Ok(design) => Ok(design_view(design).into_any()),
-                            Err(error) if error.is_not_found() => Ok(not_found().into_any()),
-                            Err(error) => Err(error),
-                        }
-                    })}
-                </ErrorBoundary>
-            </Transition>
+            {content}
         </div>
     }
 }
@@ -87,7 +95,7 @@ fn design_view(design: Design) -> impl IntoView {
             <div>
                 <dt>"Fork of"</dt>
                 <dd>
-                    <A href=format!("/designs/{}", parent.id)>{parent.name}</A>
+                    <a href=format!("/designs/{}", parent.id)>{parent.name}</a>
                 </dd>
             </div>
         }
@@ -98,11 +106,12 @@ fn design_view(design: Design) -> impl IntoView {
                 {tags
                     .into_iter()
                     .map(|tag| {
+                        let href = format!("/?tag={}", encode(&tag));
                         view! {
                             <li>
-                                <A href=format!("/?tag={}", encode(&tag)) attr:class="tag">
+                                <a href=href class="tag">
                                     {tag}
-                                </A>
+                                </a>
                             </li>
                         }
                     })
@@ -141,7 +150,7 @@ fn design_view(design: Design) -> impl IntoView {
                         .map(|fork| {
                             view! {
                                 <li>
-                                    <A href=format!("/designs/{}", fork.id)>{fork.name}</A>
+                                    <a href=format!("/designs/{}", fork.id)>{fork.name}</a>
                                 </li>
                             }
                         })
@@ -154,7 +163,7 @@ fn design_view(design: Design) -> impl IntoView {
     view! {
         <article class="design">
             <p class="breadcrumb">
-                <A href="/">"← All designs"</A>
+                <a href="/">"← All designs"</a>
             </p>
             <header class="design-header">
                 <h1 data-testid="design-title">{name}</h1>
@@ -205,7 +214,7 @@ fn not_found() -> impl IntoView {
                 "No design in the commons has this address. It may have been renamed, or the link may be mistyped."
             </p>
             <p>
-                <A href="/">"Browse the commons"</A>
+                <a href="/">"Browse the commons"</a>
             </p>
         </section>
     }

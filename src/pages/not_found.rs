@@ -1,5 +1,4 @@
 use leptos::prelude::*;
-use leptos_router::components::A;
 
 /// What any address the app does not know shows.
 #[component]
@@ -10,7 +9,7 @@ pub fn NotFoundPage() -> impl IntoView {
             <h1>"Page not found"</h1>
             <p>"There is nothing at this address. The link may be mistyped or out of date."</p>
             <p>
-                <A href="/">"Browse the commons"</A>
+                <a href="/">"Browse the commons"</a>
             </p>
         </section>
     }

@@ -12,7 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
-use helpers::{Seed, TestApp, TestDb};
+use helpers::{PASSWORD, Seed, TestApp, TestDb};
 use serde_json::json;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -154,6 +154,72 @@ impl Browser {
             );
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
+    }
+
+    /// Types `text` into the input `css` matches.
+    async fn fill(&self, css: &str, text: &str) {
+        self.find(css)
+            .await
+            .send_keys(text)
+            .await
+            .unwrap_or_else(|e| panic!("cannot type into {css}: {e}"));
+    }
+
+    async fn click(&self, css: &str) {
+        self.find(css)
+            .await
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("cannot click {css}: {e}"));
+    }
+
+    /// Waits until the address bar shows `path` (and any query).
+    async fn until_path(&self, path: &str) {
+        let started = Instant::now();
+        loop {
+            let url = self
+                .client
+                .current_url()
+                .await
+                .expect("the current address");
+            if url.path() == path {
+                return;
+            }
+            assert!(
+                started.elapsed() < PATIENCE,
+                "timed out waiting for {path}; the browser is at {url}"
+            );
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
+    /// The visible text of the one element `css` matches ("" when hidden).
+    async fn text(&self, css: &str) -> String {
+        self.find(css).await.text().await.unwrap_or_default()
+    }
+
+    /// Signs up through the form, and waits for the account page.
+    async fn sign_up(&self, handle: &str, name: &str) {
+        self.goto("/signup").await;
+        self.fill("#handle", handle).await;
+        self.fill("#name", name).await;
+        self.fill("#email", &format!("{handle}@example.org")).await;
+        self.fill("#password", PASSWORD).await;
+        self.click("form button[type=submit]").await;
+        self.until_path("/account").await;
+        self.until("[data-testid=account-handle]", "the new account", |t| {
+            t.iter().any(|t| t == handle)
+        })
+        .await;
+    }
+
+    /// The name the header shows for the signed-in person, once it shows one.
+    async fn header_name(&self) -> String {
+        self.until("[data-testid=account-link]", "a name in the header", |t| {
+            t.iter().any(|t| !t.is_empty())
+        })
+        .await
+        .concat()
     }
 
     async fn api_total(&self, query: &str) -> u64 {
@@ -396,5 +462,207 @@ async fn a_design_page_opens_directly_from_its_address() {
             })
         })
         .await;
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn a_person_signs_up_signs_out_and_signs_in_again_through_the_forms() {
+    let browser = Browser::start().await;
+
+    // Sign up: every field is labelled, and the browser may fill them.
+    browser.goto("/signup").await;
+    for (field, label, autocomplete) in [
+        ("handle", "Handle", "username"),
+        ("email", "Email address", "email"),
+        ("password", "Password", "new-password"),
+    ] {
+        assert_eq!(browser.text(&format!("label[for={field}]")).await, label);
+        let input = browser.find(&format!("#{field}")).await;
+        assert_eq!(
+            input.attr("autocomplete").await.unwrap().as_deref(),
+            Some(autocomplete)
+        );
+    }
+    browser.sign_up("ana-souza", "Ana Souza").await;
+    let page = browser.text("main").await;
+    assert!(page.contains("ana-souza@example.org"), "{page}");
+    assert_eq!(browser.header_name().await, "Ana Souza");
+
+    // Sign out: back to the commons, the header offers to sign in.
+    browser.click("[data-testid=account-menu] button").await;
+    browser.until_path("/").await;
+    browser
+        .until("[data-testid=account-menu]", "the sign-in link", |t| {
+            t.iter()
+                .any(|t| t.contains("Sign in") && !t.contains("Ana Souza"))
+        })
+        .await;
+
+    // The account page now says so, and its link signs in and comes back.
+    browser.goto("/account").await;
+    browser
+        .until("main", "the signed-out note", |t| {
+            t.iter().any(|t| t.contains("You are not signed in"))
+        })
+        .await;
+    browser.click("main a[href='/signin?next=/account']").await;
+    browser.until_path("/signin").await;
+    browser.fill("#login", "ana-souza").await;
+    browser.fill("#password", PASSWORD).await;
+    browser.click("form button[type=submit]").await;
+    browser.until_path("/account").await;
+    browser
+        .until("[data-testid=account-handle]", "the account again", |t| {
+            t.iter().any(|t| t == "ana-souza")
+        })
+        .await;
+    assert_eq!(browser.header_name().await, "Ana Souza");
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn a_too_common_password_is_refused_beside_the_password_field() {
+    let browser = Browser::start().await;
+    browser.goto("/signup").await;
+    browser.fill("#handle", "bo-lima").await;
+    browser.fill("#email", "bo@example.org").await;
+    browser.fill("#password", "password123").await;
+    browser.click("form button[type=submit]").await;
+
+    let message = browser
+        .until("#password-error", "the server's message", |t| {
+            t.iter().any(|t| !t.is_empty())
+        })
+        .await
+        .concat();
+    assert!(message.contains("guesser would try"), "{message}");
+    let password = browser.find("#password").await;
+    assert_eq!(
+        password.attr("aria-invalid").await.unwrap().as_deref(),
+        Some("true")
+    );
+    let described_by = password
+        .attr("aria-describedby")
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    assert!(described_by.contains("password-error"), "{described_by}");
+    assert_eq!(
+        browser.text("#handle-error").await,
+        "",
+        "only the password is at fault"
+    );
+    let url = browser.client.current_url().await.unwrap();
+    assert_eq!(url.path(), "/signup", "the form stays");
+
+    // No account was made: the handle is still free.
+    let body = json!({"handle": "bo-lima", "email": "bo@example.org", "password": PASSWORD});
+    let response = browser.app.post_json("/api/auth/register", &body).await;
+    assert_eq!(response.status(), 201);
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn a_wrong_password_is_refused_with_a_clear_message() {
+    let browser = Browser::start().await;
+    browser.app.register("cai-rocha").await;
+
+    browser.goto("/signin").await;
+    assert_eq!(
+        browser.text("label[for=login]").await,
+        "Handle or email address"
+    );
+    browser.fill("#login", "cai-rocha").await;
+    browser.fill("#password", "not the password at all").await;
+    browser.click("form button[type=submit]").await;
+
+    let problem = browser
+        .until("[data-testid=form-problem]", "the refusal", |t| {
+            t.iter().any(|t| !t.is_empty())
+        })
+        .await
+        .concat();
+    assert!(problem.contains("do not match"), "{problem}");
+    let url = browser.client.current_url().await.unwrap();
+    assert_eq!(url.path(), "/signin");
+    assert_eq!(
+        browser.text("[data-testid=account-link]").await,
+        "",
+        "nobody is signed in"
+    );
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn an_api_token_is_shown_once_works_and_stops_working_when_revoked() {
+    let browser = Browser::start().await;
+    browser.sign_up("dara-okafor", "Dara Okafor").await;
+    browser
+        .until("[data-testid=no-tokens]", "the empty list", |t| {
+            t.iter().any(|t| t.contains("no API tokens"))
+        })
+        .await;
+
+    // Create one: its secret shows once, in its own box.
+    browser.fill("#name", "inventory sync").await;
+    browser.click("form button[type=submit]").await;
+    let secret = browser
+        .until("[data-testid=new-token-secret]", "the new secret", |t| {
+            t.iter().any(|t| !t.is_empty())
+        })
+        .await
+        .concat();
+    assert!(secret.starts_with("stg_"), "{secret}");
+    let box_text = browser.text("[data-testid=new-token]").await;
+    assert!(box_text.contains("copy it now"), "{box_text}");
+    let rows = browser
+        .until("[data-testid=token-row]", "the token in the list", |rows| {
+            rows.len() == 1
+        })
+        .await;
+    assert!(
+        rows[0].contains("inventory sync") && rows[0].contains("never"),
+        "{rows:?}"
+    );
+
+    // The secret works for other software.
+    let software = browser.app.other_client();
+    let me = |token: String| {
+        software
+            .get(browser.app.url("/api/me"))
+            .bearer_auth(token)
+            .send()
+    };
+    let response = me(secret.clone()).await.unwrap();
+    assert_eq!(response.status(), 200);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["handle"], "dara-okafor");
+
+    // Back on the page later, the secret is gone and the use is recorded.
+    browser.goto("/account").await;
+    let rows = browser
+        .until("[data-testid=token-row]", "the used token", |rows| {
+            rows.len() == 1 && !rows[0].contains("never")
+        })
+        .await;
+    assert!(rows[0].contains("inventory sync"), "{rows:?}");
+    assert_eq!(browser.text("[data-testid=new-token-secret]").await, "");
+
+    // Revoking asks again, then the token stops working.
+    browser.click("[data-testid=revoke-token]").await;
+    browser
+        .until("[data-testid=revoke-token]", "the second question", |t| {
+            t.iter().any(|t| t.contains("Really revoke?"))
+        })
+        .await;
+    assert_eq!(me(secret.clone()).await.unwrap().status(), 200, "not yet");
+    browser.click("[data-testid=revoke-token]").await;
+    browser
+        .until("[data-testid=no-tokens]", "the empty list again", |t| {
+            t.iter().any(|t| t.contains("no API tokens"))
+        })
+        .await;
+    assert!(browser.texts("[data-testid=token-row]").await.is_empty());
+    assert_eq!(me(secret).await.unwrap().status(), 401);
     browser.close().await;
 }

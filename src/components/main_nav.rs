@@ -1,0 +1,27 @@
+use leptos::prelude::*;
+use leptos_router::hooks::use_location;
+
+/// The site's sections (only those that exist), the current one marked
+/// with `aria-current`.
+#[component]
+pub fn MainNav() -> impl IntoView {
+    let location = use_location();
+    // The commons: its list and every design page.
+    let in_commons = move || {
+        location
+            .pathname
+            .with(|path| path == "/" || path.starts_with("/designs/"))
+            .then_some("page")
+    };
+    view! {
+        <nav aria-label="Main">
+            <ul class="nav-list">
+                <li>
+                    <a href="/" aria-current=in_commons>
+                        "Commons"
+                    </a>
+                </li>
+            </ul>
+        </nav>
+    }
+}
