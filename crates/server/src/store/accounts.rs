@@ -3,10 +3,10 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::error::ErrorKind;
-use stigmergy_core::{AgentId, Me, Place, TokenSummary};
+use stigmergy_core::{AgentId, Me, TokenSummary};
 
 use super::pool::{SqlStore, with_pool};
-use super::{StoreError, StoreResult};
+use super::{StoreError, StoreResult, place_of};
 
 /// An account to create, with its person agent.
 pub struct NewAccount<'a> {
@@ -194,10 +194,7 @@ impl Accounts for SqlStore {
             .await?
         });
         let (id, name, email, place_name, lat, lon) = row.ok_or(StoreError::NotFound)?;
-        let place = match (place_name, lat, lon) {
-            (Some(name), Some(lat), Some(lon)) => Some(Place { name, lat, lon }),
-            _ => None,
-        };
+        let place = place_of(place_name, lat, lon);
         Ok(Me {
             handle: handle_of(id)?,
             name,

@@ -12,13 +12,13 @@ use serde::de::DeserializeOwned;
 use stigmergy_core::{
     AgentId, AgentRef, BillOfMaterials, Credit, Design, DesignDraft, DesignEdit, DesignId,
     DesignInput, DesignQuery, DesignRef, DesignSummary, Facet, Facets, FieldErrors, ImportBundle,
-    Licence, Lineage, Page, Place, VersionSummary,
+    Licence, Lineage, Page, VersionSummary,
 };
 
 use sqlx::error::ErrorKind;
 
 use super::pool::{SqlStore, with_pool};
-use super::{ImportReport, StoreError, StoreResult};
+use super::{ImportReport, StoreError, StoreResult, parse_stored, place_of, stored};
 
 /// An account of an import, its password already hashed.
 pub struct ImportedAccount {
@@ -208,22 +208,8 @@ fn decode_cursor(cursor: &str) -> StoreResult<(String, String)> {
     Ok((key.to_owned(), id.to_owned()))
 }
 
-/// Reads a stored enum back from the text it was stored as.
-fn parse_stored<T: DeserializeOwned>(text: String) -> StoreResult<T> {
-    serde_json::from_value(serde_json::Value::String(text.clone()))
-        .map_err(|_| StoreError::Other(anyhow::anyhow!("unexpected stored value {text:?}")))
-}
-
-/// The text an enum is stored as: its serde name.
-fn stored<T: Serialize>(value: &T) -> String {
-    match serde_json::to_value(value) {
-        Ok(serde_json::Value::String(text)) => text,
-        _ => unreachable!("stored enums serialise as strings"),
-    }
-}
-
 fn parse_licence(text: String) -> StoreResult<Licence> {
-    parse_stored(text)
+    parse_stored(&text)
 }
 
 fn parse_id(id: String) -> StoreResult<DesignId> {
@@ -769,7 +755,7 @@ impl Commons for SqlStore {
                     .remove(&row.id)
                     .unwrap_or_default()
                     .into_iter()
-                    .map(parse_stored)
+                    .map(|text| parse_stored(&text))
                     .collect::<StoreResult<Vec<_>>>()?;
                 let parent = match (row.parent_id, row.parent_name) {
                     (Some(id), Some(name)) => Some(DesignRef {
@@ -888,7 +874,7 @@ impl Commons for SqlStore {
         });
         Ok(Facets {
             licences: facets_of(licences, parse_licence)?,
-            processes: facets_of(processes, parse_stored)?,
+            processes: facets_of(processes, |text| parse_stored(&text))?,
             materials: facets_of(materials, Ok)?,
             tags: facets_of(tags, Ok)?,
         })
@@ -1070,13 +1056,10 @@ impl CreditRow {
             agent: AgentRef {
                 id: AgentId::parse(&self.id).map_err(|e| StoreError::Other(anyhow::anyhow!(e)))?,
                 name: self.name,
-                kind: parse_stored(self.kind)?,
-                place: match (self.place_name, self.lat, self.lon) {
-                    (Some(name), Some(lat), Some(lon)) => Some(Place { name, lat, lon }),
-                    _ => None,
-                },
+                kind: parse_stored(&self.kind)?,
+                place: place_of(self.place_name, self.lat, self.lon),
             },
-            role: parse_stored(self.role)?,
+            role: parse_stored(&self.role)?,
         })
     }
 }

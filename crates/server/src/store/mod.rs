@@ -45,6 +45,32 @@ impl From<sqlx::Error> for StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// The text a wire enum is stored as: its serde name.
+pub(crate) fn stored<T: serde::Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(text)) => text,
+        _ => unreachable!("stored enums serialise as strings"),
+    }
+}
+
+/// Reads a stored enum back from the text it was stored as.
+pub(crate) fn parse_stored<T: serde::de::DeserializeOwned>(text: &str) -> StoreResult<T> {
+    serde_json::from_value(serde_json::Value::String(text.to_owned()))
+        .map_err(|_| StoreError::Other(anyhow::anyhow!("unexpected stored value {text:?}")))
+}
+
+/// An agent's place from its three nullable columns (all set or none).
+pub(crate) fn place_of(
+    name: Option<String>,
+    lat: Option<f64>,
+    lon: Option<f64>,
+) -> Option<stigmergy_core::Place> {
+    match (name, lat, lon) {
+        (Some(name), Some(lat), Some(lon)) => Some(stigmergy_core::Place { name, lat, lon }),
+        _ => None,
+    }
+}
+
 /// How many of each thing an import added.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 pub struct ImportReport {

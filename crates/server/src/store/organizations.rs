@@ -5,11 +5,11 @@ use chrono::{DateTime, Utc};
 use sqlx::error::ErrorKind;
 use stigmergy_core::{
     AgentId, AgentProfile, AgentRef, Licence, Member, Membership, MembershipRole, MembershipState,
-    Organization, OrganizationInput, PendingRequest, Place, ProfileInput,
+    Organization, OrganizationInput, PendingRequest, ProfileInput,
 };
 
 use super::pool::{SqlStore, with_pool};
-use super::{StoreError, StoreResult};
+use super::{StoreError, StoreResult, parse_stored, place_of, stored};
 
 #[async_trait]
 pub trait Organizations {
@@ -67,18 +67,6 @@ pub trait Organizations {
     async fn update_profile(&self, id: &AgentId, profile: &ProfileInput) -> StoreResult<()>;
 }
 
-fn stored<T: serde::Serialize>(value: &T) -> String {
-    match serde_json::to_value(value) {
-        Ok(serde_json::Value::String(text)) => text,
-        _ => unreachable!("stored enums serialise as strings"),
-    }
-}
-
-fn parse<T: serde::de::DeserializeOwned>(text: &str) -> StoreResult<T> {
-    serde_json::from_value(serde_json::Value::String(text.to_owned()))
-        .map_err(|_| StoreError::Other(anyhow::anyhow!("unexpected stored value {text:?}")))
-}
-
 #[derive(sqlx::FromRow)]
 struct AgentRow {
     id: String,
@@ -95,15 +83,8 @@ impl AgentRow {
         Ok(AgentRef {
             id: AgentId::parse(&self.id).map_err(|e| StoreError::Other(anyhow::anyhow!(e)))?,
             name: self.name.clone(),
-            kind: parse(&self.kind)?,
-            place: match (&self.place_name, self.lat, self.lon) {
-                (Some(name), Some(lat), Some(lon)) => Some(Place {
-                    name: name.clone(),
-                    lat,
-                    lon,
-                }),
-                _ => None,
-            },
+            kind: parse_stored(&self.kind)?,
+            place: place_of(self.place_name.clone(), self.lat, self.lon),
         })
     }
 }
@@ -159,7 +140,7 @@ fn assemble(
         .map(|row| {
             Ok(Member {
                 agent: row.agent.agent_ref()?,
-                role: parse(&row.role)?,
+                role: parse_stored(&row.role)?,
                 since: row.since.into(),
             })
         })
@@ -265,7 +246,7 @@ impl Organizations for SqlStore {
                 .fetch_optional(p)
                 .await?
         });
-        row.map(|(role, state)| Ok((parse(&role)?, parse(&state)?)))
+        row.map(|(role, state)| Ok((parse_stored(&role)?, parse_stored(&state)?)))
             .transpose()
     }
 
@@ -385,7 +366,7 @@ impl Organizations for SqlStore {
             .map(|row| {
                 Ok(Membership {
                     organization: row.agent.agent_ref()?,
-                    role: parse(&row.role)?,
+                    role: parse_stored(&row.role)?,
                 })
             })
             .collect::<StoreResult<Vec<_>>>()?;
