@@ -231,17 +231,21 @@ impl DesignDraft {
         if self.tags.len() > MAX_TAGS {
             errors.add("tags", format!("Use at most {MAX_TAGS} tags."));
         }
-        for (i, tag) in self.tags.iter().enumerate() {
-            let ok = (1..=40).contains(&tag.len())
-                && tag
+        // Tags are typed as one list, so the first faulty one is named
+        // under `tags` rather than by its position.
+        let faulty = self.tags.iter().find(|tag| {
+            !(1..=40).contains(&tag.len())
+                || !tag
                     .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-            if !ok {
-                errors.add(
-                    format!("tags[{i}]"),
-                    "Tags are 1 to 40 lowercase letters, digits or hyphens.",
-                );
-            }
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        });
+        if let Some(tag) = faulty {
+            errors.add(
+                "tags",
+                format!(
+                    "\u{201c}{tag}\u{201d} is not a tag: tags are 1 to 40 lowercase letters, digits or hyphens."
+                ),
+            );
         }
         if let Err(bom) = self.bill_of_materials.validate() {
             errors.merge_under("bill_of_materials", bom);
@@ -423,7 +427,7 @@ mod tests {
         for field in [
             "name",
             "version",
-            "tags[2]",
+            "tags",
             "parent",
             "contributors",
             "repository",

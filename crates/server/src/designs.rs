@@ -47,9 +47,28 @@ fn naming(id: &DesignId) -> impl Fn(StoreError) -> AppError + '_ {
     }
 }
 
+/// A store conflict on creating a design means its id is taken: said
+/// beside the field the id came from, the name unless one was asked for.
+fn taken(asked_id: bool) -> impl Fn(StoreError) -> AppError {
+    move |error| match error {
+        StoreError::Conflict(message) if asked_id => AppError::Taken {
+            field: "id",
+            message,
+        },
+        StoreError::Conflict(_) => AppError::Taken {
+            field: "name",
+            message: "A design with this name is already in the commons; choose another name."
+                .into(),
+        },
+        other => other.into(),
+    }
+}
+
 /// The id for a new design: the one asked for, or one made from its name.
+/// `new` is taken by the app's address for the design editor.
 fn new_id(asked: Option<DesignId>, name: &str) -> AppResult<DesignId> {
-    asked.or_else(|| slug_from_name(name)).ok_or_else(|| {
+    let id = asked.or_else(|| slug_from_name(name));
+    id.filter(|id| id.as_str() != "new").ok_or_else(|| {
         let mut fields = FieldErrors::new();
         fields.add(
             "id",
@@ -105,6 +124,7 @@ async fn create_design(
     Json(new): Json<NewDesign>,
 ) -> AppResult<(StatusCode, Json<Design>)> {
     new.draft.validate().map_err(AppError::invalid)?;
+    let asked_id = new.id.is_some();
     let id = new_id(new.id, &new.draft.name)?;
     let design = DesignInput {
         id: id.clone(),
@@ -119,7 +139,8 @@ async fn create_design(
     state
         .store
         .create_design(&design, "First version.", now)
-        .await?;
+        .await
+        .map_err(taken(asked_id))?;
     Ok((
         StatusCode::CREATED,
         Json(state.store.get_design(&id).await?),
@@ -240,6 +261,7 @@ async fn fork_design(
         bill_of_materials: original.bill_of_materials,
     };
     draft.validate().map_err(AppError::invalid)?;
+    let asked_id = fork.id.is_some();
     let fork_id = new_id(fork.id, &draft.name)?;
     let design = DesignInput {
         id: fork_id.clone(),
@@ -254,7 +276,8 @@ async fn fork_design(
     state
         .store
         .create_design(&design, &note, Utc::now().trunc_subsecs(3))
-        .await?;
+        .await
+        .map_err(taken(asked_id))?;
     Ok((
         StatusCode::CREATED,
         Json(state.store.get_design(&fork_id).await?),

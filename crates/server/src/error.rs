@@ -29,6 +29,12 @@ pub enum AppError {
     },
     #[error("{0}")]
     Conflict(String),
+    /// Taken by something that exists: a 409 naming the field to change.
+    #[error("{message}")]
+    Taken {
+        field: &'static str,
+        message: String,
+    },
     /// Nobody is signed in, or the credential is not valid.
     #[error("{0}")]
     Unauthenticated(String),
@@ -60,7 +66,7 @@ impl AppError {
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Invalid { .. } => StatusCode::BAD_REQUEST,
             AppError::BadRequest { status, .. } => *status,
-            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Conflict(_) | AppError::Taken { .. } => StatusCode::CONFLICT,
             AppError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -74,7 +80,7 @@ impl AppError {
             AppError::NotFound(_) => "not_found",
             AppError::Invalid { .. } => "invalid_input",
             AppError::BadRequest { code, .. } => code,
-            AppError::Conflict(_) => "conflict",
+            AppError::Conflict(_) | AppError::Taken { .. } => "conflict",
             AppError::Unauthenticated(_) => "unauthenticated",
             AppError::Forbidden(_) => "forbidden",
             AppError::TooManyRequests { .. } => "rate_limited",
@@ -110,6 +116,11 @@ impl IntoResponse for AppError {
         };
         let fields = match &self {
             AppError::Invalid { fields, .. } => fields.clone(),
+            AppError::Taken { field, message } => {
+                let mut fields = FieldErrors::new();
+                fields.add(*field, message.clone());
+                fields
+            }
             _ => FieldErrors::new(),
         };
         let retry_after = match &self {

@@ -65,6 +65,20 @@ async fn a_signed_in_person_publishes_a_design_credited_to_them() {
         .post_json("/api/designs", &draft("Hand grain mill"))
         .await;
     assert_eq!(again.status(), 409);
+    let body: Value = again.json().await.unwrap();
+    assert!(
+        assert_error(&body, "conflict")["fields"]["name"]
+            .as_str()
+            .unwrap()
+            .contains("choose another name"),
+        "a taken name is said beside the name field: {body}"
+    );
+
+    // `new` is the editor's address, so no design may take it.
+    let reserved = app.post_json("/api/designs", &draft("New")).await;
+    assert_eq!(reserved.status(), 400);
+    let body: Value = reserved.json().await.unwrap();
+    assert!(assert_error(&body, "invalid_input")["fields"]["id"].is_string());
 }
 
 #[tokio::test]
