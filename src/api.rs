@@ -12,8 +12,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use stigmergy_core::query::encode;
 use stigmergy_core::{
-    ApiError, Design, DesignSummary, ErrorBody, Facets, LoginInput, Me, NewToken, Page,
-    RawDesignQuery, RegisterInput, TokenInput, TokenSummary,
+    ApiError, Design, DesignEdit, DesignSummary, ErrorBody, Facets, ForkInput, LoginInput, Me,
+    NewDesign, NewToken, Page, RawDesignQuery, RegisterInput, TokenInput, TokenSummary,
+    VersionSummary,
 };
 use wasm_bindgen::JsValue;
 use web_sys::js_sys::JSON;
@@ -146,6 +147,36 @@ pub async fn revoke_token(id: &str) -> Result<(), ClientError> {
     Ok(())
 }
 
+// Designs: publishing, revising and forking
+
+/// Publishes a new design, crediting the signed-in person as its author.
+pub async fn create_design(input: &NewDesign) -> Result<Design, ClientError> {
+    from_value(post("/api/designs", to_json(input)?).await?)
+}
+
+/// Saves a new revision of a design (its contributors only). A 409 means
+/// someone saved another revision since `base_revision`.
+pub async fn edit_design(id: &str, edit: &DesignEdit) -> Result<Design, ClientError> {
+    let url = format!("/api/designs/{}", encode(id));
+    from_value(send(Request::put(&url), Some(to_json(edit)?)).await?)
+}
+
+/// Forks a design under a new name, crediting the signed-in person.
+pub async fn fork_design(id: &str, input: &ForkInput) -> Result<Design, ClientError> {
+    let url = format!("/api/designs/{}/fork", encode(id));
+    from_value(post(&url, to_json(input)?).await?)
+}
+
+/// Every revision of a design, newest first.
+pub async fn design_versions(id: &str) -> Result<Vec<VersionSummary>, ClientError> {
+    get(&format!("/api/designs/{}/versions", encode(id))).await
+}
+
+/// A design as it was at one revision.
+pub async fn design_version(id: &str, revision: u32) -> Result<Design, ClientError> {
+    get(&format!("/api/designs/{}/versions/{revision}", encode(id))).await
+}
+
 async fn get<T: DeserializeOwned>(url: &str) -> Result<T, ClientError> {
     from_value(send(Request::get(url), None).await?)
 }
@@ -187,8 +218,12 @@ fn send(request: RequestBuilder, body: Option<JsValue>) -> Reply {
 /// `body` as JSON text, written by the browser's own serialiser (as with
 /// [`json_value`], serde_json would cost the wasm budget).
 fn to_json(body: &impl Serialize) -> Result<JsValue, ClientError> {
-    let value =
-        serde_wasm_bindgen::to_value(body).map_err(|e| ClientError::Decode(e.to_string()))?;
+    // JSON-compatible: maps (and `#[serde(flatten)]` structs, which
+    // serialise as maps) become plain objects, not ES `Map`s that
+    // `JSON.stringify` would write as `{}`.
+    let value = body
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|e| ClientError::Decode(e.to_string()))?;
     JSON::stringify(&value)
         .map(Into::into)
         .map_err(|e| ClientError::Decode(format!("{e:?}")))

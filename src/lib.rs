@@ -14,7 +14,10 @@ pub mod pages;
 pub mod session;
 
 use components::{AccountMenu, MainNav};
-use pages::{AccountPage, CommonsPage, DesignPage, NotFoundPage, RegisterPage, SignInPage};
+use pages::{
+    AccountPage, CommonsPage, DesignPage, EditDesignPage, NewDesignPage, NotFoundPage,
+    RegisterPage, SignInPage,
+};
 
 /// The whole app: header, routed main content, footer.
 #[component]
@@ -34,7 +37,9 @@ pub fn App() -> impl IntoView {
             <main id="main" class="wrap">
                 <Routes fallback=NotFoundPage>
                     <Route path=path!("/") view=CommonsPage />
+                    <Route path=path!("/designs/new") view=NewDesignPage />
                     <Route path=path!("/designs/:id") view=DesignPage />
+                    <Route path=path!("/designs/:id/edit") view=EditDesignPage />
                     <Route path=path!("/signup") view=RegisterPage />
                     <Route path=path!("/signin") view=SignInPage />
                     <Route path=path!("/account") view=AccountPage />

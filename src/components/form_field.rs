@@ -2,7 +2,7 @@ use leptos::prelude::*;
 
 use crate::form::FormState;
 
-/// A labelled text input with an optional hint, and the form's error for
+/// A labelled text input (or text area) with an optional hint, and the form's error for
 /// it beside it: `aria-invalid` while there is one, and `aria-describedby`
 /// naming the hint and the error. The error paragraph is always there, and
 /// empty (hidden by the style sheet) while the field is fine.
@@ -23,6 +23,9 @@ pub fn FormField(
     /// Whether the field must be filled in.
     #[prop(optional)]
     required: bool,
+    /// A text area of this many rows instead of a one-line input.
+    #[prop(optional)]
+    rows: Option<u32>,
     /// The text in the field.
     value: RwSignal<String>,
     /// The form the field belongs to, holding its errors.
@@ -38,17 +41,39 @@ pub fn FormField(
         <div class="field form-field">
             <label for=id>{label}</label>
             {hint.map(|hint| view! { <p class="field-hint" id=format!("{id}-hint")>{hint}</p> })}
-            <input
-                id=id
-                name=id
-                type=kind
-                autocomplete=autocomplete
-                required=required
-                aria-invalid=move || error().map(|_| "true")
-                aria-describedby=described_by
-                prop:value=value
-                on:input=move |ev| value.set(event_target_value(&ev))
-            />
+            {match rows {
+                Some(rows) => {
+                    view! {
+                        <textarea
+                            id=id
+                            name=id
+                            rows=rows
+                            required=required
+                            aria-invalid=move || error().map(|_| "true")
+                            aria-describedby=described_by
+                            prop:value=value
+                            on:input=move |ev| value.set(event_target_value(&ev))
+                        ></textarea>
+                    }
+                        .into_any()
+                }
+                None => {
+                    view! {
+                        <input
+                            id=id
+                            name=id
+                            type=kind
+                            autocomplete=autocomplete
+                            required=required
+                            aria-invalid=move || error().map(|_| "true")
+                            aria-describedby=described_by
+                            prop:value=value
+                            on:input=move |ev| value.set(event_target_value(&ev))
+                        />
+                    }
+                        .into_any()
+                }
+            }}
             <p class="field-error" id=error_id>
                 {move || error().unwrap_or_default()}
             </p>

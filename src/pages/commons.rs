@@ -265,7 +265,12 @@ pub fn CommonsPage() -> impl IntoView {
     };
 
     view! {
-        <h1 class="page-title">"The commons"</h1>
+        <div class="page-heading">
+            <h1 class="page-title">"The commons"</h1>
+            <a href="/designs/new" class="button" data-testid="publish-design">
+                "Publish a design"
+            </a>
+        </div>
         <p class="lead">
             "Open hardware designs anyone may make, with their licence and bill of materials."
         </p>

@@ -1,11 +1,13 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 use stigmergy_core::Design;
 use stigmergy_core::query::encode;
 
 use crate::api::{self, ClientError};
-use crate::components::{BillOfMaterialsTable, ErrorNotice, LicenceBadge};
+use crate::components::{
+    BillOfMaterialsTable, DesignActions, ErrorNotice, LicenceBadge, VersionHistory,
+};
 
 /// One design: what it is, its licence, lineage, contributors and bill of
 /// materials (`/designs/:id`).
@@ -17,14 +19,25 @@ use crate::components::{BillOfMaterialsTable, ErrorNotice, LicenceBadge};
 #[component]
 pub fn DesignPage() -> impl IntoView {
     let params = use_params_map();
+    let query = use_query_map();
+    // The design's id and the revision asked for (`?revision=2`), if any.
+    let address = move || {
+        (
+            params.with(|p| p.get("id").unwrap_or_default()),
+            query.with(|q| q.get_str("revision").and_then(|r| r.parse::<u32>().ok())),
+        )
+    };
     let design = RwSignal::new(None::<Result<Design, ClientError>>);
     let pending = RwSignal::new(false);
-    let load = move |id: String| {
+    let load = move |(id, revision): (String, Option<u32>)| {
         pending.set(true);
         spawn_local(async move {
-            let result = api::get_design(&id).await;
+            let result = match revision {
+                Some(revision) => api::design_version(&id, revision).await,
+                None => api::get_design(&id).await,
+            };
             // An answer for a design the page no longer shows is dropped.
-            if params.try_with_untracked(|p| p.get_str("id") == Some(&id)) != Some(true) {
+            if untrack(address) != (id, revision) {
                 return;
             }
             match &result {
@@ -36,15 +49,14 @@ pub fn DesignPage() -> impl IntoView {
             pending.try_set(false);
         });
     };
-    Effect::new(move || load(params.with(|p| p.get("id").unwrap_or_default())));
-    let retry =
-        Callback::new(move |()| load(params.with_untracked(|p| p.get("id").unwrap_or_default())));
+    Effect::new(move || load(address()));
+    let retry = Callback::new(move |()| load(untrack(address)));
 
     let content = move || match design.get() {
         None => {
             view! { <p class="loading" data-testid="loading">"Loading the design…"</p> }.into_any()
         }
-        Some(Ok(design)) => design_view(design).into_any(),
+        Some(Ok(design)) => design_view(design, untrack(address).1.is_some()).into_any(),
         Some(Err(error)) if error.is_not_found() => not_found().into_any(),
         Some(Err(error)) => view! { <ErrorNotice error retry /> }.into_any(),
     };
@@ -55,8 +67,11 @@ pub fn DesignPage() -> impl IntoView {
     }
 }
 
-fn design_view(design: Design) -> impl IntoView {
+/// The design; `old` when it is a past revision rather than the current one.
+fn design_view(design: Design, old: bool) -> impl IntoView {
     let Design {
+        id,
+        revision,
         name,
         summary,
         description,
@@ -67,6 +82,7 @@ fn design_view(design: Design) -> impl IntoView {
         bill_of_materials,
         contributors,
         lineage,
+        updated_at,
         ..
     } = design;
     let paragraphs = description
@@ -124,6 +140,21 @@ fn design_view(design: Design) -> impl IntoView {
         .into_iter()
         .map(|kind| view! { <li class="chip">{kind.label()}</li> })
         .collect_view();
+    let authors: Vec<_> = contributors.iter().map(|c| c.agent.id.clone()).collect();
+    // A past revision says so and links to the current one, instead of
+    // offering to edit or fork what is no longer current.
+    let top = if old {
+        let date = updated_at.as_str().get(..10).unwrap_or_default().to_owned();
+        view! {
+            <p class="notice" role="status" data-testid="old-revision">
+                {format!("You are reading revision {revision} (version {version}), saved on {date}. ")}
+                <a href=format!("/designs/{id}")>"Read the current version"</a>
+            </p>
+        }
+        .into_any()
+    } else {
+        view! { <DesignActions id=id.to_string() name=name.clone() authors /> }.into_any()
+    };
     let contributors = contributors
         .into_iter()
         .map(|credit| {
@@ -165,6 +196,7 @@ fn design_view(design: Design) -> impl IntoView {
             <p class="breadcrumb">
                 <a href="/">"← All designs"</a>
             </p>
+            {top}
             <header class="design-header">
                 <h1 data-testid="design-title">{name}</h1>
                 <p class="lead">{summary}</p>
@@ -202,6 +234,7 @@ fn design_view(design: Design) -> impl IntoView {
                 <ul class="contributors">{contributors}</ul>
             </section>
             {forks}
+            <VersionHistory id=id.to_string() current=revision shown=old.then_some(revision) />
         </article>
     }
 }

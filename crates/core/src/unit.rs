@@ -85,7 +85,9 @@ impl Quantity {
 
     /// Checks that the value is a positive, finite, plausible number.
     pub fn check(&self, errors: &mut FieldErrors, field: &str) {
-        if !self.value.is_finite() || self.value <= 0.0 {
+        if self.value.is_nan() {
+            errors.add(field, "Enter a number, like 2.5 or 12.");
+        } else if !self.value.is_finite() || self.value <= 0.0 {
             errors.add(field, "Enter a quantity greater than zero.");
         } else if self.value > MAX_QUANTITY {
             errors.add(field, "That quantity is too large (at most one billion).");

@@ -47,9 +47,9 @@ fn naming(id: &DesignId) -> impl Fn(StoreError) -> AppError + '_ {
     }
 }
 
-/// A store conflict on creating a design means its id is taken: said
-/// beside the field the id came from, the name unless one was asked for.
-fn taken(asked_id: bool) -> impl Fn(StoreError) -> AppError {
+/// A store conflict on creating `id` means it is taken: said beside the
+/// field the id came from, the name unless one was asked for.
+fn taken(id: &DesignId, asked_id: bool) -> impl Fn(StoreError) -> AppError + '_ {
     move |error| match error {
         StoreError::Conflict(message) if asked_id => AppError::Taken {
             field: "id",
@@ -57,8 +57,9 @@ fn taken(asked_id: bool) -> impl Fn(StoreError) -> AppError {
         },
         StoreError::Conflict(_) => AppError::Taken {
             field: "name",
-            message: "A design with this name is already in the commons; choose another name."
-                .into(),
+            message: format!(
+                "Another design in the commons already has the address \u{201c}{id}\u{201d} this name makes; choose another name."
+            ),
         },
         other => other.into(),
     }
@@ -140,7 +141,7 @@ async fn create_design(
         .store
         .create_design(&design, "First version.", now)
         .await
-        .map_err(taken(asked_id))?;
+        .map_err(taken(&id, asked_id))?;
     Ok((
         StatusCode::CREATED,
         Json(state.store.get_design(&id).await?),
@@ -277,7 +278,7 @@ async fn fork_design(
         .store
         .create_design(&design, &note, Utc::now().trunc_subsecs(3))
         .await
-        .map_err(taken(asked_id))?;
+        .map_err(taken(&fork_id, asked_id))?;
     Ok((
         StatusCode::CREATED,
         Json(state.store.get_design(&fork_id).await?),

@@ -7,6 +7,8 @@
 #[path = "../api/helpers.rs"]
 mod helpers;
 
+mod designs;
+
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
