@@ -12,6 +12,7 @@ pub mod agent;
 pub mod design;
 pub mod error;
 pub mod licence;
+pub mod need;
 pub mod organization;
 pub mod page;
 pub mod process;
@@ -32,6 +33,10 @@ pub use design::{
 };
 pub use error::{ApiError, ErrorBody, FieldErrors};
 pub use licence::Licence;
+pub use need::{
+    Capacity, CapacityInput, Claim, ClaimAction, ClaimInput, ClaimState, EconomicEvent,
+    EventAction, Gap, Gaps, Need, NeedInput, NeedQuery, NeedState, Party, RawNeedQuery,
+};
 pub use organization::{
     AgentProfile, CoalitionInput, Decision, JoinRequest, Member, Membership, MembershipInput,
     MembershipRole, MembershipState, Organization, OrganizationInput, PendingRequest, ProfileInput,

@@ -11,6 +11,7 @@ pub mod designs;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod needs;
 pub mod organizations;
 pub mod store;
 pub mod web;
@@ -52,13 +53,14 @@ pub struct AppState {
     info(
         title = "Stigmergy API",
         description = "Coordinate physical production through a design commons: designs with \
-                       their bill of materials, and (soon) needs, capacity, claims and open accounts. \
+                       their bill of materials; needs, capacity and claims; (soon) open accounts. \
                        Every error is `{\"error\": {\"code\", \"message\", \"fields\"}}`."
     ),
     tags(
         (name = "designs", description = "The design commons"),
         (name = "accounts", description = "Registering, signing in and out, API tokens. Browser writes send the `x-stigmergy-csrf` header; software sends `Authorization: Bearer <token>`."),
         (name = "organizations", description = "Agents, organizations and coalitions, and who belongs to which"),
+        (name = "needs", description = "Needs and their open remainder, capacity, claims and their steps, the gap signal, economic events"),
         (name = "health", description = "Liveness and database checks"),
     )
 )]
@@ -71,6 +73,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(auth::router())
         .merge(organizations::router())
         .merge(designs::router())
+        .merge(needs::router())
         .split_for_parts()
 }
 

@@ -44,7 +44,7 @@ fn naming<'a>(id: &'a AgentId, what: &'static str) -> impl Fn(StoreError) -> App
 }
 
 /// Refuses unless `who` is an active steward of `organization`.
-async fn require_steward(
+pub(crate) async fn require_steward(
     state: &AppState,
     organization: &AgentId,
     who: &AgentId,

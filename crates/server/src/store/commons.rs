@@ -28,10 +28,12 @@ pub struct ImportedAccount {
 }
 
 /// A value bound to a `$n` placeholder of a query built at run time.
-enum Bind {
+#[derive(Clone)]
+pub(super) enum Bind {
     Text(String),
     OptText(Option<String>),
     Int(i64),
+    Real(f64),
     Time(DateTime<Utc>),
 }
 
@@ -83,24 +85,24 @@ impl Statement {
 }
 
 /// A `WHERE` clause under construction, numbering its placeholders.
-#[derive(Default)]
-struct Conditions {
-    clauses: Vec<String>,
-    binds: Vec<Bind>,
+#[derive(Default, Clone)]
+pub(super) struct Conditions {
+    pub(super) clauses: Vec<String>,
+    pub(super) binds: Vec<Bind>,
 }
 
 impl Conditions {
     /// Binds a value and returns its placeholder.
-    fn bind(&mut self, value: Bind) -> String {
+    pub(super) fn bind(&mut self, value: Bind) -> String {
         self.binds.push(value);
         format!("${}", self.binds.len())
     }
 
-    fn push(&mut self, clause: String) {
+    pub(super) fn push(&mut self, clause: String) {
         self.clauses.push(clause);
     }
 
-    fn sql(&self) -> String {
+    pub(super) fn sql(&self) -> String {
         if self.clauses.is_empty() {
             String::new()
         } else {
@@ -118,12 +120,14 @@ macro_rules! bind_all {
                 Bind::Text(text) => query.bind(text.clone()),
                 Bind::OptText(text) => query.bind(text.clone()),
                 Bind::Int(int) => query.bind(*int),
+                Bind::Real(real) => query.bind(*real),
                 Bind::Time(time) => query.bind(*time),
             };
         }
         query
     }};
 }
+pub(super) use bind_all;
 
 /// Runs a plan's statements in order on `$tx`, stopping at the first error.
 macro_rules! run_plan {
@@ -189,11 +193,11 @@ fn name_key(name: &str) -> String {
 }
 
 /// Cursors are the last item's sort key, opaque to clients.
-fn encode_cursor(name_key: &str, id: &str) -> String {
+pub(super) fn encode_cursor(name_key: &str, id: &str) -> String {
     URL_SAFE_NO_PAD.encode(format!("{name_key}\u{1f}{id}"))
 }
 
-fn decode_cursor(cursor: &str) -> StoreResult<(String, String)> {
+pub(super) fn decode_cursor(cursor: &str) -> StoreResult<(String, String)> {
     let invalid = || {
         let mut errors = FieldErrors::new();
         errors.add(
@@ -1065,7 +1069,7 @@ impl CreditRow {
 }
 
 /// The kind of constraint a database error violated, if any.
-fn violation(error: &sqlx::Error) -> Option<ErrorKind> {
+pub(super) fn violation(error: &sqlx::Error) -> Option<ErrorKind> {
     error.as_database_error().map(|db| db.kind())
 }
 

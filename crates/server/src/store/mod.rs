@@ -5,6 +5,7 @@
 
 mod accounts;
 mod commons;
+mod needs;
 mod organizations;
 mod pool;
 
@@ -15,6 +16,7 @@ use stigmergy_core::FieldErrors;
 
 pub use accounts::{AccountSecret, Accounts, NewAccount, Session};
 pub use commons::{Commons, ImportedAccount};
+pub use needs::{ClaimRecord, Needs};
 pub use organizations::Organizations;
 pub use pool::{Backend, SqlStore};
 
@@ -82,7 +84,7 @@ pub struct ImportReport {
 /// Everything the API needs from a database: one trait, made of one part
 /// per feature (each in its own module), so `Arc<dyn Store>` offers them all.
 #[async_trait]
-pub trait Store: Commons + Accounts + Organizations + Send + Sync + 'static {
+pub trait Store: Commons + Accounts + Organizations + Needs + Send + Sync + 'static {
     /// Which database this is (`sqlite` or `postgres`).
     fn backend(&self) -> Backend;
 

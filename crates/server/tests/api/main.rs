@@ -5,6 +5,7 @@ mod auth;
 mod design_writes;
 mod designs;
 mod health;
+mod needs;
 mod helpers;
 mod organizations;
 mod store_contract;

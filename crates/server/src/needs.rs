@@ -1,0 +1,430 @@
+//! The stigmergic signals over HTTP: needs and their open remainder,
+//! capacity, claims and each step of a claim's life, the gap signal, and
+//! the economic events confirmed deliveries record. Everyone reads;
+//! writing needs an account, and each claim step only its party.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::{NaiveDate, SubsecRound, Utc};
+use serde::Deserialize;
+use stigmergy_core::need::to_milli;
+use stigmergy_core::{
+    AgentId, Capacity, CapacityInput, Claim, ClaimAction, ClaimInput, EconomicEvent, ErrorBody,
+    FieldErrors, Gaps, Need, NeedInput, Page, Party, ProcessKind, RawNeedQuery,
+};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::AppState;
+use crate::auth::session::Auth;
+use crate::error::{AppError, AppResult};
+use crate::extract::{Json, Path, Query};
+use crate::organizations::require_steward;
+use crate::store::StoreError;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_needs, create_need))
+        .routes(routes!(get_need))
+        .routes(routes!(list_gaps))
+        .routes(routes!(list_claims, create_claim))
+        .routes(routes!(get_claim))
+        .routes(routes!(act_on_claim))
+        .routes(routes!(my_claims))
+        .routes(routes!(list_capacities, create_capacity))
+        .routes(routes!(list_economic_events))
+}
+
+fn field_error(field: &str, message: impl Into<String>) -> AppError {
+    let mut fields = FieldErrors::new();
+    fields.add(field, message);
+    AppError::invalid(fields)
+}
+
+fn no_need(id: u64) -> impl Fn(StoreError) -> AppError {
+    move |error| match error {
+        StoreError::NotFound => AppError::NotFound(format!("There is no need number {id}.")),
+        other => other.into(),
+    }
+}
+
+fn no_claim(id: u64) -> impl Fn(StoreError) -> AppError {
+    move |error| match error {
+        StoreError::NotFound => AppError::NotFound(format!("There is no claim number {id}.")),
+        other => other.into(),
+    }
+}
+
+/// Who acts: the sender, or an organization they steward.
+async fn acting_as(
+    state: &AppState,
+    auth: &Auth,
+    on_behalf: Option<&AgentId>,
+    field: &str,
+    doing: &str,
+) -> AppResult<AgentId> {
+    match on_behalf {
+        None => Ok(auth.handle.clone()),
+        Some(id) if *id == auth.handle => Ok(id.clone()),
+        Some(id) => {
+            state.store.organization(id).await.map_err(|e| match e {
+                StoreError::NotFound => {
+                    field_error(field, format!("There is no organization {id}."))
+                }
+                other => other.into(),
+            })?;
+            require_steward(state, id, &auth.handle, doing).await?;
+            Ok(id.clone())
+        }
+    }
+}
+
+/// Refuses a date that is not a real calendar date, or one in the past.
+fn check_not_past(field: &str, date: &str, label: &str) -> AppResult<()> {
+    let date = NaiveDate::parse_from_str(date, "%Y-%m-%d")
+        .map_err(|_| field_error(field, format!("{label} must be a date like 2026-12-24.")))?;
+    if date < Utc::now().date_naive() {
+        return Err(field_error(field, format!("{label} is in the past.")));
+    }
+    Ok(())
+}
+
+/// Declares a need: a design (in pieces) or a resource, how much, by when
+/// and where, optionally asked of a coalition.
+#[utoipa::path(post, path = "/api/needs", tag = "needs", request_body = NeedInput,
+    responses(
+        (status = 201, description = "The new need", body = Need),
+        (status = 400, description = "A field is invalid; `fields` names each", body = ErrorBody),
+        (status = 401, description = "Nobody is signed in", body = ErrorBody),
+        (status = 403, description = "You do not steward the receiver", body = ErrorBody),
+    ))]
+async fn create_need(
+    State(state): State<AppState>,
+    auth: Auth,
+    Json(input): Json<NeedInput>,
+) -> AppResult<(StatusCode, Json<Need>)> {
+    input.validate().map_err(AppError::invalid)?;
+    check_not_past("due", &input.due, "The due date")?;
+    if let Some(coalition) = &input.coalition {
+        let is_coalition = state
+            .store
+            .organization(coalition)
+            .await
+            .ok()
+            .is_some_and(|o| o.coalition_licences.is_some());
+        if !is_coalition {
+            return Err(field_error(
+                "coalition",
+                format!("There is no coalition {coalition}."),
+            ));
+        }
+    }
+    let receiver = acting_as(
+        &state,
+        &auth,
+        input.receiver.as_ref(),
+        "receiver",
+        "declare needs for it",
+    )
+    .await?;
+    let id = state
+        .store
+        .create_need(&input, &receiver, &auth.handle, Utc::now().trunc_subsecs(3))
+        .await?;
+    Ok((StatusCode::CREATED, Json(state.store.need(id).await?)))
+}
+
+/// Needs with their open remainder, most urgent first; open ones unless
+/// `state` says otherwise.
+#[utoipa::path(get, path = "/api/needs", tag = "needs", params(RawNeedQuery),
+    responses(
+        (status = 200, description = "A page of needs", body = Page<Need>),
+        (status = 400, description = "A filter is invalid", body = ErrorBody),
+    ))]
+async fn list_needs(
+    State(state): State<AppState>,
+    Query(raw): Query<RawNeedQuery>,
+) -> AppResult<Json<Page<Need>>> {
+    let query = raw.parse().map_err(AppError::invalid)?;
+    Ok(Json(state.store.list_needs(&query).await?))
+}
+
+/// One need.
+#[utoipa::path(get, path = "/api/needs/{id}", tag = "needs",
+    params(("id" = u64, Path, description = "The need's number")),
+    responses(
+        (status = 200, description = "The need", body = Need),
+        (status = 404, description = "No such need", body = ErrorBody),
+    ))]
+async fn get_need(State(state): State<AppState>, Path(id): Path<u64>) -> AppResult<Json<Need>> {
+    Ok(Json(state.store.need(id).await.map_err(no_need(id))?))
+}
+
+/// The gap signal: demand − committed − delivered, per design and per
+/// region, largest first, over the needs not yet fulfilled.
+#[utoipa::path(get, path = "/api/needs/gaps", tag = "needs",
+    responses((status = 200, description = "The gaps", body = Gaps)))]
+async fn list_gaps(State(state): State<AppState>) -> AppResult<Json<Gaps>> {
+    Ok(Json(state.store.gaps().await?))
+}
+
+/// A need's claims, oldest first.
+#[utoipa::path(get, path = "/api/needs/{id}/claims", tag = "needs",
+    params(("id" = u64, Path, description = "The need's number")),
+    responses(
+        (status = 200, description = "The claims", body = Vec<Claim>),
+        (status = 404, description = "No such need", body = ErrorBody),
+    ))]
+async fn list_claims(
+    State(state): State<AppState>,
+    Path(id): Path<u64>,
+) -> AppResult<Json<Vec<Claim>>> {
+    state.store.need(id).await.map_err(no_need(id))?;
+    Ok(Json(state.store.claims_of_need(id).await?))
+}
+
+/// Claims part or all of a need's open remainder. Of concurrent claims for
+/// the last units, exactly as many succeed as fit; the rest get 409.
+#[utoipa::path(post, path = "/api/needs/{id}/claims", tag = "needs", request_body = ClaimInput,
+    params(("id" = u64, Path, description = "The need's number")),
+    responses(
+        (status = 201, description = "The claim, committed", body = Claim),
+        (status = 400, description = "The quantity is invalid or below the need's minimum", body = ErrorBody),
+        (status = 401, description = "Nobody is signed in", body = ErrorBody),
+        (status = 403, description = "Your own need, or an organization you do not steward", body = ErrorBody),
+        (status = 404, description = "No such need", body = ErrorBody),
+        (status = 409, description = "Less than that is left to claim", body = ErrorBody),
+    ))]
+async fn create_claim(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<u64>,
+    Json(input): Json<ClaimInput>,
+) -> AppResult<(StatusCode, Json<Claim>)> {
+    input.validate().map_err(AppError::invalid)?;
+    let need = state.store.need(id).await.map_err(no_need(id))?;
+    let provider = acting_as(
+        &state,
+        &auth,
+        input.provider.as_ref(),
+        "provider",
+        "claim needs for it",
+    )
+    .await?;
+    if provider == need.receiver.id || auth.handle == need.declared_by {
+        return Err(AppError::Forbidden(
+            "This is a need you declared: others claim it.".into(),
+        ));
+    }
+    let claim = state
+        .store
+        .create_claim(
+            id,
+            &provider,
+            &auth.handle,
+            to_milli(input.quantity),
+            &input.note,
+            Utc::now().trunc_subsecs(3),
+        )
+        .await
+        .map_err(no_need(id))?;
+    Ok((
+        StatusCode::CREATED,
+        Json(state.store.claim(claim).await?.claim),
+    ))
+}
+
+/// One claim.
+#[utoipa::path(get, path = "/api/claims/{id}", tag = "needs",
+    params(("id" = u64, Path, description = "The claim's number")),
+    responses(
+        (status = 200, description = "The claim", body = Claim),
+        (status = 404, description = "No such claim", body = ErrorBody),
+    ))]
+async fn get_claim(State(state): State<AppState>, Path(id): Path<u64>) -> AppResult<Json<Claim>> {
+    Ok(Json(
+        state.store.claim(id).await.map_err(no_claim(id))?.claim,
+    ))
+}
+
+/// One step of a claim's life: `start`, `deliver` or `withdraw` by the
+/// maker; `confirm` or `decline` by whoever declared the need. Confirming
+/// records the produce and transfer events.
+#[utoipa::path(post, path = "/api/claims/{id}/{action}", tag = "needs",
+    params(
+        ("id" = u64, Path, description = "The claim's number"),
+        ("action" = String, Path, description = "start, deliver, confirm, decline or withdraw"),
+    ),
+    responses(
+        (status = 200, description = "The claim in its new state", body = Claim),
+        (status = 401, description = "Nobody is signed in", body = ErrorBody),
+        (status = 403, description = "Not your step to take", body = ErrorBody),
+        (status = 404, description = "No such claim or action", body = ErrorBody),
+        (status = 409, description = "The claim's state does not allow it", body = ErrorBody),
+    ))]
+async fn act_on_claim(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path((id, action)): Path<(u64, String)>,
+) -> AppResult<Json<Claim>> {
+    let action = ClaimAction::from_slug(&action).ok_or_else(|| {
+        AppError::NotFound(format!(
+            "A claim can be started, delivered, confirmed, declined or withdrawn, not \u{201c}{action}\u{201d}."
+        ))
+    })?;
+    let record = state.store.claim(id).await.map_err(no_claim(id))?;
+    let me = &auth.handle;
+    let allowed = match action.party() {
+        Party::Provider => *me == record.claimed_by || *me == record.claim.provider.id,
+        Party::Receiver => *me == record.declared_by || *me == record.claim.receiver.id,
+    };
+    if !allowed {
+        return Err(AppError::Forbidden(match action.party() {
+            Party::Provider => "Only the maker who made this claim can do that.".into(),
+            Party::Receiver => "Only whoever declared the need can do that.".into(),
+        }));
+    }
+    let claim = state
+        .store
+        .act_on_claim(id, action, Utc::now().trunc_subsecs(3))
+        .await
+        .map_err(no_claim(id))?;
+    Ok(Json(claim))
+}
+
+/// The claims the signed-in person makes, newest first.
+#[utoipa::path(get, path = "/api/me/claims", tag = "needs",
+    responses(
+        (status = 200, description = "Your claims", body = Vec<Claim>),
+        (status = 401, description = "Nobody is signed in", body = ErrorBody),
+    ))]
+async fn my_claims(State(state): State<AppState>, auth: Auth) -> AppResult<Json<Vec<Claim>>> {
+    Ok(Json(state.store.claims_by(&auth.handle).await?))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct CapacityQuery {
+    /// Capacity of this agent (its id).
+    provider: Option<String>,
+    /// Capacity that runs this process kind (slug).
+    process: Option<String>,
+}
+
+/// Declares capacity: processes, materials, a weekly rate, when, how far.
+#[utoipa::path(post, path = "/api/capacities", tag = "needs", request_body = CapacityInput,
+    responses(
+        (status = 201, description = "The capacity", body = Capacity),
+        (status = 400, description = "A field is invalid; `fields` names each", body = ErrorBody),
+        (status = 401, description = "Nobody is signed in", body = ErrorBody),
+        (status = 403, description = "You do not steward the provider", body = ErrorBody),
+    ))]
+async fn create_capacity(
+    State(state): State<AppState>,
+    auth: Auth,
+    Json(input): Json<CapacityInput>,
+) -> AppResult<(StatusCode, Json<Capacity>)> {
+    input.validate().map_err(AppError::invalid)?;
+    if let Some(until) = &input.available_until {
+        check_not_past("available_until", until, "The end")?;
+    }
+    let provider = acting_as(
+        &state,
+        &auth,
+        input.provider.as_ref(),
+        "provider",
+        "declare capacity for it",
+    )
+    .await?;
+    let id = state
+        .store
+        .create_capacity(&input, &provider, &auth.handle, Utc::now().trunc_subsecs(3))
+        .await?;
+    let capacity = state
+        .store
+        .capacities(Some(&provider), None)
+        .await?
+        .into_iter()
+        .find(|c| c.id == id)
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("capacity {id} vanished")))?;
+    Ok((StatusCode::CREATED, Json(capacity)))
+}
+
+/// Declared capacity, by provider name.
+#[utoipa::path(get, path = "/api/capacities", tag = "needs", params(CapacityQuery),
+    responses(
+        (status = 200, description = "The capacity", body = Vec<Capacity>),
+        (status = 400, description = "A filter is invalid", body = ErrorBody),
+    ))]
+async fn list_capacities(
+    State(state): State<AppState>,
+    Query(query): Query<CapacityQuery>,
+) -> AppResult<Json<Vec<Capacity>>> {
+    let provider = query
+        .provider
+        .as_deref()
+        .filter(|p| !p.is_empty())
+        .map(|p| AgentId::parse(p).map_err(|message| field_error("provider", message)))
+        .transpose()?;
+    let process = query
+        .process
+        .as_deref()
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            ProcessKind::from_slug(p).ok_or_else(|| {
+                field_error(
+                    "process",
+                    format!("Unknown process kind \u{201c}{p}\u{201d}."),
+                )
+            })
+        })
+        .transpose()?;
+    Ok(Json(
+        state.store.capacities(provider.as_ref(), process).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct EventQuery {
+    /// Events of this coalition's needs.
+    coalition: Option<String>,
+    /// Events fulfilling this claim.
+    claim: Option<u64>,
+    /// Events after this id (for paging and catching up).
+    after: Option<u64>,
+    /// At most this many, 1 to 500 (default 100).
+    limit: Option<u32>,
+}
+
+/// Economic events (VF `EconomicEvent`), append-only, oldest first.
+#[utoipa::path(get, path = "/api/economic-events", tag = "needs", params(EventQuery),
+    responses(
+        (status = 200, description = "The events", body = Vec<EconomicEvent>),
+        (status = 400, description = "A filter is invalid", body = ErrorBody),
+    ))]
+async fn list_economic_events(
+    State(state): State<AppState>,
+    Query(query): Query<EventQuery>,
+) -> AppResult<Json<Vec<EconomicEvent>>> {
+    let coalition = query
+        .coalition
+        .as_deref()
+        .filter(|c| !c.is_empty())
+        .map(|c| AgentId::parse(c).map_err(|message| field_error("coalition", message)))
+        .transpose()?;
+    let limit = query.limit.unwrap_or(100);
+    if !(1..=500).contains(&limit) {
+        return Err(field_error("limit", "The limit is from 1 to 500."));
+    }
+    Ok(Json(
+        state
+            .store
+            .economic_events(
+                coalition.as_ref(),
+                query.claim,
+                query.after.unwrap_or(0),
+                limit,
+            )
+            .await?,
+    ))
+}

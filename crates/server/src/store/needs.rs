@@ -1,0 +1,995 @@
+//! Needs, capacity, claims and the economic events of confirmed
+//! deliveries, in SQL.
+//!
+//! The remainder invariant lives in one statement: a claim first raises
+//! its need's `claimed` total with `UPDATE … WHERE claimed + q <= quantity`,
+//! in the same transaction that inserts the claim. PostgreSQL re-checks the
+//! condition after waiting for the row lock of a concurrent claim, and
+//! SQLite runs one writer at a time, so on both stores concurrent claims
+//! for the last units let exactly as many through as fit.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use stigmergy_core::need::{from_milli, region_of, to_milli};
+use stigmergy_core::{
+    AgentId, AgentRef, BillOfMaterials, Capacity, CapacityInput, Claim, ClaimAction, ClaimState,
+    DesignId, DesignRef, EconomicEvent, EventAction, FieldErrors, Gap, Gaps, Need, NeedInput,
+    NeedQuery, NeedState, Page, Place, ProcessKind, Quantity, Unit,
+};
+
+use super::commons::{Bind, Conditions, bind_all, decode_cursor, encode_cursor};
+use super::pool::{SqlStore, with_pool};
+use super::{StoreError, StoreResult, parse_stored, place_of, stored};
+
+/// A claim with the ids that say who may act on it.
+#[derive(Debug, Clone)]
+pub struct ClaimRecord {
+    pub claim: Claim,
+    /// Who made the claim (the provider, or a steward of it).
+    pub claimed_by: AgentId,
+    /// Who declared the need (the receiver, or a steward of it).
+    pub declared_by: AgentId,
+}
+
+#[async_trait]
+pub trait Needs {
+    /// Declares a need; returns its id.
+    async fn create_need(
+        &self,
+        input: &NeedInput,
+        receiver: &AgentId,
+        declared_by: &AgentId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<u64>;
+
+    async fn need(&self, id: u64) -> StoreResult<Need>;
+
+    /// A page of needs, most urgent (earliest due) first.
+    async fn list_needs(&self, query: &NeedQuery) -> StoreResult<Page<Need>>;
+
+    /// Claims `quantity` thousandths of a need for `provider`. `Conflict`
+    /// when less than that is left, with a message saying how much is.
+    async fn create_claim(
+        &self,
+        need: u64,
+        provider: &AgentId,
+        claimed_by: &AgentId,
+        quantity: i64,
+        note: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<u64>;
+
+    async fn claim(&self, id: u64) -> StoreResult<ClaimRecord>;
+
+    /// A need's claims, oldest first.
+    async fn claims_of_need(&self, need: u64) -> StoreResult<Vec<Claim>>;
+
+    /// The claims `agent` makes (as provider or as the one who claimed),
+    /// newest first.
+    async fn claims_by(&self, agent: &AgentId) -> StoreResult<Vec<Claim>>;
+
+    /// Moves a claim on by `action`, if its state allows (compare-and-set:
+    /// of two racing changes one wins, the other gets `Conflict`).
+    /// Declining or withdrawing gives the quantity back to the need;
+    /// confirming records the produce and transfer events.
+    async fn act_on_claim(
+        &self,
+        id: u64,
+        action: ClaimAction,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Claim>;
+
+    /// Declares capacity; returns its id.
+    async fn create_capacity(
+        &self,
+        input: &CapacityInput,
+        provider: &AgentId,
+        declared_by: &AgentId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<u64>;
+
+    /// Declared capacity, optionally of one provider or for one process.
+    async fn capacities(
+        &self,
+        provider: Option<&AgentId>,
+        process: Option<ProcessKind>,
+    ) -> StoreResult<Vec<Capacity>>;
+
+    /// The gap signal, per design and per region, largest first.
+    async fn gaps(&self) -> StoreResult<Gaps>;
+
+    /// Economic events after `after` (by id), oldest first, at most `limit`.
+    async fn economic_events(
+        &self,
+        coalition: Option<&AgentId>,
+        claim: Option<u64>,
+        after: u64,
+        limit: u32,
+    ) -> StoreResult<Vec<EconomicEvent>>;
+}
+
+fn invalid(field: &str, message: impl Into<String>) -> StoreError {
+    let mut errors = FieldErrors::new();
+    errors.add(field, message);
+    StoreError::Invalid(errors)
+}
+
+fn id_of(id: i64) -> u64 {
+    u64::try_from(id).unwrap_or_default()
+}
+
+fn db_id(id: u64) -> StoreResult<i64> {
+    i64::try_from(id).map_err(|_| StoreError::NotFound)
+}
+
+fn agent_id(id: &str) -> StoreResult<AgentId> {
+    AgentId::parse(id).map_err(|e| StoreError::Other(anyhow::anyhow!(e)))
+}
+
+fn agent_ref(
+    id: &str,
+    name: &str,
+    kind: &str,
+    place: Option<String>,
+    lat: Option<f64>,
+    lon: Option<f64>,
+) -> StoreResult<AgentRef> {
+    Ok(AgentRef {
+        id: agent_id(id)?,
+        name: name.to_owned(),
+        kind: parse_stored(kind)?,
+        place: place_of(place, lat, lon),
+    })
+}
+
+/// Units a number of thousandths and a stored unit make.
+fn quantity(milli: i64, unit: &str) -> StoreResult<Quantity> {
+    Ok(Quantity::new(
+        from_milli(milli),
+        parse_stored::<Unit>(unit)?,
+    ))
+}
+
+const COMMITTED: &str = "'committed', 'in_progress'";
+const DELIVERED: &str = "'delivered', 'confirmed'";
+
+/// Σ quantity of a need's claims in `states`, as a BIGINT on both stores.
+fn claim_sum(states: &str) -> String {
+    format!(
+        "CAST(COALESCE((SELECT SUM(c.quantity) FROM claims c WHERE c.need_id = n.id AND c.state IN ({states})), 0) AS BIGINT)"
+    )
+}
+
+fn need_select() -> String {
+    format!(
+        "SELECT n.id, n.design_id, d.name AS design_name, d.bill_of_materials, n.resource, \
+         n.quantity, n.unit, n.minimum_quantity, n.claimed, \
+         {} AS committed, {} AS delivered, {} AS confirmed, \
+         n.due, n.place_name, n.lat, n.lon, \
+         n.coalition_id, co.name AS coalition_name, co.kind AS coalition_kind, \
+         co.place_name AS coalition_place, co.lat AS coalition_lat, co.lon AS coalition_lon, \
+         n.receiver_id, r.name AS receiver_name, r.kind AS receiver_kind, \
+         r.place_name AS receiver_place, r.lat AS receiver_lat, r.lon AS receiver_lon, \
+         n.declared_by, n.note, n.created_at \
+         FROM needs n \
+         LEFT JOIN designs d ON d.id = n.design_id \
+         LEFT JOIN agents co ON co.id = n.coalition_id \
+         JOIN agents r ON r.id = n.receiver_id",
+        claim_sum(COMMITTED),
+        claim_sum(DELIVERED),
+        claim_sum("'confirmed'"),
+    )
+}
+
+#[derive(sqlx::FromRow)]
+struct NeedRow {
+    id: i64,
+    design_id: Option<String>,
+    design_name: Option<String>,
+    bill_of_materials: Option<String>,
+    resource: Option<String>,
+    quantity: i64,
+    unit: String,
+    minimum_quantity: Option<i64>,
+    claimed: i64,
+    committed: i64,
+    delivered: i64,
+    confirmed: i64,
+    due: String,
+    place_name: String,
+    lat: f64,
+    lon: f64,
+    coalition_id: Option<String>,
+    coalition_name: Option<String>,
+    coalition_kind: Option<String>,
+    coalition_place: Option<String>,
+    coalition_lat: Option<f64>,
+    coalition_lon: Option<f64>,
+    receiver_id: String,
+    receiver_name: String,
+    receiver_kind: String,
+    receiver_place: Option<String>,
+    receiver_lat: Option<f64>,
+    receiver_lon: Option<f64>,
+    declared_by: String,
+    note: String,
+    created_at: DateTime<Utc>,
+}
+
+impl NeedRow {
+    fn into_need(self) -> StoreResult<Need> {
+        let design = match (self.design_id, self.design_name) {
+            (Some(id), Some(name)) => Some(DesignRef {
+                id: DesignId::parse(&id).map_err(|e| StoreError::Other(anyhow::anyhow!(e)))?,
+                name,
+            }),
+            _ => None,
+        };
+        let processes = self
+            .bill_of_materials
+            .as_deref()
+            .and_then(|bom| serde_json::from_str::<BillOfMaterials>(bom).ok())
+            .map(|bom| bom.process_kinds())
+            .unwrap_or_default();
+        let coalition = match (self.coalition_id, self.coalition_name, self.coalition_kind) {
+            (Some(id), Some(name), Some(kind)) => Some(agent_ref(
+                &id,
+                &name,
+                &kind,
+                self.coalition_place,
+                self.coalition_lat,
+                self.coalition_lon,
+            )?),
+            _ => None,
+        };
+        let what = design
+            .as_ref()
+            .map(|d| d.name.clone())
+            .or(self.resource)
+            .unwrap_or_default();
+        Ok(Need {
+            id: id_of(self.id),
+            what,
+            design,
+            processes,
+            quantity: quantity(self.quantity, &self.unit)?,
+            minimum_quantity: self.minimum_quantity.map(from_milli),
+            remainder: from_milli((self.quantity - self.claimed).max(0)),
+            committed: from_milli(self.committed),
+            delivered: from_milli(self.delivered),
+            state: NeedState::of(self.quantity, self.claimed, self.confirmed),
+            due: self.due,
+            place: Place {
+                name: self.place_name,
+                lat: self.lat,
+                lon: self.lon,
+            },
+            coalition,
+            receiver: agent_ref(
+                &self.receiver_id,
+                &self.receiver_name,
+                &self.receiver_kind,
+                self.receiver_place,
+                self.receiver_lat,
+                self.receiver_lon,
+            )?,
+            declared_by: agent_id(&self.declared_by)?,
+            note: self.note,
+            created_at: self.created_at.into(),
+        })
+    }
+}
+
+const CLAIM_SELECT: &str = "SELECT c.id, c.need_id, COALESCE(d.name, n.resource) AS what, \
+     c.quantity, n.unit, c.state, c.note, c.created_at, c.updated_at, c.claimed_by, n.declared_by, \
+     p.id AS provider_id, p.name AS provider_name, p.kind AS provider_kind, \
+     p.place_name AS provider_place, p.lat AS provider_lat, p.lon AS provider_lon, \
+     r.id AS receiver_id, r.name AS receiver_name, r.kind AS receiver_kind, \
+     r.place_name AS receiver_place, r.lat AS receiver_lat, r.lon AS receiver_lon \
+     FROM claims c JOIN needs n ON n.id = c.need_id \
+     LEFT JOIN designs d ON d.id = n.design_id \
+     JOIN agents p ON p.id = c.provider_id \
+     JOIN agents r ON r.id = n.receiver_id";
+
+#[derive(sqlx::FromRow)]
+struct ClaimRow {
+    id: i64,
+    need_id: i64,
+    what: String,
+    quantity: i64,
+    unit: String,
+    state: String,
+    note: String,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    claimed_by: String,
+    declared_by: String,
+    provider_id: String,
+    provider_name: String,
+    provider_kind: String,
+    provider_place: Option<String>,
+    provider_lat: Option<f64>,
+    provider_lon: Option<f64>,
+    receiver_id: String,
+    receiver_name: String,
+    receiver_kind: String,
+    receiver_place: Option<String>,
+    receiver_lat: Option<f64>,
+    receiver_lon: Option<f64>,
+}
+
+impl ClaimRow {
+    fn into_record(self) -> StoreResult<ClaimRecord> {
+        Ok(ClaimRecord {
+            claimed_by: agent_id(&self.claimed_by)?,
+            declared_by: agent_id(&self.declared_by)?,
+            claim: Claim {
+                id: id_of(self.id),
+                need: id_of(self.need_id),
+                what: self.what,
+                provider: agent_ref(
+                    &self.provider_id,
+                    &self.provider_name,
+                    &self.provider_kind,
+                    self.provider_place,
+                    self.provider_lat,
+                    self.provider_lon,
+                )?,
+                receiver: agent_ref(
+                    &self.receiver_id,
+                    &self.receiver_name,
+                    &self.receiver_kind,
+                    self.receiver_place,
+                    self.receiver_lat,
+                    self.receiver_lon,
+                )?,
+                quantity: quantity(self.quantity, &self.unit)?,
+                state: parse_stored(&self.state)?,
+                note: self.note,
+                created_at: self.created_at.into(),
+                updated_at: self.updated_at.into(),
+            },
+        })
+    }
+}
+
+fn claims_from(rows: Vec<ClaimRow>) -> StoreResult<Vec<Claim>> {
+    rows.into_iter()
+        .map(|row| row.into_record().map(|r| r.claim))
+        .collect()
+}
+
+/// The filters of a needs query, without the cursor; `near` narrows to a
+/// latitude band here and to the exact radius in Rust.
+fn need_filters(query: &NeedQuery) -> Conditions {
+    let mut conditions = Conditions::default();
+    if let Some(design) = &query.design {
+        let p = conditions.bind(Bind::Text(design.as_str().to_owned()));
+        conditions.push(format!("n.design_id = {p}"));
+    }
+    if let Some(process) = query.process {
+        let p = conditions.bind(Bind::Text(process.slug().to_owned()));
+        conditions.push(format!(
+            "n.design_id IN (SELECT design_id FROM design_processes WHERE process_kind = {p})"
+        ));
+    }
+    if let Some(coalition) = &query.coalition {
+        let p = conditions.bind(Bind::Text(coalition.as_str().to_owned()));
+        conditions.push(format!("n.coalition_id = {p}"));
+    }
+    if let Some(receiver) = &query.receiver {
+        let p = conditions.bind(Bind::Text(receiver.as_str().to_owned()));
+        conditions.push(format!("(n.receiver_id = {p} OR n.declared_by = {p})"));
+    }
+    if let Some((lat, _, radius)) = query.near {
+        // One degree of latitude is about 111.2 km everywhere.
+        let band = radius / 111.0 + 0.01;
+        let low = conditions.bind(Bind::Real(lat - band));
+        let high = conditions.bind(Bind::Real(lat + band));
+        conditions.push(format!("n.lat BETWEEN {low} AND {high}"));
+    }
+    let confirmed = claim_sum("'confirmed'");
+    match query.state {
+        None => {}
+        Some(NeedState::Open) => conditions.push("n.claimed < n.quantity".into()),
+        Some(NeedState::Claimed) => conditions.push(format!(
+            "n.claimed = n.quantity AND {confirmed} < n.quantity"
+        )),
+        Some(NeedState::Fulfilled) => conditions.push(format!(
+            "n.claimed = n.quantity AND {confirmed} >= n.quantity"
+        )),
+    }
+    conditions
+}
+
+fn need_cursor(need: &Need) -> String {
+    encode_cursor(&need.due, &need.id.to_string())
+}
+
+#[async_trait]
+impl Needs for SqlStore {
+    async fn create_need(
+        &self,
+        input: &NeedInput,
+        receiver: &AgentId,
+        declared_by: &AgentId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<u64> {
+        input.validate().map_err(StoreError::Invalid)?;
+        let id: (i64,) = with_pool!(&self.pool, p => {
+            sqlx::query_as(
+                "INSERT INTO needs (design_id, resource, quantity, unit, minimum_quantity, due, \
+                 place_name, lat, lon, coalition_id, receiver_id, declared_by, note, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
+            )
+            .bind(input.design.as_ref().map(DesignId::as_str))
+            .bind(input.resource.as_deref().map(str::trim).filter(|r| !r.is_empty()))
+            .bind(to_milli(input.quantity.value))
+            .bind(stored(&input.quantity.unit))
+            .bind(input.minimum_quantity.map(to_milli))
+            .bind(&input.due)
+            .bind(input.place.name.trim())
+            .bind(input.place.lat)
+            .bind(input.place.lon)
+            .bind(input.coalition.as_ref().map(AgentId::as_str))
+            .bind(receiver.as_str())
+            .bind(declared_by.as_str())
+            .bind(input.note.trim())
+            .bind(now)
+            .fetch_one(p)
+            .await
+            .map_err(|e| match super::commons::violation(&e) {
+                Some(sqlx::error::ErrorKind::ForeignKeyViolation) => {
+                    invalid("design", "There is no such design in the commons.")
+                }
+                _ => e.into(),
+            })?
+        });
+        Ok(id_of(id.0))
+    }
+
+    async fn need(&self, id: u64) -> StoreResult<Need> {
+        let id = db_id(id)?;
+        let sql = format!("{} WHERE n.id = $1", need_select());
+        let row: Option<NeedRow> = with_pool!(&self.pool, p => {
+            sqlx::query_as(&sql).bind(id).fetch_optional(p).await?
+        });
+        row.ok_or(StoreError::NotFound)?.into_need()
+    }
+
+    async fn list_needs(&self, query: &NeedQuery) -> StoreResult<Page<Need>> {
+        let filters = need_filters(query);
+        let limit = query.limit as usize;
+        let cursor = query.cursor.as_deref().map(decode_cursor).transpose()?;
+        let cursor = match cursor {
+            Some((due, id)) => Some((
+                due,
+                id.parse::<i64>().map_err(|_| {
+                    invalid("cursor", "That cursor is not one this server gave out.")
+                })?,
+            )),
+            None => None,
+        };
+        let select = need_select();
+        let order = "ORDER BY n.due, n.id";
+        let (mut needs, total) = if let Some((lat, lon, radius)) = query.near {
+            // Every need in the latitude band, then the exact distance.
+            let sql = format!("{select} {} {order}", filters.sql());
+            let rows: Vec<NeedRow> = with_pool!(&self.pool, p => {
+                bind_all!(sqlx::query_as(&sql), &filters.binds).fetch_all(p).await?
+            });
+            let mut near = Vec::new();
+            for row in rows {
+                if stigmergy_core::need::distance_km(lat, lon, row.lat, row.lon) <= radius {
+                    near.push(row.into_need()?);
+                }
+            }
+            let total = near.len() as u64;
+            if let Some((due, id)) = &cursor {
+                near.retain(|n| (n.due.as_str(), n.id as i64) > (due.as_str(), *id));
+            }
+            near.truncate(limit + 1);
+            (near, total)
+        } else {
+            let mut paged = filters.clone();
+            if let Some((due, id)) = cursor {
+                let due = paged.bind(Bind::Text(due));
+                let id = paged.bind(Bind::Int(id));
+                paged.push(format!(
+                    "(n.due > {due} OR (n.due = {due} AND n.id > {id}))"
+                ));
+            }
+            let limit_p = paged.bind(Bind::Int(limit as i64 + 1));
+            let list_sql = format!("{select} {} {order} LIMIT {limit_p}", paged.sql());
+            let count_sql = format!("SELECT COUNT(*) FROM needs n {}", filters.sql());
+            let (rows, count): (Vec<NeedRow>, (i64,)) = with_pool!(&self.pool, p => {
+                let rows = bind_all!(sqlx::query_as(&list_sql), &paged.binds).fetch_all(p).await?;
+                let count = bind_all!(sqlx::query_as(&count_sql), &filters.binds).fetch_one(p).await?;
+                (rows, count)
+            });
+            let needs = rows
+                .into_iter()
+                .map(NeedRow::into_need)
+                .collect::<StoreResult<Vec<_>>>()?;
+            (needs, u64::try_from(count.0).unwrap_or_default())
+        };
+        let next_cursor = if needs.len() > limit {
+            needs.truncate(limit);
+            needs.last().map(need_cursor)
+        } else {
+            None
+        };
+        Ok(Page {
+            items: needs,
+            next_cursor,
+            total,
+        })
+    }
+
+    async fn create_claim(
+        &self,
+        need: u64,
+        provider: &AgentId,
+        claimed_by: &AgentId,
+        quantity: i64,
+        note: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<u64> {
+        let need = db_id(need)?;
+        with_pool!(&self.pool, p => {
+            let mut tx = p.begin().await?;
+            // The guard: only raises `claimed` while the claim fits, and
+            // while it is at least the need's minimum (or all that is left).
+            let raised = sqlx::query(
+                "UPDATE needs SET claimed = claimed + $2 WHERE id = $1 AND claimed + $2 <= quantity \
+                 AND ($2 >= COALESCE(minimum_quantity, 0) OR claimed + $2 = quantity)",
+            )
+            .bind(need)
+            .bind(quantity)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if raised == 0 {
+                let row: Option<(i64, i64, Option<i64>, String)> = sqlx::query_as(
+                    "SELECT quantity, claimed, minimum_quantity, unit FROM needs WHERE id = $1",
+                )
+                .bind(need)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let (total, claimed, minimum, unit) = row.ok_or(StoreError::NotFound)?;
+                let left = total - claimed;
+                let unit: Unit = parse_stored(&unit)?;
+                let amount = |milli: i64| Quantity::new(from_milli(milli), unit).to_string();
+                return Err(if left <= 0 {
+                    StoreError::Conflict(
+                        "Someone else claimed the rest of this need first: nothing is left to claim."
+                            .into(),
+                    )
+                } else if quantity > left {
+                    StoreError::Conflict(format!(
+                        "Only {} of this need is left to claim now; claim that much or less.",
+                        amount(left)
+                    ))
+                } else {
+                    invalid(
+                        "quantity",
+                        format!(
+                            "Claim at least {} (the smallest amount that helps), or all {} that is left.",
+                            amount(minimum.unwrap_or_default()),
+                            amount(left)
+                        ),
+                    )
+                });
+            }
+            let id: (i64,) = sqlx::query_as(
+                "INSERT INTO claims (need_id, provider_id, claimed_by, quantity, state, note, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, 'committed', $5, $6, $6) RETURNING id",
+            )
+            .bind(need)
+            .bind(provider.as_str())
+            .bind(claimed_by.as_str())
+            .bind(quantity)
+            .bind(note.trim())
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(id_of(id.0))
+        })
+    }
+
+    async fn claim(&self, id: u64) -> StoreResult<ClaimRecord> {
+        let id = db_id(id)?;
+        let sql = format!("{CLAIM_SELECT} WHERE c.id = $1");
+        let row: Option<ClaimRow> = with_pool!(&self.pool, p => {
+            sqlx::query_as(&sql).bind(id).fetch_optional(p).await?
+        });
+        row.ok_or(StoreError::NotFound)?.into_record()
+    }
+
+    async fn claims_of_need(&self, need: u64) -> StoreResult<Vec<Claim>> {
+        let need = db_id(need)?;
+        let sql = format!("{CLAIM_SELECT} WHERE c.need_id = $1 ORDER BY c.id");
+        let rows: Vec<ClaimRow> = with_pool!(&self.pool, p => {
+            sqlx::query_as(&sql).bind(need).fetch_all(p).await?
+        });
+        claims_from(rows)
+    }
+
+    async fn claims_by(&self, agent: &AgentId) -> StoreResult<Vec<Claim>> {
+        let sql = format!(
+            "{CLAIM_SELECT} WHERE c.provider_id = $1 OR c.claimed_by = $1 ORDER BY c.id DESC"
+        );
+        let rows: Vec<ClaimRow> = with_pool!(&self.pool, p => {
+            sqlx::query_as(&sql).bind(agent.as_str()).fetch_all(p).await?
+        });
+        claims_from(rows)
+    }
+
+    async fn act_on_claim(
+        &self,
+        id: u64,
+        action: ClaimAction,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Claim> {
+        let id = db_id(id)?;
+        let from = action
+            .from_states()
+            .iter()
+            .map(|s| format!("'{}'", s.slug()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let to = action.to_state();
+        let set_state = format!(
+            "UPDATE claims SET state = $2, updated_at = $3 WHERE id = $1 AND state IN ({from})"
+        );
+        with_pool!(&self.pool, p => {
+            let mut tx = p.begin().await?;
+            let changed = sqlx::query(&set_state)
+                .bind(id)
+                .bind(to.slug())
+                .bind(now)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if changed == 0 {
+                let state: Option<(String,)> = sqlx::query_as("SELECT state FROM claims WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let state: ClaimState = parse_stored(&state.ok_or(StoreError::NotFound)?.0)?;
+                return Err(StoreError::Conflict(
+                    action.apply(state).err().unwrap_or_else(|| "The claim changed meanwhile; reload it.".into()),
+                ));
+            }
+            let (need, quantity): (i64, i64) =
+                sqlx::query_as("SELECT need_id, quantity FROM claims WHERE id = $1")
+                    .bind(id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            if !to.is_active() {
+                sqlx::query("UPDATE needs SET claimed = claimed - $2 WHERE id = $1")
+                    .bind(need)
+                    .bind(quantity)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            if to == ClaimState::Confirmed {
+                // The maker produced it, then transferred it to the receiver.
+                for (action, receiver) in [("produce", "c.provider_id"), ("transfer", "n.receiver_id")] {
+                    let sql = format!(
+                        "INSERT INTO economic_events (action, provider_id, receiver_id, design_id, resource, \
+                         quantity, unit, at, fulfils, place_name, lat, lon, coalition_id) \
+                         SELECT $2, c.provider_id, {receiver}, n.design_id, COALESCE(d.name, n.resource), \
+                         c.quantity, n.unit, $3, c.id, n.place_name, n.lat, n.lon, n.coalition_id \
+                         FROM claims c JOIN needs n ON n.id = c.need_id LEFT JOIN designs d ON d.id = n.design_id \
+                         WHERE c.id = $1"
+                    );
+                    sqlx::query(&sql)
+                        .bind(id)
+                        .bind(action)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
+            tx.commit().await?;
+        });
+        Ok(self.claim(id_of(id)).await?.claim)
+    }
+
+    async fn create_capacity(
+        &self,
+        input: &CapacityInput,
+        provider: &AgentId,
+        declared_by: &AgentId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<u64> {
+        input.validate().map_err(StoreError::Invalid)?;
+        let processes: Vec<&str> = input.processes.iter().map(|p| p.slug()).collect();
+        let processes_json = serde_json::to_string(&processes).map_err(anyhow::Error::from)?;
+        let materials: Vec<&str> = input.materials.iter().map(|m| m.trim()).collect();
+        let materials_json = serde_json::to_string(&materials).map_err(anyhow::Error::from)?;
+        let id = with_pool!(&self.pool, p => {
+            let mut tx = p.begin().await?;
+            let id: (i64,) = sqlx::query_as(
+                "INSERT INTO capacities (provider_id, declared_by, processes, materials, rate, available_from, \
+                 available_until, radius_km, place_name, lat, lon, note, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
+            )
+            .bind(provider.as_str())
+            .bind(declared_by.as_str())
+            .bind(&processes_json)
+            .bind(&materials_json)
+            .bind(input.rate)
+            .bind(&input.available_from)
+            .bind(input.available_until.as_deref())
+            .bind(input.radius_km)
+            .bind(input.place.name.trim())
+            .bind(input.place.lat)
+            .bind(input.place.lon)
+            .bind(input.note.trim())
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?;
+            for process in &processes {
+                sqlx::query(
+                    "INSERT INTO capacity_processes (capacity_id, process) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                )
+                .bind(id.0)
+                .bind(*process)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            id.0
+        });
+        Ok(id_of(id))
+    }
+
+    async fn capacities(
+        &self,
+        provider: Option<&AgentId>,
+        process: Option<ProcessKind>,
+    ) -> StoreResult<Vec<Capacity>> {
+        let mut conditions = Conditions::default();
+        if let Some(provider) = provider {
+            let p = conditions.bind(Bind::Text(provider.as_str().to_owned()));
+            conditions.push(format!("k.provider_id = {p}"));
+        }
+        if let Some(process) = process {
+            let p = conditions.bind(Bind::Text(process.slug().to_owned()));
+            conditions.push(format!(
+                "k.id IN (SELECT capacity_id FROM capacity_processes WHERE process = {p})"
+            ));
+        }
+        let sql = format!(
+            "SELECT k.id, k.processes, k.materials, k.rate, k.available_from, k.available_until, \
+             k.radius_km, k.place_name, k.lat, k.lon, k.note, k.created_at, \
+             a.id AS provider_id, a.name AS provider_name, a.kind AS provider_kind, \
+             a.place_name AS provider_place, a.lat AS provider_lat, a.lon AS provider_lon, \
+             CAST(COALESCE((SELECT SUM(c.quantity) FROM claims c WHERE c.provider_id = k.provider_id \
+             AND c.state IN ({COMMITTED})), 0) AS BIGINT) AS committed \
+             FROM capacities k JOIN agents a ON a.id = k.provider_id {} ORDER BY a.name, k.id",
+            conditions.sql()
+        );
+        let rows: Vec<CapacityRow> = with_pool!(&self.pool, p => {
+            bind_all!(sqlx::query_as(&sql), &conditions.binds).fetch_all(p).await?
+        });
+        rows.into_iter().map(CapacityRow::into_capacity).collect()
+    }
+
+    async fn gaps(&self) -> StoreResult<Gaps> {
+        let sql = format!(
+            "SELECT n.design_id, d.name AS design_name, n.place_name, n.quantity, \
+             {} AS committed, {} AS delivered \
+             FROM needs n JOIN designs d ON d.id = n.design_id \
+             WHERE NOT (n.claimed = n.quantity AND {} >= n.quantity)",
+            claim_sum(COMMITTED),
+            claim_sum(DELIVERED),
+            claim_sum("'confirmed'"),
+        );
+        let rows: Vec<(String, String, String, i64, i64, i64)> = with_pool!(&self.pool, p => {
+            sqlx::query_as(&sql).fetch_all(p).await?
+        });
+        let mut by_design: HashMap<String, (String, [i64; 3])> = HashMap::new();
+        let mut by_region: HashMap<String, [i64; 3]> = HashMap::new();
+        for (design, name, place, quantity, committed, delivered) in rows {
+            let sums = [quantity, committed, delivered];
+            let entry = by_design.entry(design).or_insert((name, [0; 3]));
+            let region = by_region.entry(region_of(&place).to_owned()).or_default();
+            for i in 0..3 {
+                entry.1[i] += sums[i];
+                region[i] += sums[i];
+            }
+        }
+        let gap = |key: String, label: String, [demand, committed, delivered]: [i64; 3]| Gap {
+            key,
+            label,
+            demand: from_milli(demand),
+            committed: from_milli(committed),
+            delivered: from_milli(delivered),
+            gap: from_milli((demand - committed - delivered).max(0)),
+        };
+        let mut by_design: Vec<Gap> = by_design
+            .into_iter()
+            .map(|(key, (label, sums))| gap(key, label, sums))
+            .collect();
+        let mut by_region: Vec<Gap> = by_region
+            .into_iter()
+            .map(|(region, sums)| gap(region.clone(), region, sums))
+            .collect();
+        for gaps in [&mut by_design, &mut by_region] {
+            gaps.sort_by(|a, b| b.gap.total_cmp(&a.gap).then_with(|| a.label.cmp(&b.label)));
+        }
+        Ok(Gaps {
+            by_design,
+            by_region,
+        })
+    }
+
+    async fn economic_events(
+        &self,
+        coalition: Option<&AgentId>,
+        claim: Option<u64>,
+        after: u64,
+        limit: u32,
+    ) -> StoreResult<Vec<EconomicEvent>> {
+        let mut conditions = Conditions::default();
+        let p = conditions.bind(Bind::Int(i64::try_from(after).unwrap_or(i64::MAX)));
+        conditions.push(format!("e.id > {p}"));
+        if let Some(coalition) = coalition {
+            let p = conditions.bind(Bind::Text(coalition.as_str().to_owned()));
+            conditions.push(format!("e.coalition_id = {p}"));
+        }
+        if let Some(claim) = claim {
+            let p = conditions.bind(Bind::Int(db_id(claim)?));
+            conditions.push(format!("e.fulfils = {p}"));
+        }
+        let limit = conditions.bind(Bind::Int(i64::from(limit)));
+        let sql = format!(
+            "SELECT e.id, e.action, e.design_id, d.name AS design_name, e.resource, e.quantity, e.unit, \
+             e.at, e.fulfils, e.place_name, e.lat, e.lon, e.coalition_id, \
+             p.id AS provider_id, p.name AS provider_name, p.kind AS provider_kind, \
+             p.place_name AS provider_place, p.lat AS provider_lat, p.lon AS provider_lon, \
+             r.id AS receiver_id, r.name AS receiver_name, r.kind AS receiver_kind, \
+             r.place_name AS receiver_place, r.lat AS receiver_lat, r.lon AS receiver_lon \
+             FROM economic_events e LEFT JOIN designs d ON d.id = e.design_id \
+             JOIN agents p ON p.id = e.provider_id JOIN agents r ON r.id = e.receiver_id \
+             {} ORDER BY e.id LIMIT {limit}",
+            conditions.sql()
+        );
+        let rows: Vec<EventRow> = with_pool!(&self.pool, p => {
+            bind_all!(sqlx::query_as(&sql), &conditions.binds).fetch_all(p).await?
+        });
+        rows.into_iter().map(EventRow::into_event).collect()
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct CapacityRow {
+    id: i64,
+    processes: String,
+    materials: String,
+    rate: f64,
+    available_from: String,
+    available_until: Option<String>,
+    radius_km: f64,
+    place_name: String,
+    lat: f64,
+    lon: f64,
+    note: String,
+    created_at: DateTime<Utc>,
+    provider_id: String,
+    provider_name: String,
+    provider_kind: String,
+    provider_place: Option<String>,
+    provider_lat: Option<f64>,
+    provider_lon: Option<f64>,
+    committed: i64,
+}
+
+impl CapacityRow {
+    fn into_capacity(self) -> StoreResult<Capacity> {
+        let slugs: Vec<String> =
+            serde_json::from_str(&self.processes).map_err(anyhow::Error::from)?;
+        Ok(Capacity {
+            id: id_of(self.id),
+            provider: agent_ref(
+                &self.provider_id,
+                &self.provider_name,
+                &self.provider_kind,
+                self.provider_place,
+                self.provider_lat,
+                self.provider_lon,
+            )?,
+            processes: slugs
+                .iter()
+                .filter_map(|s| ProcessKind::from_slug(s))
+                .collect(),
+            materials: serde_json::from_str(&self.materials).map_err(anyhow::Error::from)?,
+            rate: self.rate,
+            available_from: self.available_from,
+            available_until: self.available_until,
+            radius_km: self.radius_km,
+            place: Place {
+                name: self.place_name,
+                lat: self.lat,
+                lon: self.lon,
+            },
+            note: self.note,
+            committed: from_milli(self.committed),
+            created_at: self.created_at.into(),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct EventRow {
+    id: i64,
+    action: String,
+    design_id: Option<String>,
+    design_name: Option<String>,
+    resource: String,
+    quantity: i64,
+    unit: String,
+    at: DateTime<Utc>,
+    fulfils: Option<i64>,
+    place_name: Option<String>,
+    lat: Option<f64>,
+    lon: Option<f64>,
+    coalition_id: Option<String>,
+    provider_id: String,
+    provider_name: String,
+    provider_kind: String,
+    provider_place: Option<String>,
+    provider_lat: Option<f64>,
+    provider_lon: Option<f64>,
+    receiver_id: String,
+    receiver_name: String,
+    receiver_kind: String,
+    receiver_place: Option<String>,
+    receiver_lat: Option<f64>,
+    receiver_lon: Option<f64>,
+}
+
+impl EventRow {
+    fn into_event(self) -> StoreResult<EconomicEvent> {
+        let design = match (self.design_id, self.design_name) {
+            (Some(id), Some(name)) => Some(DesignRef {
+                id: DesignId::parse(&id).map_err(|e| StoreError::Other(anyhow::anyhow!(e)))?,
+                name,
+            }),
+            _ => None,
+        };
+        Ok(EconomicEvent {
+            id: id_of(self.id),
+            action: parse_stored::<EventAction>(&self.action)?,
+            provider: agent_ref(
+                &self.provider_id,
+                &self.provider_name,
+                &self.provider_kind,
+                self.provider_place,
+                self.provider_lat,
+                self.provider_lon,
+            )?,
+            receiver: agent_ref(
+                &self.receiver_id,
+                &self.receiver_name,
+                &self.receiver_kind,
+                self.receiver_place,
+                self.receiver_lat,
+                self.receiver_lon,
+            )?,
+            design,
+            what: self.resource,
+            quantity: quantity(self.quantity, &self.unit)?,
+            at: self.at.into(),
+            fulfils: self.fulfils.map(id_of),
+            place: place_of(self.place_name, self.lat, self.lon),
+            coalition: self.coalition_id.as_deref().map(agent_id).transpose()?,
+        })
+    }
+}

@@ -1,0 +1,580 @@
+//! Needs, claims and capacity over HTTP: the remainder, each step of a
+//! claim by the right party, the events a confirmed delivery records, the
+//! filters and the gap signal, and the remainder under racing claims on
+//! both stores.
+
+use std::collections::HashMap;
+
+use serde_json::{Value, json};
+use sqlx::Connection;
+use stigmergy_server::store::Backend;
+
+use crate::helpers::{Seed, TestApp, TestDb, assert_error, person, post_as};
+
+/// A date some weeks ahead, so needs are never due in the past.
+fn due(days: i64) -> String {
+    (chrono::Utc::now() + chrono::Duration::days(days))
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
+fn gauze(quantity: f64) -> Value {
+    json!({
+        "resource": "Sterile gauze pads, 10 cm",
+        "quantity": {"value": quantity, "unit": "piece"},
+        "due": due(30),
+        "place": {"name": "Kumasi, Ghana", "lat": 6.6885, "lon": -1.6244},
+        "note": "For the maternity ward."
+    })
+}
+
+async fn declare(app: &TestApp, client: &reqwest::Client, need: &Value) -> Value {
+    let response = post_as(app, client, "/api/needs", need).await;
+    assert_eq!(response.status(), 201, "declaring {need}");
+    response.json().await.unwrap()
+}
+
+async fn claim(
+    app: &TestApp,
+    client: &reqwest::Client,
+    need: u64,
+    quantity: f64,
+) -> reqwest::Response {
+    post_as(
+        app,
+        client,
+        &format!("/api/needs/{need}/claims"),
+        json!({"quantity": quantity}),
+    )
+    .await
+}
+
+async fn act(
+    app: &TestApp,
+    client: &reqwest::Client,
+    claim: u64,
+    action: &str,
+) -> reqwest::Response {
+    post_as(
+        app,
+        client,
+        &format!("/api/claims/{claim}/{action}"),
+        json!({}),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_need_is_claimed_in_part_made_delivered_and_confirmed() {
+    let app = TestApp::spawn(Seed::Empty).await;
+    let clinic = person(&app, "akua-mensah").await;
+    let maker = person(&app, "kwame-asante").await;
+    let other = person(&app, "yaw-boateng").await;
+
+    let need = declare(&app, &clinic, &gauze(200.0)).await;
+    let id = need["id"].as_u64().unwrap();
+    assert_eq!(need["remainder"], 200.0);
+    assert_eq!(need["state"], "open");
+    assert_eq!(need["receiver"]["id"], "akua-mensah");
+
+    // A partial claim: the remainder drops, for everyone.
+    let response = claim(&app, &maker, id, 80.0).await;
+    assert_eq!(response.status(), 201);
+    let first: Value = response.json().await.unwrap();
+    assert_eq!(first["state"], "committed");
+    assert_eq!(first["provider"]["id"], "kwame-asante");
+    let claim_id = first["id"].as_u64().unwrap();
+    let need = app.get_json(&format!("/api/needs/{id}"), 200).await;
+    assert_eq!(need["remainder"], 120.0);
+    assert_eq!(need["committed"], 80.0);
+
+    // The receiver cannot claim their own need; nobody claims more than is left.
+    let own = claim(&app, &clinic, id, 10.0).await;
+    assert_eq!(own.status(), 403);
+    let too_much = claim(&app, &other, id, 121.0).await;
+    assert_eq!(too_much.status(), 409);
+    let body: Value = too_much.json().await.unwrap();
+    assert!(
+        assert_error(&body, "conflict")["message"]
+            .as_str()
+            .unwrap()
+            .contains("Only 120 pcs"),
+        "{body}"
+    );
+
+    // Each step is its own call, by its own party, in order.
+    assert_eq!(act(&app, &clinic, claim_id, "start").await.status(), 403);
+    assert_eq!(act(&app, &other, claim_id, "start").await.status(), 403);
+    assert_eq!(act(&app, &maker, claim_id, "confirm").await.status(), 403);
+    assert_eq!(act(&app, &clinic, claim_id, "confirm").await.status(), 409);
+    assert_eq!(act(&app, &maker, claim_id, "fly").await.status(), 404);
+    let started = act(&app, &maker, claim_id, "start").await;
+    assert_eq!(started.status(), 200);
+    assert_eq!(
+        started.json::<Value>().await.unwrap()["state"],
+        "in_progress"
+    );
+    assert_eq!(act(&app, &maker, claim_id, "start").await.status(), 409);
+    assert_eq!(act(&app, &maker, claim_id, "deliver").await.status(), 200);
+    assert_eq!(act(&app, &maker, claim_id, "withdraw").await.status(), 409);
+    let need = app.get_json(&format!("/api/needs/{id}"), 200).await;
+    assert_eq!(need["delivered"], 80.0);
+    // No events until the receiver confirms.
+    let events = app
+        .get_json(&format!("/api/economic-events?claim={claim_id}"), 200)
+        .await;
+    assert_eq!(events, json!([]));
+    let confirmed = act(&app, &clinic, claim_id, "confirm").await;
+    assert_eq!(confirmed.status(), 200);
+    assert_eq!(
+        confirmed.json::<Value>().await.unwrap()["state"],
+        "confirmed"
+    );
+
+    // Confirming recorded: the maker produced 80, then transferred them.
+    let events = app
+        .get_json(&format!("/api/economic-events?claim={claim_id}"), 200)
+        .await;
+    let events = events.as_array().unwrap();
+    assert_eq!(events.len(), 2, "{events:?}");
+    assert_eq!(events[0]["action"], "produce");
+    assert_eq!(events[0]["provider"]["id"], "kwame-asante");
+    assert_eq!(events[1]["action"], "transfer");
+    assert_eq!(events[1]["receiver"]["id"], "akua-mensah");
+    assert_eq!(events[1]["quantity"]["value"], 80.0);
+    assert_eq!(events[1]["place"]["name"], "Kumasi, Ghana");
+    assert_eq!(act(&app, &clinic, claim_id, "decline").await.status(), 409);
+
+    // A withdrawn claim gives its units back.
+    let second: Value = claim(&app, &other, id, 50.0).await.json().await.unwrap();
+    let second_id = second["id"].as_u64().unwrap();
+    assert_eq!(
+        app.get_json(&format!("/api/needs/{id}"), 200).await["remainder"],
+        70.0
+    );
+    assert_eq!(act(&app, &other, second_id, "withdraw").await.status(), 200);
+    assert_eq!(
+        app.get_json(&format!("/api/needs/{id}"), 200).await["remainder"],
+        120.0
+    );
+
+    // The maker sees their claims; the need lists all of them.
+    let mine: Value = maker
+        .get(app.url("/api/me/claims"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(mine.as_array().unwrap().len(), 1);
+    let claims = app.get_json(&format!("/api/needs/{id}/claims"), 200).await;
+    let states: Vec<&str> = claims
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(states, ["confirmed", "withdrawn"]);
+}
+
+#[tokio::test]
+async fn bad_needs_and_claims_are_refused_and_change_nothing() {
+    let app = TestApp::spawn(Seed::Demo).await;
+    let clinic = person(&app, "akua-mensah").await;
+    let maker = person(&app, "kwame-asante").await;
+
+    let mut bad = gauze(0.0);
+    bad["due"] = json!("2020-01-01");
+    bad["place"]["lat"] = json!(95.0);
+    let response = post_as(&app, &clinic, "/api/needs", &bad).await;
+    assert_eq!(response.status(), 400);
+    let error = assert_error(&response.json().await.unwrap(), "invalid_input");
+    for field in ["quantity", "place.lat"] {
+        assert!(error["fields"][field].is_string(), "{field}: {error}");
+    }
+    let mut past = gauze(5.0);
+    past["due"] = json!("2020-01-01");
+    let response = post_as(&app, &clinic, "/api/needs", &past).await;
+    assert_eq!(response.status(), 400);
+    assert!(
+        assert_error(&response.json().await.unwrap(), "invalid_input")["fields"]["due"]
+            .as_str()
+            .unwrap()
+            .contains("past")
+    );
+    let mut unknown = gauze(5.0);
+    unknown["resource"] = Value::Null;
+    unknown["design"] = json!("no-such-design");
+    assert_eq!(
+        post_as(&app, &clinic, "/api/needs", &unknown)
+            .await
+            .status(),
+        400
+    );
+    let mut no_coalition = gauze(5.0);
+    no_coalition["coalition"] = json!("fab-lab-barcelona");
+    assert_eq!(
+        post_as(&app, &clinic, "/api/needs", &no_coalition)
+            .await
+            .status(),
+        400,
+        "an organization that is not a coalition"
+    );
+    let mut not_steward = gauze(5.0);
+    not_steward["receiver"] = json!("fab-lab-barcelona");
+    assert_eq!(
+        post_as(&app, &clinic, "/api/needs", &not_steward)
+            .await
+            .status(),
+        403
+    );
+    let anonymous = app
+        .other_client()
+        .post(app.url("/api/needs"))
+        .header("x-stigmergy-csrf", "1")
+        .json(&gauze(5.0))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 401);
+    let before = app.get_json("/api/needs?state=all&limit=100", 200).await["total"].clone();
+
+    let mut with_minimum = gauze(100.0);
+    with_minimum["minimum_quantity"] = json!(20.0);
+    let need = declare(&app, &clinic, &with_minimum).await;
+    let id = need["id"].as_u64().unwrap();
+    for (quantity, status) in [(0.0, 400), (-3.0, 400), (5.0, 400), (0.0001, 400)] {
+        let response = claim(&app, &maker, id, quantity).await;
+        assert_eq!(response.status(), status, "claiming {quantity}");
+        assert_error(&response.json().await.unwrap(), "invalid_input");
+    }
+    assert_eq!(claim(&app, &maker, 999_999, 5.0).await.status(), 404);
+    let garbage = maker
+        .post(app.url(&format!("/api/needs/{id}/claims")))
+        .header("x-stigmergy-csrf", "1")
+        .header("content-type", "application/json")
+        .body("{\"quantity\": \"lots\"}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(garbage.status().as_u16() / 100, 4);
+    let need = app.get_json(&format!("/api/needs/{id}"), 200).await;
+    assert_eq!(need["remainder"], 100.0, "nothing was claimed");
+    // Below the minimum is fine when it is all that is left.
+    assert_eq!(claim(&app, &maker, id, 90.0).await.status(), 201);
+    assert_eq!(claim(&app, &maker, id, 10.0).await.status(), 201);
+    assert_eq!(
+        app.get_json(&format!("/api/needs/{id}"), 200).await["state"],
+        "claimed"
+    );
+    let after = app.get_json("/api/needs?state=all&limit=100", 200).await["total"].clone();
+    assert_eq!(after.as_u64().unwrap(), before.as_u64().unwrap() + 1);
+}
+
+#[tokio::test]
+async fn the_board_filters_pages_and_shows_the_gap() {
+    let app = TestApp::spawn(Seed::Demo).await;
+    let clinic = person(&app, "akua-mensah").await;
+    let maker = person(&app, "kwame-asante").await;
+
+    let shields = |city: &str, lat: f64, lon: f64, days: i64| {
+        json!({
+            "design": "face-shield-petg",
+            "quantity": {"value": 100.0, "unit": "piece"},
+            "due": due(days),
+            "place": {"name": city, "lat": lat, "lon": lon},
+            "coalition": "open-hardware-africa",
+        })
+    };
+    let before_gaps = gaps(&app).await;
+    let kumasi = declare(&app, &clinic, &shields("Kumasi, Ghana", 6.69, -1.62, 40)).await;
+    let accra = declare(&app, &clinic, &shields("Accra, Ghana", 5.60, -0.19, 20)).await;
+    let lagos = declare(&app, &clinic, &shields("Lagos, Nigeria", 6.52, 3.38, 60)).await;
+    assert_eq!(kumasi["coalition"]["id"], "open-hardware-africa");
+    assert!(!kumasi["processes"].as_array().unwrap().is_empty());
+    let id = |n: &Value| n["id"].as_u64().unwrap();
+
+    // Most urgent first, through every page.
+    let mut ids = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let page = app
+            .get_json(
+                &format!("/api/needs?design=face-shield-petg&receiver=akua-mensah&limit=2{cursor}"),
+                200,
+            )
+            .await;
+        assert_eq!(page["total"], 3);
+        ids.extend(page["items"].as_array().unwrap().iter().map(id));
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = format!("&cursor={next}"),
+            None => break,
+        }
+    }
+    assert_eq!(ids, [id(&accra), id(&kumasi), id(&lagos)]);
+
+    // Near Kumasi: 200 km takes Accra in, not Lagos (about 560 km).
+    let near = app
+        .get_json(
+            "/api/needs?near=6.69,-1.62&radius_km=250&receiver=akua-mensah",
+            200,
+        )
+        .await;
+    let near: Vec<u64> = near["items"].as_array().unwrap().iter().map(id).collect();
+    assert_eq!(near, [id(&accra), id(&kumasi)]);
+    let process = kumasi["processes"][0].as_str().unwrap();
+    let by_process = app
+        .get_json(
+            &format!(
+                "/api/needs?process={process}&coalition=open-hardware-africa&receiver=akua-mensah"
+            ),
+            200,
+        )
+        .await;
+    assert_eq!(by_process["total"], 3);
+    let error = app.get_json("/api/needs?near=north&radius_km=x", 400).await;
+    assert_error(&error, "invalid_input");
+
+    // Claimed needs leave the open board; the gap shrinks by what is taken.
+    assert_eq!(claim(&app, &maker, id(&accra), 100.0).await.status(), 201);
+    assert_eq!(claim(&app, &maker, id(&kumasi), 30.0).await.status(), 201);
+    let open = app.get_json("/api/needs?receiver=akua-mensah", 200).await;
+    assert_eq!(open["total"], 2);
+    let claimed = app
+        .get_json("/api/needs?receiver=akua-mensah&state=claimed", 200)
+        .await;
+    assert_eq!(claimed["items"][0]["id"], accra["id"]);
+
+    let after = gaps(&app).await;
+    let (shield, ghana) = (&after["face-shield-petg"], &after["Ghana"]);
+    assert_eq!(
+        shield.0 - before_gaps["face-shield-petg"].0,
+        300.0,
+        "demand"
+    );
+    assert_eq!(
+        shield.1 - before_gaps["face-shield-petg"].1,
+        130.0,
+        "committed"
+    );
+    assert_eq!(shield.3 - before_gaps["face-shield-petg"].3, 170.0, "gap");
+    assert_eq!(
+        ghana.1 - before_gaps["Ghana"].1,
+        130.0,
+        "committed in Ghana"
+    );
+    for (key, (demand, committed, delivered, gap)) in &after {
+        assert_eq!(*gap, (demand - committed - delivered).max(0.0), "{key}");
+    }
+}
+
+/// The gap signal by design and by region, keyed: (demand, committed,
+/// delivered, gap).
+async fn gaps(app: &TestApp) -> HashMap<String, (f64, f64, f64, f64)> {
+    let gaps = app.get_json("/api/needs/gaps", 200).await;
+    let mut keyed = HashMap::new();
+    for list in ["by_design", "by_region"] {
+        for gap in gaps[list].as_array().unwrap() {
+            let n = |k: &str| gap[k].as_f64().unwrap();
+            keyed.insert(
+                gap["key"].as_str().unwrap().to_owned(),
+                (n("demand"), n("committed"), n("delivered"), n("gap")),
+            );
+        }
+    }
+    keyed
+        .entry("face-shield-petg".into())
+        .or_insert((0.0, 0.0, 0.0, 0.0));
+    keyed.entry("Ghana".into()).or_insert((0.0, 0.0, 0.0, 0.0));
+    keyed
+}
+
+#[tokio::test]
+async fn capacity_is_declared_and_listed_by_process() {
+    let app = TestApp::spawn(Seed::Demo).await;
+    let maker = person(&app, "kwame-asante").await;
+    let body = json!({
+        "processes": ["laser-cutting", "assembly"],
+        "materials": ["PETG sheet 0.5 mm", "Elastic strap"],
+        "rate": 150.0,
+        "available_from": due(0),
+        "available_until": due(90),
+        "radius_km": 250.0,
+        "place": {"name": "Kumasi, Ghana", "lat": 6.69, "lon": -1.62},
+        "note": "One 60 W laser cutter, two people on assembly."
+    });
+    let response = post_as(&app, &maker, "/api/capacities", &body).await;
+    assert_eq!(response.status(), 201);
+    let capacity: Value = response.json().await.unwrap();
+    assert_eq!(capacity["provider"]["id"], "kwame-asante");
+    assert_eq!(capacity["processes"], json!(["laser-cutting", "assembly"]));
+
+    let listed = app
+        .get_json(
+            "/api/capacities?process=laser-cutting&provider=kwame-asante",
+            200,
+        )
+        .await;
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    let mut bad = body.clone();
+    bad["processes"] = json!([]);
+    bad["rate"] = json!(0);
+    bad["available_until"] = json!("2020-01-01");
+    let response = post_as(&app, &maker, "/api/capacities", &bad).await;
+    assert_eq!(response.status(), 400);
+    let error = assert_error(&response.json().await.unwrap(), "invalid_input");
+    for field in ["processes", "rate", "available_until"] {
+        assert!(error["fields"][field].is_string(), "{field}: {error}");
+    }
+    assert_eq!(
+        app.get_json("/api/capacities?process=knitting", 400).await["error"]["code"],
+        "invalid_input"
+    );
+}
+
+/// Needs whose active claims add up to more than the need, or whose
+/// remainder disagrees with its claims: what must never happen.
+async fn over_claims(app: &TestApp, needs: &[u64]) -> Vec<u64> {
+    let mut wrong = Vec::new();
+    for &id in needs {
+        let need = app.get_json(&format!("/api/needs/{id}"), 200).await;
+        let claims = app.get_json(&format!("/api/needs/{id}/claims"), 200).await;
+        let active: f64 = claims
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| !matches!(c["state"].as_str(), Some("declined" | "withdrawn")))
+            .map(|c| c["quantity"]["value"].as_f64().unwrap())
+            .sum();
+        let quantity = need["quantity"]["value"].as_f64().unwrap();
+        let remainder = need["remainder"].as_f64().unwrap();
+        if active > quantity || remainder < 0.0 || (quantity - active - remainder).abs() > 1e-9 {
+            wrong.push(id);
+        }
+    }
+    wrong
+}
+
+/// 200 needs of 8 units, 32 makers claiming 1 to 3 units of each at once,
+/// over HTTP: exactly as many units succeed as fit, the rest get 409, and
+/// no need is ever over-claimed. The negative control then over-claims one
+/// need behind the API's back and the same check catches it.
+async fn racing_claims_never_over_claim(backend: Backend) {
+    const NEEDS: usize = 200;
+    const MAKERS: usize = 32;
+    const UNITS: f64 = 8.0;
+    let db = TestDb::for_backend(backend).await;
+    let app = TestApp::spawn_on(db, Seed::Empty, "/nonexistent".into()).await;
+    let clinic = person(&app, "akua-mensah").await;
+    let mut needs = Vec::new();
+    for _ in 0..NEEDS {
+        needs.push(
+            declare(&app, &clinic, &gauze(UNITS)).await["id"]
+                .as_u64()
+                .unwrap(),
+        );
+    }
+    let mut makers = Vec::new();
+    for m in 0..MAKERS {
+        makers.push(person(&app, &format!("maker-{m}")).await);
+    }
+
+    let app = std::sync::Arc::new(app);
+    let needs = std::sync::Arc::new(needs);
+    let mut tasks = Vec::new();
+    for (m, maker) in makers.into_iter().enumerate() {
+        let (app, needs) = (app.clone(), needs.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut won = HashMap::new();
+            let mut statuses = HashMap::new();
+            // Every maker goes through every need, from a different start.
+            for i in 0..NEEDS {
+                let need = needs[(i + m * 7) % NEEDS];
+                let quantity = ((i + m) % 3 + 1) as f64;
+                let status = claim(&app, &maker, need, quantity).await.status().as_u16();
+                *statuses.entry(status).or_insert(0u32) += 1;
+                if status == 201 {
+                    *won.entry(need).or_insert(0.0) += quantity;
+                }
+            }
+            (won, statuses)
+        }));
+    }
+    let mut won: HashMap<u64, f64> = HashMap::new();
+    let mut statuses: HashMap<u16, u32> = HashMap::new();
+    for task in tasks {
+        let (w, s) = task.await.expect("a maker's task");
+        for (need, quantity) in w {
+            *won.entry(need).or_default() += quantity;
+        }
+        for (status, count) in s {
+            *statuses.entry(status).or_default() += count;
+        }
+    }
+    assert_eq!(
+        statuses
+            .keys()
+            .copied()
+            .filter(|s| *s != 201 && *s != 409)
+            .count(),
+        0,
+        "only 201 and 409: {statuses:?}"
+    );
+    assert!(statuses[&409] > 0, "the makers really raced: {statuses:?}");
+    let mut taken_total = 0.0;
+    for &need in needs.iter() {
+        let taken = won.get(&need).copied().unwrap_or_default();
+        assert!(taken <= UNITS, "need {need} over-claimed: {taken}");
+        let remainder = app.get_json(&format!("/api/needs/{need}"), 200).await["remainder"]
+            .as_f64()
+            .unwrap();
+        assert_eq!(
+            remainder,
+            UNITS - taken,
+            "need {need}: what won is what is gone"
+        );
+        taken_total += taken;
+    }
+    assert!(
+        taken_total > 0.9 * UNITS * NEEDS as f64,
+        "most units were claimed: {taken_total}"
+    );
+    assert_eq!(over_claims(&app, &needs).await, Vec::<u64>::new());
+    eprintln!("{backend:?}: {statuses:?} over {NEEDS} needs × {MAKERS} makers");
+
+    // Negative control: a claim written behind the guard's back must be
+    // caught by the same check, or the check proves nothing.
+    let victim = needs[0];
+    let rogue = "INSERT INTO claims (need_id, provider_id, claimed_by, quantity, state, note, created_at, updated_at) \
+                 SELECT id, 'maker-0', 'maker-0', 1000, 'committed', '', created_at, created_at FROM needs WHERE id = $1";
+    match backend {
+        Backend::Sqlite => {
+            let mut conn = sqlx::SqliteConnection::connect(&app.db.url).await.unwrap();
+            sqlx::query(rogue)
+                .bind(victim as i64)
+                .execute(&mut conn)
+                .await
+                .unwrap();
+        }
+        Backend::Postgres => {
+            let mut conn = sqlx::PgConnection::connect(&app.db.url).await.unwrap();
+            sqlx::query(rogue)
+                .bind(victim as i64)
+                .execute(&mut conn)
+                .await
+                .unwrap();
+        }
+    }
+    assert_eq!(over_claims(&app, &needs).await, vec![victim]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn racing_claims_never_over_claim_on_sqlite() {
+    racing_claims_never_over_claim(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn racing_claims_never_over_claim_on_postgres() {
+    racing_claims_never_over_claim(Backend::Postgres).await;
+}
