@@ -578,3 +578,61 @@ async fn racing_claims_never_over_claim_on_sqlite() {
 async fn racing_claims_never_over_claim_on_postgres() {
     racing_claims_never_over_claim(Backend::Postgres).await;
 }
+
+#[tokio::test]
+async fn the_demo_has_needs_capacity_and_claims_in_every_state() {
+    let app = TestApp::spawn(Seed::Demo).await;
+    let activity = stigmergy_server::demo::activity().unwrap();
+    let needs = app.get_json("/api/needs?state=all&limit=100", 200).await;
+    assert_eq!(needs["total"], activity.needs.len() as u64);
+    let mut states = std::collections::BTreeSet::new();
+    let mut need_states = std::collections::BTreeSet::new();
+    for need in needs["items"].as_array().unwrap() {
+        need_states.insert(need["state"].as_str().unwrap().to_owned());
+        assert!(need["remainder"].as_f64().unwrap() >= 0.0);
+        let claims = app
+            .get_json(&format!("/api/needs/{}/claims", need["id"]), 200)
+            .await;
+        for claim in claims.as_array().unwrap() {
+            states.insert(claim["state"].as_str().unwrap().to_owned());
+        }
+    }
+    assert_eq!(
+        states.into_iter().collect::<Vec<_>>(),
+        [
+            "committed",
+            "confirmed",
+            "declined",
+            "delivered",
+            "in_progress",
+            "withdrawn"
+        ]
+    );
+    assert!(need_states.contains("open"), "{need_states:?}");
+    let capacities = app.get_json("/api/capacities", 200).await;
+    assert_eq!(
+        capacities.as_array().unwrap().len(),
+        activity.capacities.len()
+    );
+    let confirmed = activity
+        .claims
+        .iter()
+        .filter(|c| c.state == stigmergy_core::ClaimState::Confirmed)
+        .count();
+    let events = app.get_json("/api/economic-events?limit=500", 200).await;
+    assert_eq!(events.as_array().unwrap().len(), 2 * confirmed);
+    // Dated over the weeks before the first start, not all at once, and
+    // appended in the order they happened.
+    let times: Vec<&str> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["at"].as_str().unwrap())
+        .collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
+    let first = events[0]["at"].as_str().unwrap();
+    let last = events[events.as_array().unwrap().len() - 1]["at"]
+        .as_str()
+        .unwrap();
+    assert!(first[..10] < last[..10], "{first} .. {last}");
+}
