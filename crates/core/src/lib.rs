@@ -12,6 +12,7 @@ pub mod agent;
 pub mod design;
 pub mod error;
 pub mod licence;
+pub mod matching;
 pub mod need;
 pub mod organization;
 pub mod page;
@@ -33,6 +34,7 @@ pub use design::{
 };
 pub use error::{ApiError, ErrorBody, FieldErrors};
 pub use licence::Licence;
+pub use matching::{Fit, MakerMatch, NeedMatch};
 pub use need::{
     Capacity, CapacityInput, Claim, ClaimAction, ClaimInput, ClaimState, EconomicEvent,
     EventAction, Gap, Gaps, Need, NeedInput, NeedQuery, NeedState, Party, RawNeedQuery,

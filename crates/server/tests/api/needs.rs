@@ -636,3 +636,76 @@ async fn the_demo_has_needs_capacity_and_claims_in_every_state() {
         .unwrap();
     assert!(first[..10] < last[..10], "{first} .. {last}");
 }
+
+#[tokio::test]
+async fn makers_see_needs_they_can_fill_and_needs_see_makers_who_can_make_them() {
+    let app = TestApp::spawn(Seed::Demo).await;
+    let maker = person(&app, "kwame-asante").await;
+    let nothing: Value = maker
+        .get(app.url("/api/me/matches"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(nothing, json!([]), "no capacity, no suggestions");
+    let capacity = json!({
+        "processes": ["laser-cutting", "fdm-printing", "assembly"],
+        "materials": ["PETG sheet", "Elastic strap"],
+        "rate": 120.0,
+        "available_from": due(0),
+        "radius_km": 300.0,
+        "place": {"name": "Kumasi, Ghana", "lat": 6.69, "lon": -1.62},
+    });
+    let response = post_as(&app, &maker, "/api/capacities", &capacity).await;
+    assert_eq!(response.status(), 201);
+    let capacity_id = response.json::<Value>().await.unwrap()["id"].clone();
+
+    let matches: Value = maker
+        .get(app.url("/api/me/matches"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let matches = matches.as_array().unwrap();
+    assert!(!matches.is_empty());
+    let scores: Vec<f64> = matches
+        .iter()
+        .map(|m| m["score"].as_f64().unwrap())
+        .collect();
+    assert!(
+        scores.windows(2).all(|w| w[0] >= w[1]),
+        "best first: {scores:?}"
+    );
+    for m in matches {
+        assert!(m["distance_km"].as_f64().unwrap() <= 300.0, "{m}");
+        assert_eq!(m["capacity"], capacity_id);
+        assert!(!m["reasons"].as_array().unwrap().is_empty());
+    }
+    let shields = matches
+        .iter()
+        .find(|m| m["need"]["what"] == "Face shield, laser-cut PETG")
+        .expect("the Kumasi face shields are within reach");
+    let reasons = shields["reasons"].to_string();
+    assert!(reasons.contains("Runs 3 of the 3 processes"), "{reasons}");
+    assert!(reasons.contains("Lists 1 of its 3 materials: PETG sheet"), "{reasons}");
+
+    let need = shields["need"]["id"].as_u64().unwrap();
+    let makers = app
+        .get_json(&format!("/api/needs/{need}/makers"), 200)
+        .await;
+    let mine = makers
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["capacity"]["provider"]["id"] == "kwame-asante")
+        .expect("the new maker is offered for the need");
+    assert!(mine["score"].as_f64().unwrap() > 0.5, "{mine}");
+    assert_eq!(
+        app.get_json("/api/needs/999999/makers", 404).await["error"]["code"],
+        "not_found"
+    );
+}
