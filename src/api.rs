@@ -12,9 +12,10 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use stigmergy_core::query::encode;
 use stigmergy_core::{
-    ApiError, Design, DesignEdit, DesignSummary, ErrorBody, Facets, ForkInput, LoginInput, Me,
-    NewDesign, NewToken, Page, RawDesignQuery, RegisterInput, TokenInput, TokenSummary,
-    VersionSummary,
+    ApiError, Capacity, CapacityInput, Claim, ClaimAction, ClaimInput, Design, DesignEdit,
+    DesignSummary, ErrorBody, Facets, ForkInput, Gaps, LoginInput, MakerMatch, Me, Need, NeedInput,
+    NeedMatch, NewDesign, NewToken, Organization, Page, RawDesignQuery, RawNeedQuery,
+    RegisterInput, TokenInput, TokenSummary, VersionSummary,
 };
 use wasm_bindgen::JsValue;
 use web_sys::js_sys::JSON;
@@ -175,6 +176,73 @@ pub async fn design_versions(id: &str) -> Result<Vec<VersionSummary>, ClientErro
 /// A design as it was at one revision.
 pub async fn design_version(id: &str, revision: u32) -> Result<Design, ClientError> {
     get(&format!("/api/designs/{}/versions/{revision}", encode(id))).await
+}
+
+// Needs, claims and capacity
+
+/// One page of needs matching `query`, most urgent first.
+pub async fn list_needs(query: &RawNeedQuery) -> Result<Page<Need>, ClientError> {
+    get(&format!("/api/needs?{}", query.to_query_string())).await
+}
+
+pub async fn need(id: u64) -> Result<Need, ClientError> {
+    get(&format!("/api/needs/{id}")).await
+}
+
+/// Declares a need.
+pub async fn create_need(input: &NeedInput) -> Result<Need, ClientError> {
+    from_value(post("/api/needs", to_json(input)?).await?)
+}
+
+/// A need's claims, oldest first.
+pub async fn need_claims(id: u64) -> Result<Vec<Claim>, ClientError> {
+    get(&format!("/api/needs/{id}/claims")).await
+}
+
+/// Claims part of a need; a 409 says how much is left.
+pub async fn claim_need(id: u64, input: &ClaimInput) -> Result<Claim, ClientError> {
+    from_value(post(&format!("/api/needs/{id}/claims"), to_json(input)?).await?)
+}
+
+/// One step of a claim's life.
+pub async fn act_on_claim(id: u64, action: ClaimAction) -> Result<Claim, ClientError> {
+    let url = format!("/api/claims/{id}/{}", action.slug());
+    from_value(send(Request::post(&url), None).await?)
+}
+
+/// The gap signal, per design and per region.
+pub async fn gaps() -> Result<Gaps, ClientError> {
+    get("/api/needs/gaps").await
+}
+
+/// Makers whose capacity fits a need, best first.
+pub async fn makers_for_need(id: u64) -> Result<Vec<MakerMatch>, ClientError> {
+    get(&format!("/api/needs/{id}/makers")).await
+}
+
+/// The signed-in person's claims, newest first.
+pub async fn my_claims() -> Result<Vec<Claim>, ClientError> {
+    get("/api/me/claims").await
+}
+
+/// Open needs the signed-in person's capacity fits, best first.
+pub async fn my_matches() -> Result<Vec<NeedMatch>, ClientError> {
+    get("/api/me/matches").await
+}
+
+/// Capacity declared by `provider`.
+pub async fn capacities_of(provider: &str) -> Result<Vec<Capacity>, ClientError> {
+    get(&format!("/api/capacities?provider={}", encode(provider))).await
+}
+
+/// Every coalition with its licences and members.
+pub async fn coalitions() -> Result<Vec<Organization>, ClientError> {
+    get("/api/coalitions").await
+}
+
+/// Declares capacity.
+pub async fn create_capacity(input: &CapacityInput) -> Result<Capacity, ClientError> {
+    from_value(post("/api/capacities", to_json(input)?).await?)
 }
 
 async fn get<T: DeserializeOwned>(url: &str) -> Result<T, ClientError> {

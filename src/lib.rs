@@ -15,8 +15,8 @@ pub mod session;
 
 use components::{AccountMenu, MainNav};
 use pages::{
-    AccountPage, CommonsPage, DesignPage, EditDesignPage, NewDesignPage, NotFoundPage,
-    RegisterPage, SignInPage,
+    AccountPage, CommonsPage, DesignPage, EditDesignPage, MyWorkPage, NeedPage, NeedsPage,
+    NewDesignPage, NewNeedPage, NotFoundPage, RegisterPage, SignInPage,
 };
 
 /// The whole app: header, routed main content, footer.
@@ -43,6 +43,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/signup") view=RegisterPage />
                     <Route path=path!("/signin") view=SignInPage />
                     <Route path=path!("/account") view=AccountPage />
+                    <Route path=path!("/needs") view=NeedsPage />
+                    <Route path=path!("/needs/new") view=NewNeedPage />
+                    <Route path=path!("/needs/:id") view=NeedPage />
+                    <Route path=path!("/work") view=MyWorkPage />
                 </Routes>
             </main>
             <footer class="site-footer">

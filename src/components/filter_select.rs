@@ -7,11 +7,12 @@ pub struct FilterOption {
     pub value: String,
     /// What people read (`Laser cutting`).
     pub label: String,
+    /// How many have it; not shown when 0.
     pub count: u64,
 }
 
-/// A labelled `<select>` for one filter: "Any …" first, then each value in
-/// use, with its count.
+/// A labelled `<select>` for one filter: "Any …" first, then each value,
+/// with its count when it has one.
 #[component]
 pub fn FilterSelect(
     /// The element id, also the URL parameter the filter mirrors.
@@ -49,9 +50,14 @@ pub fn FilterSelect(
             .into_iter()
             .map(|choice| {
                 let selected = choice.value.eq_ignore_ascii_case(&current);
+                let text = if choice.count > 0 {
+                    format!("{} ({})", choice.label, choice.count)
+                } else {
+                    choice.label
+                };
                 view! {
                     <option value=choice.value prop:selected=selected>
-                        {format!("{} ({})", choice.label, choice.count)}
+                        {text}
                     </option>
                 }
             })

@@ -13,12 +13,30 @@ pub fn MainNav() -> impl IntoView {
             .with(|path| path == "/" || path.starts_with("/designs/"))
             .then_some("page")
     };
+    let at = move |section: &'static str| {
+        move || {
+            location
+                .pathname
+                .with(|path| path.starts_with(section))
+                .then_some("page")
+        }
+    };
     view! {
         <nav aria-label="Main">
             <ul class="nav-list">
                 <li>
                     <a href="/" aria-current=in_commons>
                         "Commons"
+                    </a>
+                </li>
+                <li>
+                    <a href="/needs" aria-current=at("/needs")>
+                        "Needs"
+                    </a>
+                </li>
+                <li>
+                    <a href="/work" aria-current=at("/work")>
+                        "My work"
                     </a>
                 </li>
             </ul>

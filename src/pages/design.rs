@@ -218,6 +218,12 @@ fn design_view(design: Design, old: bool) -> impl IntoView {
                 </div>
                 {parent}
                 {repository}
+                <div>
+                    <dt>"Demand"</dt>
+                    <dd>
+                        <a href=format!("/needs?design={id}")>"Open needs for it"</a>
+                    </dd>
+                </div>
             </dl>
             <section class="design-section description" aria-label="Description">
                 {paragraphs}

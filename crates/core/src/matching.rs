@@ -24,7 +24,6 @@ pub struct Fit {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MakerMatch {
     pub capacity: Capacity,
-    #[serde(flatten)]
     pub fit: Fit,
 }
 
@@ -34,7 +33,6 @@ pub struct MakerMatch {
 pub struct NeedMatch {
     pub need: Need,
     pub capacity: u64,
-    #[serde(flatten)]
     pub fit: Fit,
 }
 

@@ -432,11 +432,31 @@ pub struct Claim {
     pub what: String,
     pub provider: AgentRef,
     pub receiver: AgentRef,
+    /// Who made the claim: the provider, or a steward of it. They take the
+    /// maker's steps.
+    pub claimed_by: AgentId,
+    /// Who declared the need: the receiver, or a steward of it. They take
+    /// the receiver's steps.
+    pub declared_by: AgentId,
     pub quantity: Quantity,
     pub state: ClaimState,
     pub note: String,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+}
+
+impl Claim {
+    /// The parties `agent` acts as on this claim.
+    pub fn parties(&self, agent: &AgentId) -> Vec<Party> {
+        let mut parties = Vec::new();
+        if *agent == self.claimed_by || *agent == self.provider.id {
+            parties.push(Party::Provider);
+        }
+        if *agent == self.declared_by || *agent == self.receiver.id {
+            parties.push(Party::Receiver);
+        }
+        parties
+    }
 }
 
 /// `POST /api/capacities`: what a maker or microfactory can make, how

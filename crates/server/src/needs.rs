@@ -231,10 +231,7 @@ async fn create_claim(
         )
         .await
         .map_err(no_need(id))?;
-    Ok((
-        StatusCode::CREATED,
-        Json(state.store.claim(claim).await?.claim),
-    ))
+    Ok((StatusCode::CREATED, Json(state.store.claim(claim).await?)))
 }
 
 /// One claim.
@@ -245,9 +242,7 @@ async fn create_claim(
         (status = 404, description = "No such claim", body = ErrorBody),
     ))]
 async fn get_claim(State(state): State<AppState>, Path(id): Path<u64>) -> AppResult<Json<Claim>> {
-    Ok(Json(
-        state.store.claim(id).await.map_err(no_claim(id))?.claim,
-    ))
+    Ok(Json(state.store.claim(id).await.map_err(no_claim(id))?))
 }
 
 /// One step of a claim's life: `start`, `deliver` or `withdraw` by the
@@ -275,13 +270,8 @@ async fn act_on_claim(
             "A claim can be started, delivered, confirmed, declined or withdrawn, not \u{201c}{action}\u{201d}."
         ))
     })?;
-    let record = state.store.claim(id).await.map_err(no_claim(id))?;
-    let me = &auth.handle;
-    let allowed = match action.party() {
-        Party::Provider => *me == record.claimed_by || *me == record.claim.provider.id,
-        Party::Receiver => *me == record.declared_by || *me == record.claim.receiver.id,
-    };
-    if !allowed {
+    let claim = state.store.claim(id).await.map_err(no_claim(id))?;
+    if !claim.parties(&auth.handle).contains(&action.party()) {
         return Err(AppError::Forbidden(match action.party() {
             Party::Provider => "Only the maker who made this claim can do that.".into(),
             Party::Receiver => "Only whoever declared the need can do that.".into(),

@@ -16,7 +16,7 @@ use stigmergy_core::FieldErrors;
 
 pub use accounts::{AccountSecret, Accounts, NewAccount, Session};
 pub use commons::{Commons, ImportedAccount};
-pub use needs::{ClaimRecord, Needs};
+pub use needs::Needs;
 pub use organizations::Organizations;
 pub use pool::{Backend, SqlStore};
 

@@ -23,16 +23,6 @@ use super::commons::{Bind, Conditions, bind_all, decode_cursor, encode_cursor};
 use super::pool::{SqlStore, with_pool};
 use super::{StoreError, StoreResult, parse_stored, place_of, stored};
 
-/// A claim with the ids that say who may act on it.
-#[derive(Debug, Clone)]
-pub struct ClaimRecord {
-    pub claim: Claim,
-    /// Who made the claim (the provider, or a steward of it).
-    pub claimed_by: AgentId,
-    /// Who declared the need (the receiver, or a steward of it).
-    pub declared_by: AgentId,
-}
-
 #[async_trait]
 pub trait Needs {
     /// Declares a need; returns its id.
@@ -61,7 +51,7 @@ pub trait Needs {
         now: DateTime<Utc>,
     ) -> StoreResult<u64>;
 
-    async fn claim(&self, id: u64) -> StoreResult<ClaimRecord>;
+    async fn claim(&self, id: u64) -> StoreResult<Claim>;
 
     /// A need's claims, oldest first.
     async fn claims_of_need(&self, need: u64) -> StoreResult<Vec<Claim>>;
@@ -321,44 +311,40 @@ struct ClaimRow {
 }
 
 impl ClaimRow {
-    fn into_record(self) -> StoreResult<ClaimRecord> {
-        Ok(ClaimRecord {
+    fn into_claim(self) -> StoreResult<Claim> {
+        Ok(Claim {
             claimed_by: agent_id(&self.claimed_by)?,
             declared_by: agent_id(&self.declared_by)?,
-            claim: Claim {
-                id: id_of(self.id),
-                need: id_of(self.need_id),
-                what: self.what,
-                provider: agent_ref(
-                    &self.provider_id,
-                    &self.provider_name,
-                    &self.provider_kind,
-                    self.provider_place,
-                    self.provider_lat,
-                    self.provider_lon,
-                )?,
-                receiver: agent_ref(
-                    &self.receiver_id,
-                    &self.receiver_name,
-                    &self.receiver_kind,
-                    self.receiver_place,
-                    self.receiver_lat,
-                    self.receiver_lon,
-                )?,
-                quantity: quantity(self.quantity, &self.unit)?,
-                state: parse_stored(&self.state)?,
-                note: self.note,
-                created_at: self.created_at.into(),
-                updated_at: self.updated_at.into(),
-            },
+            id: id_of(self.id),
+            need: id_of(self.need_id),
+            what: self.what,
+            provider: agent_ref(
+                &self.provider_id,
+                &self.provider_name,
+                &self.provider_kind,
+                self.provider_place,
+                self.provider_lat,
+                self.provider_lon,
+            )?,
+            receiver: agent_ref(
+                &self.receiver_id,
+                &self.receiver_name,
+                &self.receiver_kind,
+                self.receiver_place,
+                self.receiver_lat,
+                self.receiver_lon,
+            )?,
+            quantity: quantity(self.quantity, &self.unit)?,
+            state: parse_stored(&self.state)?,
+            note: self.note,
+            created_at: self.created_at.into(),
+            updated_at: self.updated_at.into(),
         })
     }
 }
 
 fn claims_from(rows: Vec<ClaimRow>) -> StoreResult<Vec<Claim>> {
-    rows.into_iter()
-        .map(|row| row.into_record().map(|r| r.claim))
-        .collect()
+    rows.into_iter().map(ClaimRow::into_claim).collect()
 }
 
 /// The filters of a needs query, without the cursor; `near` narrows to a
@@ -600,13 +586,13 @@ impl Needs for SqlStore {
         })
     }
 
-    async fn claim(&self, id: u64) -> StoreResult<ClaimRecord> {
+    async fn claim(&self, id: u64) -> StoreResult<Claim> {
         let id = db_id(id)?;
         let sql = format!("{CLAIM_SELECT} WHERE c.id = $1");
         let row: Option<ClaimRow> = with_pool!(&self.pool, p => {
             sqlx::query_as(&sql).bind(id).fetch_optional(p).await?
         });
-        row.ok_or(StoreError::NotFound)?.into_record()
+        row.ok_or(StoreError::NotFound)?.into_claim()
     }
 
     async fn claims_of_need(&self, need: u64) -> StoreResult<Vec<Claim>> {
@@ -697,7 +683,7 @@ impl Needs for SqlStore {
             }
             tx.commit().await?;
         });
-        Ok(self.claim(id_of(id)).await?.claim)
+        self.claim(id_of(id)).await
     }
 
     async fn create_capacity(

@@ -674,24 +674,27 @@ async fn makers_see_needs_they_can_fill_and_needs_see_makers_who_can_make_them()
     assert!(!matches.is_empty());
     let scores: Vec<f64> = matches
         .iter()
-        .map(|m| m["score"].as_f64().unwrap())
+        .map(|m| m["fit"]["score"].as_f64().unwrap())
         .collect();
     assert!(
         scores.windows(2).all(|w| w[0] >= w[1]),
         "best first: {scores:?}"
     );
     for m in matches {
-        assert!(m["distance_km"].as_f64().unwrap() <= 300.0, "{m}");
+        assert!(m["fit"]["distance_km"].as_f64().unwrap() <= 300.0, "{m}");
         assert_eq!(m["capacity"], capacity_id);
-        assert!(!m["reasons"].as_array().unwrap().is_empty());
+        assert!(!m["fit"]["reasons"].as_array().unwrap().is_empty());
     }
     let shields = matches
         .iter()
         .find(|m| m["need"]["what"] == "Face shield, laser-cut PETG")
         .expect("the Kumasi face shields are within reach");
-    let reasons = shields["reasons"].to_string();
+    let reasons = shields["fit"]["reasons"].to_string();
     assert!(reasons.contains("Runs 3 of the 3 processes"), "{reasons}");
-    assert!(reasons.contains("Lists 1 of its 3 materials: PETG sheet"), "{reasons}");
+    assert!(
+        reasons.contains("Lists 1 of its 3 materials: PETG sheet"),
+        "{reasons}"
+    );
 
     let need = shields["need"]["id"].as_u64().unwrap();
     let makers = app
@@ -703,7 +706,7 @@ async fn makers_see_needs_they_can_fill_and_needs_see_makers_who_can_make_them()
         .iter()
         .find(|m| m["capacity"]["provider"]["id"] == "kwame-asante")
         .expect("the new maker is offered for the need");
-    assert!(mine["score"].as_f64().unwrap() > 0.5, "{mine}");
+    assert!(mine["fit"]["score"].as_f64().unwrap() > 0.5, "{mine}");
     assert_eq!(
         app.get_json("/api/needs/999999/makers", 404).await["error"]["code"],
         "not_found"

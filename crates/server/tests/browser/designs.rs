@@ -12,14 +12,14 @@ const DEMO_PASSWORD: &str = "open hardware for everyone";
 impl Browser {
     /// Replaces the text in the input `css` matches with `text`, as a
     /// person would: select all, delete, type.
-    async fn replace(&self, css: &str, text: &str) {
+    pub(super) async fn replace(&self, css: &str, text: &str) {
         // Control+A (held until NULL releases it), Backspace, then the text.
         self.fill(css, "\u{E009}a\u{E000}\u{E003}").await;
         self.fill(css, text).await;
     }
 
     /// Picks the option with `value` in the select `css` matches.
-    async fn choose(&self, css: &str, value: &str) {
+    pub(super) async fn choose(&self, css: &str, value: &str) {
         self.find(css)
             .await
             .select_by_value(value)
@@ -27,7 +27,7 @@ impl Browser {
             .unwrap_or_else(|e| panic!("cannot choose {value} in {css}: {e}"));
     }
 
-    async fn sign_in(&self, login: &str, password: &str) {
+    pub(super) async fn sign_in(&self, login: &str, password: &str) {
         self.goto("/signin").await;
         self.fill("#login", login).await;
         self.fill("#password", password).await;
@@ -36,7 +36,7 @@ impl Browser {
         self.header_name().await;
     }
 
-    async fn sign_out(&self) {
+    pub(super) async fn sign_out(&self) {
         self.click("[data-testid=account-menu] button").await;
         self.until_path("/").await;
         self.until("[data-testid=account-menu]", "the sign-in link", |t| {
@@ -47,7 +47,7 @@ impl Browser {
 
     /// Saves a screenshot as `name`.png in `STIGMERGY_SCREENSHOTS`, when
     /// that is set: for looking at what the tests see.
-    async fn snapshot(&self, name: &str) {
+    pub(super) async fn snapshot(&self, name: &str) {
         if let Some(dir) = std::env::var_os("STIGMERGY_SCREENSHOTS") {
             let png = self.client.screenshot().await.expect("a screenshot");
             std::fs::write(std::path::Path::new(&dir).join(format!("{name}.png")), png)
@@ -56,7 +56,7 @@ impl Browser {
     }
 
     /// Whether an element `css` matches is in the page and visible.
-    async fn shows(&self, css: &str) -> bool {
+    pub(super) async fn shows(&self, css: &str) -> bool {
         match self.client.find(Locator::Css(css)).await {
             Ok(element) => element.is_displayed().await.unwrap_or(false),
             Err(_) => false,
@@ -64,7 +64,7 @@ impl Browser {
     }
 
     /// The `value` property of the input `css` matches.
-    async fn value(&self, css: &str) -> String {
+    pub(super) async fn value(&self, css: &str) -> String {
         self.find(css)
             .await
             .prop("value")
@@ -74,7 +74,7 @@ impl Browser {
             .unwrap_or_default()
     }
 
-    async fn error_beside(&self, input_css: &str, what: &str) -> String {
+    pub(super) async fn error_beside(&self, input_css: &str, what: &str) -> String {
         let input = self.find(input_css).await;
         let id = input.attr("id").await.unwrap().unwrap();
         let texts = self

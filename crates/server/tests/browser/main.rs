@@ -8,6 +8,7 @@
 mod helpers;
 
 mod designs;
+mod needs;
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};

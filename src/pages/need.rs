@@ -1,0 +1,248 @@
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::hooks::use_params_map;
+use stigmergy_core::{Claim, ClaimInput, MakerMatch, Need};
+
+use crate::api::{self, ClientError};
+use crate::components::{ClaimList, ErrorNotice, FormField, SubmitButton};
+use crate::form::FormState;
+use crate::session::use_session;
+
+/// One need (`/needs/:id`): what, how much is still open, its claims with
+/// the steps the viewer may take, a form to claim part of it, and the
+/// makers whose capacity fits it.
+#[component]
+pub fn NeedPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || {
+        params
+            .with(|p| p.get("id"))
+            .and_then(|id| id.parse::<u64>().ok())
+            .unwrap_or_default()
+    };
+    let need = RwSignal::new(None::<Result<Need, ClientError>>);
+    let claims = RwSignal::new(Vec::<Claim>::new());
+    let makers = RwSignal::new(None::<Result<Vec<MakerMatch>, ClientError>>);
+    let load = move |id: u64| {
+        spawn_local(async move {
+            let (result, list) = (api::need(id).await, api::need_claims(id).await);
+            if let Ok(need) = &result {
+                crate::set_page_title(&format!("Need: {}", need.what));
+            }
+            claims.try_set(list.unwrap_or_default());
+            need.try_set(Some(result));
+        });
+    };
+    Effect::new(move || {
+        let id = id();
+        load(id);
+        spawn_local(async move {
+            let result = api::makers_for_need(id).await;
+            makers.try_set(Some(result));
+        });
+    });
+    let reload = Callback::new(move |()| load(id()));
+
+    let content = move || match need.get() {
+        None => view! { <p class="loading">"Loading the need…"</p> }.into_any(),
+        Some(Err(error)) if error.is_not_found() => view! {
+            <section class="not-found">
+                <h1>"Need not found"</h1>
+                <p>"No need has this number. " <a href="/needs">"See the open needs"</a></p>
+            </section>
+        }
+        .into_any(),
+        Some(Err(error)) => view! { <ErrorNotice error retry=reload /> }.into_any(),
+        Some(Ok(need)) => need_view(need, claims, reload).into_any(),
+    };
+    let makers_view = move || {
+        match makers.get() {
+        None => view! { <p class="loading">"Looking for makers…"</p> }.into_any(),
+        Some(Err(error)) => view! { <p class="notice notice-error">{error.to_string()}</p> }.into_any(),
+        Some(Ok(list)) if list.is_empty() => view! {
+            <p class="muted">"No declared capacity fits this need yet."</p>
+        }
+        .into_any(),
+        Some(Ok(list)) => view! {
+            <ol class="matches">
+                {list
+                    .into_iter()
+                    .take(8)
+                    .map(|m| {
+                        view! {
+                            <li data-testid="maker">
+                                <strong>{m.capacity.provider.name}</strong>
+                                <span class="muted">
+                                    {format!(" · {} · fit {:.0}%", m.capacity.place.name, m.fit.score * 100.0)}
+                                </span>
+                                <ul class="reasons">
+                                    {m.fit.reasons.into_iter().map(|r| view! { <li>{r}</li> }).collect_view()}
+                                </ul>
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ol>
+        }
+        .into_any(),
+    }
+    };
+    view! {
+        <article class="need-page">
+            <p class="breadcrumb">
+                <a href="/needs">"← All needs"</a>
+            </p>
+            {content}
+            <section class="design-section" aria-labelledby="makers">
+                <h2 id="makers">"Makers who can make this"</h2>
+                {makers_view}
+            </section>
+        </article>
+    }
+}
+
+fn need_view(need: Need, claims: RwSignal<Vec<Claim>>, reload: Callback<()>) -> impl IntoView {
+    let session = use_session();
+    let Need {
+        id,
+        what,
+        design,
+        quantity,
+        minimum_quantity,
+        remainder,
+        committed,
+        delivered,
+        state,
+        due,
+        place,
+        coalition,
+        receiver,
+        declared_by,
+        note,
+        ..
+    } = need;
+    let unit = quantity.unit.symbol();
+    let title = match &design {
+        Some(design) => {
+            view! { <a href=format!("/designs/{}", design.id)>{what.clone()}</a> }.into_any()
+        }
+        None => what.clone().into_any(),
+    };
+    // Who may claim: anyone signed in but whoever declared or receives it.
+    let receiver_id = receiver.id.clone();
+    let can_claim = move || {
+        remainder > 0.0
+            && session.me.with(|me| {
+                me.as_ref()
+                    .is_some_and(|me| me.handle != receiver_id && me.handle != declared_by)
+            })
+    };
+    let form = FormState::default();
+    let amount = RwSignal::new(
+        minimum_quantity
+            .map_or(remainder, |m| m.min(remainder))
+            .to_string(),
+    );
+    let note_text = RwSignal::new(String::new());
+    let on_claim = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let text = amount.get_untracked().trim().replace(',', ".");
+        let quantity = if text.is_empty() {
+            f64::NAN
+        } else {
+            wasm_bindgen::JsValue::from_str(&text).unchecked_into_f64()
+        };
+        let input = ClaimInput {
+            quantity,
+            provider: None,
+            note: note_text.get_untracked().trim().to_owned(),
+        };
+        let mut check = input.validate().err().unwrap_or_default();
+        if quantity > remainder {
+            check.add(
+                "quantity",
+                format!("Only {remainder} {unit} is left to claim."),
+            );
+        }
+        if !form.start(check.into_result(())) {
+            return;
+        }
+        spawn_local(async move {
+            if form.finish(api::claim_need(id, &input).await).is_some() {
+                note_text.try_set(String::new());
+                reload.run(());
+            }
+        });
+    };
+    let signed_out = move || session.known.get() && session.me.with(Option::is_none);
+    view! {
+        <header class="design-header">
+            <h1 data-testid="need-title">{title}</h1>
+            <p class="lead" data-testid="need-remainder">
+                <strong>{format!("{remainder} {unit}")}</strong>
+                {format!(" of {} still open", quantity.value)}
+            </p>
+            <progress max=quantity.value value=quantity.value - remainder></progress>
+        </header>
+        <dl class="facts">
+            <div>
+                <dt>"State"</dt>
+                <dd data-testid="need-state">{state.label()}</dd>
+            </div>
+            <div>
+                <dt>"Due"</dt>
+                <dd>{due}</dd>
+            </div>
+            <div>
+                <dt>"Where"</dt>
+                <dd>{place.name}</dd>
+            </div>
+            <div>
+                <dt>"For"</dt>
+                <dd>{receiver.name}</dd>
+            </div>
+            <div>
+                <dt>"Committed · delivered"</dt>
+                <dd>{format!("{committed} {unit} · {delivered} {unit}")}</dd>
+            </div>
+            {minimum_quantity.map(|m| view! {
+                <div>
+                    <dt>"Smallest useful claim"</dt>
+                    <dd>{format!("{m} {unit}")}</dd>
+                </div>
+            })}
+            {coalition.map(|c| view! {
+                <div>
+                    <dt>"Coalition"</dt>
+                    <dd><a href=format!("/coalitions/{}", c.id)>{c.name}</a></dd>
+                </div>
+            })}
+        </dl>
+        {(!note.is_empty()).then(|| view! { <p class="description">{note}</p> })}
+        <section class="design-section" aria-labelledby="claim-title" hidden=move || !can_claim()>
+            <h2 id="claim-title">"Claim part of it"</h2>
+            <form class="stack-form claim-form" novalidate on:submit=on_claim>
+                {form.notice()}
+                <FormField
+                    id="quantity"
+                    label="How many you will make"
+                    autocomplete="off"
+                    hint=Some("You can claim part of it; others claim the rest.")
+                    required=true
+                    value=amount
+                    form
+                />
+                <FormField id="note" label="Note (optional)" autocomplete="off" value=note_text form />
+                <SubmitButton label="Claim" busy_label="Claiming…" busy=form.busy />
+            </form>
+        </section>
+        <p class="muted" hidden=move || !signed_out() || remainder <= 0.0>
+            <a href=format!("/signin?next=/needs/{id}")>"Sign in"</a>
+            " to claim part of this need."
+        </p>
+        <section class="design-section" aria-labelledby="claims-title">
+            <h2 id="claims-title">"Claims"</h2>
+            <ClaimList claims changed=reload />
+        </section>
+    }
+}
