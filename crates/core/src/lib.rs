@@ -12,6 +12,7 @@ pub mod agent;
 pub mod design;
 pub mod error;
 pub mod licence;
+pub mod live;
 pub mod matching;
 pub mod need;
 pub mod organization;
@@ -34,6 +35,7 @@ pub use design::{
 };
 pub use error::{ApiError, ErrorBody, FieldErrors};
 pub use licence::Licence;
+pub use live::{Change, LiveEvent};
 pub use matching::{Fit, MakerMatch, NeedMatch};
 pub use need::{
     Capacity, CapacityInput, Claim, ClaimAction, ClaimInput, ClaimState, EconomicEvent,

@@ -11,6 +11,7 @@ pub mod designs;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod live;
 pub mod needs;
 pub mod organizations;
 pub mod store;
@@ -46,6 +47,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     /// Mark cookies `Secure` (the server is reached over HTTPS).
     pub secure_cookies: bool,
+    /// The live events of this server's subscribers.
+    pub hub: Arc<live::Hub>,
 }
 
 #[derive(OpenApi)]
@@ -60,6 +63,7 @@ pub struct AppState {
         (name = "designs", description = "The design commons"),
         (name = "accounts", description = "Registering, signing in and out, API tokens. Browser writes send the `x-stigmergy-csrf` header; software sends `Authorization: Bearer <token>`."),
         (name = "organizations", description = "Agents, organizations and coalitions, and who belongs to which"),
+        (name = "live", description = "Server-Sent Events of changes as they happen"),
         (name = "needs", description = "Needs and their open remainder, capacity, claims and their steps, the gap signal, economic events"),
         (name = "health", description = "Liveness and database checks"),
     )
@@ -74,6 +78,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(organizations::router())
         .merge(designs::router())
         .merge(needs::router())
+        .merge(live::router())
         .split_for_parts()
 }
 
@@ -128,6 +133,7 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     store: Arc<dyn Store>,
+    hub: Arc<live::Hub>,
 }
 
 impl Application {
@@ -147,9 +153,11 @@ impl Application {
         if !web::is_built(&config.static_dir) {
             tracing::warn!(dir = %config.static_dir.display(), "no built app here; only the API will work");
         }
+        let hub = live::Hub::start(store.clone(), &config.database_url).await?;
         let state = AppState {
             store: store.clone(),
             secure_cookies: config.secure_cookies,
+            hub: hub.clone(),
         };
         let router = app(state, &config.static_dir);
         let listener = TcpListener::bind(config.bind).await?;
@@ -157,6 +165,7 @@ impl Application {
             listener,
             router,
             store,
+            hub,
         })
     }
 
@@ -175,11 +184,14 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
+        let hub = self.hub.clone();
         let service = self
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
         let server = axum::serve(self.listener, service).with_graceful_shutdown(async move {
             shutdown.await;
+            // Live streams never end by themselves: end them first.
+            hub.close();
             let _ = stopping_tx.send(());
         });
         let server = tokio::spawn(async move { server.await });

@@ -5,6 +5,7 @@
 
 mod accounts;
 mod commons;
+pub mod live;
 mod needs;
 mod organizations;
 mod pool;
@@ -16,6 +17,7 @@ use stigmergy_core::FieldErrors;
 
 pub use accounts::{AccountSecret, Accounts, NewAccount, Session};
 pub use commons::{Commons, ImportedAccount};
+pub use live::Live;
 pub use needs::Needs;
 pub use organizations::Organizations;
 pub use pool::{Backend, SqlStore};
@@ -84,7 +86,7 @@ pub struct ImportReport {
 /// Everything the API needs from a database: one trait, made of one part
 /// per feature (each in its own module), so `Arc<dyn Store>` offers them all.
 #[async_trait]
-pub trait Store: Commons + Accounts + Organizations + Needs + Send + Sync + 'static {
+pub trait Store: Commons + Accounts + Organizations + Needs + Live + Send + Sync + 'static {
     /// Which database this is (`sqlite` or `postgres`).
     fn backend(&self) -> Backend;
 

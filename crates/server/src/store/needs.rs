@@ -14,12 +14,13 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use stigmergy_core::need::{from_milli, region_of, to_milli};
 use stigmergy_core::{
-    AgentId, AgentRef, BillOfMaterials, Capacity, CapacityInput, Claim, ClaimAction, ClaimState,
-    DesignId, DesignRef, EconomicEvent, EventAction, FieldErrors, Gap, Gaps, Need, NeedInput,
-    NeedQuery, NeedState, Page, Place, ProcessKind, Quantity, Unit,
+    AgentId, AgentRef, BillOfMaterials, Capacity, CapacityInput, Change, Claim, ClaimAction,
+    ClaimState, DesignId, DesignRef, EconomicEvent, EventAction, FieldErrors, Gap, Gaps, Need,
+    NeedInput, NeedQuery, NeedState, Page, Place, ProcessKind, Quantity, Unit,
 };
 
 use super::commons::{Bind, Conditions, bind_all, decode_cursor, encode_cursor};
+use super::live::emit;
 use super::pool::{SqlStore, with_pool};
 use super::{StoreError, StoreResult, parse_stored, place_of, stored};
 
@@ -135,7 +136,7 @@ fn agent_ref(
 }
 
 /// Units a number of thousandths and a stored unit make.
-fn quantity(milli: i64, unit: &str) -> StoreResult<Quantity> {
+fn quantity_of(milli: i64, unit: &str) -> StoreResult<Quantity> {
     Ok(Quantity::new(
         from_milli(milli),
         parse_stored::<Unit>(unit)?,
@@ -244,7 +245,7 @@ impl NeedRow {
             what,
             design,
             processes,
-            quantity: quantity(self.quantity, &self.unit)?,
+            quantity: quantity_of(self.quantity, &self.unit)?,
             minimum_quantity: self.minimum_quantity.map(from_milli),
             remainder: from_milli((self.quantity - self.claimed).max(0)),
             committed: from_milli(self.committed),
@@ -334,7 +335,7 @@ impl ClaimRow {
                 self.receiver_lat,
                 self.receiver_lon,
             )?,
-            quantity: quantity(self.quantity, &self.unit)?,
+            quantity: quantity_of(self.quantity, &self.unit)?,
             state: parse_stored(&self.state)?,
             note: self.note,
             created_at: self.created_at.into(),
@@ -404,8 +405,9 @@ impl Needs for SqlStore {
         now: DateTime<Utc>,
     ) -> StoreResult<u64> {
         input.validate().map_err(StoreError::Invalid)?;
-        let id: (i64,) = with_pool!(&self.pool, p => {
-            sqlx::query_as(
+        let id: i64 = with_pool!(&self.pool, p => {
+            let mut tx = p.begin().await?;
+            let (id,): (i64,) = sqlx::query_as(
                 "INSERT INTO needs (design_id, resource, quantity, unit, minimum_quantity, due, \
                  place_name, lat, lon, coalition_id, receiver_id, declared_by, note, created_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
@@ -424,16 +426,32 @@ impl Needs for SqlStore {
             .bind(declared_by.as_str())
             .bind(input.note.trim())
             .bind(now)
-            .fetch_one(p)
+            .fetch_one(&mut *tx)
             .await
             .map_err(|e| match super::commons::violation(&e) {
                 Some(sqlx::error::ErrorKind::ForeignKeyViolation) => {
                     invalid("design", "There is no such design in the commons.")
                 }
                 _ => e.into(),
-            })?
+            })?;
+            let (what,): (String,) = sqlx::query_as(
+                "SELECT COALESCE(d.name, n.resource) FROM needs n LEFT JOIN designs d ON d.id = n.design_id WHERE n.id = $1",
+            )
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+            let change = Change::NeedDeclared {
+                need: id_of(id),
+                what,
+                quantity: input.quantity,
+                place: input.place.clone(),
+                receiver: receiver.clone(),
+            };
+            emit!(self, tx, input.coalition.as_ref().map(AgentId::as_str), &change, now);
+            tx.commit().await?;
+            id
         });
-        Ok(id_of(id.0))
+        Ok(id_of(id))
     }
 
     async fn need(&self, id: u64) -> StoreResult<Need> {
@@ -581,6 +599,20 @@ impl Needs for SqlStore {
             .bind(now)
             .fetch_one(&mut *tx)
             .await?;
+            let (total, claimed, unit, coalition): (i64, i64, String, Option<String>) = sqlx::query_as(
+                "SELECT quantity, claimed, unit, coalition_id FROM needs WHERE id = $1",
+            )
+            .bind(need)
+            .fetch_one(&mut *tx)
+            .await?;
+            let change = Change::ClaimMade {
+                claim: id_of(id.0),
+                need: id_of(need),
+                provider: provider.clone(),
+                quantity: quantity_of(quantity, &unit)?,
+                remainder: from_milli(total - claimed),
+            };
+            emit!(self, tx, coalition.as_deref(), &change, now);
             tx.commit().await?;
             Ok(id_of(id.0))
         })
@@ -681,6 +713,21 @@ impl Needs for SqlStore {
                         .await?;
                 }
             }
+            let (provider, total, claimed, coalition): (String, i64, i64, Option<String>) = sqlx::query_as(
+                "SELECT c.provider_id, n.quantity, n.claimed, n.coalition_id \
+                 FROM claims c JOIN needs n ON n.id = c.need_id WHERE c.id = $1",
+            )
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+            let change = Change::ClaimChanged {
+                claim: id_of(id),
+                need: id_of(need),
+                provider: agent_id(&provider)?,
+                state: to,
+                remainder: from_milli(total - claimed),
+            };
+            emit!(self, tx, coalition.as_deref(), &change, now);
             tx.commit().await?;
         });
         self.claim(id_of(id)).await
@@ -729,6 +776,12 @@ impl Needs for SqlStore {
                 .execute(&mut *tx)
                 .await?;
             }
+            let change = Change::CapacityDeclared {
+                capacity: id_of(id.0),
+                provider: provider.clone(),
+                place: input.place.clone(),
+            };
+            emit!(self, tx, None::<&str>, &change, now);
             tx.commit().await?;
             id.0
         });
@@ -971,7 +1024,7 @@ impl EventRow {
             )?,
             design,
             what: self.resource,
-            quantity: quantity(self.quantity, &self.unit)?,
+            quantity: quantity_of(self.quantity, &self.unit)?,
             at: self.at.into(),
             fulfils: self.fulfils.map(id_of),
             place: place_of(self.place_name, self.lat, self.lon),

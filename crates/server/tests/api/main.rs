@@ -6,6 +6,7 @@ mod design_writes;
 mod designs;
 mod health;
 mod helpers;
+mod live;
 mod needs;
 mod organizations;
 mod store_contract;

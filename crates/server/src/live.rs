@@ -1,0 +1,317 @@
+//! The live event stream: `GET /api/events` as Server-Sent Events.
+//!
+//! Changes are written to the `live_events` outbox in the transactions
+//! that make them (see `store::live`). Each server runs one [`Hub`] that
+//! reads the outbox in id order (woken by PostgreSQL's NOTIFY, which
+//! carries only the new id, or by a short poll) and fans the events out to
+//! its subscribers, so a write on any replica reaches the subscribers of
+//! every replica sharing the database. A client that reconnects with
+//! `Last-Event-ID` first gets what it missed from the outbox; one that asks
+//! for more than the bounded backlog holds is told to reload.
+
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures_util::Stream;
+use serde::Deserialize;
+use stigmergy_core::{AgentId, Change, LiveEvent};
+use tokio::sync::{broadcast, watch};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::AppState;
+use crate::error::{AppError, AppResult};
+use crate::extract::Query;
+use crate::store::{Backend, Store};
+
+/// Events kept in the outbox for clients that reconnect.
+pub const BACKLOG: u64 = 10_000;
+/// The most a reconnecting client is sent from the outbox before it is
+/// told it is too far behind.
+const RESUME_LIMIT: u32 = 2_000;
+/// How long a hole in the ids (a transaction that took its id but has not
+/// committed yet) holds the events after it back, before it is skipped as
+/// rolled back.
+const GAP_PATIENCE: Duration = Duration::from_secs(2);
+
+/// One server's fan-out of the outbox to its subscribers.
+pub struct Hub {
+    sender: broadcast::Sender<Arc<LiveEvent>>,
+    /// The highest id sent so far.
+    latest: AtomicU64,
+    closed: watch::Sender<bool>,
+}
+
+impl Hub {
+    /// Starts reading the outbox of `store` from its newest event.
+    pub async fn start(store: Arc<dyn Store>, database_url: &str) -> anyhow::Result<Arc<Hub>> {
+        let (sender, _) = broadcast::channel(1024);
+        let start = store.live_event_range().await?.map_or(0, |(_, high)| high);
+        let (closed, _) = watch::channel(false);
+        let hub = Arc::new(Hub {
+            sender,
+            latest: AtomicU64::new(start),
+            closed,
+        });
+        let listener = if store.backend() == Backend::Postgres {
+            let mut listener = sqlx::postgres::PgListener::connect(database_url).await?;
+            listener.listen(crate::store::live::CHANNEL).await?;
+            Some(listener)
+        } else {
+            None
+        };
+        tokio::spawn(run(hub.clone(), store, listener));
+        Ok(hub)
+    }
+
+    /// Ends every stream (at shutdown).
+    pub fn close(&self) {
+        self.closed.send_replace(true);
+    }
+
+    /// The highest event id this hub has sent.
+    pub fn latest(&self) -> u64 {
+        self.latest.load(Ordering::Acquire)
+    }
+}
+
+/// Reads new outbox rows and sends them out, in id order.
+async fn run(
+    hub: Arc<Hub>,
+    store: Arc<dyn Store>,
+    mut listener: Option<sqlx::postgres::PgListener>,
+) {
+    let mut closed = hub.closed.subscribe();
+    let mut cursor = hub.latest();
+    let mut gap_since: Option<Instant> = None;
+    let mut last_prune = Instant::now();
+    loop {
+        // Wait for a NOTIFY (PostgreSQL) or the next poll, whichever first.
+        let poll = Duration::from_millis(if listener.is_some() { 1000 } else { 50 });
+        tokio::select! {
+            _ = closed.changed() => return,
+            _ = tokio::time::sleep(poll) => {}
+            notified = async {
+                match listener.as_mut() {
+                    Some(listener) => listener.try_recv().await.map(|_| ()),
+                    None => std::future::pending().await,
+                }
+            } => {
+                if let Err(e) = notified {
+                    tracing::warn!(error = %e, "the live events listener failed; polling meanwhile");
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                }
+            }
+        }
+        let events = match store.live_events_after(cursor, 500).await {
+            Ok(events) => events,
+            Err(e) => {
+                tracing::warn!(error = ?e, "cannot read the live events");
+                continue;
+            }
+        };
+        for event in events {
+            if event.id != cursor + 1 {
+                // A hole: an earlier transaction may still commit.
+                let since = *gap_since.get_or_insert_with(Instant::now);
+                if since.elapsed() < GAP_PATIENCE {
+                    break;
+                }
+                tracing::debug!(
+                    from = cursor + 1,
+                    to = event.id - 1,
+                    "skipping ids never committed"
+                );
+            }
+            gap_since = None;
+            cursor = event.id;
+            hub.latest.store(cursor, Ordering::Release);
+            let _ = hub.sender.send(Arc::new(event));
+        }
+        if last_prune.elapsed() > Duration::from_secs(60) {
+            last_prune = Instant::now();
+            if let Err(e) = store.prune_live_events(BACKLOG).await {
+                tracing::warn!(error = ?e, "cannot prune the live events");
+            }
+        }
+    }
+}
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(events))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct EventsQuery {
+    /// Only changes of this coalition.
+    coalition: Option<String>,
+    /// Only these kinds, comma-separated: need_declared, claim_made,
+    /// claim_changed, capacity_declared.
+    kind: Option<String>,
+    /// Resume after this id (what `Last-Event-ID` does for EventSource).
+    last_event_id: Option<u64>,
+}
+
+/// What one subscriber asked for.
+struct Filter {
+    coalition: Option<AgentId>,
+    kinds: Option<Vec<String>>,
+}
+
+impl Filter {
+    fn wants(&self, event: &LiveEvent) -> bool {
+        self.coalition
+            .as_ref()
+            .is_none_or(|c| event.coalition.as_ref() == Some(c))
+            && self
+                .kinds
+                .as_ref()
+                .is_none_or(|kinds| kinds.iter().any(|k| k == event.change.kind()))
+    }
+}
+
+fn sse_event(event: &LiveEvent) -> Event {
+    Event::default()
+        .id(event.id.to_string())
+        .event(event.change.kind())
+        .json_data(event)
+        .unwrap_or_else(|_| Event::default().comment("unserialisable event"))
+}
+
+/// Live changes as Server-Sent Events: each event is named by its kind,
+/// carries its id, and holds a `LiveEvent` as JSON. Send `Last-Event-ID`
+/// (browsers do on reconnect) to get what was missed first; a `reset`
+/// event says when that is more than the server still keeps. A comment
+/// every 15 s keeps the connection open through proxies.
+#[utoipa::path(get, path = "/api/events", tag = "live", params(EventsQuery),
+    responses(
+        (status = 200, description = "An endless text/event-stream of LiveEvent", content_type = "text/event-stream", body = LiveEvent),
+        (status = 400, description = "A filter is invalid", body = stigmergy_core::ErrorBody),
+    ))]
+async fn events(
+    State(state): State<AppState>,
+    Query(query): Query<EventsQuery>,
+    headers: HeaderMap,
+) -> AppResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
+    let invalid = |field: &str, message: String| {
+        let mut fields = stigmergy_core::FieldErrors::new();
+        fields.add(field, message);
+        AppError::invalid(fields)
+    };
+    let coalition = query
+        .coalition
+        .as_deref()
+        .filter(|c| !c.is_empty())
+        .map(|c| AgentId::parse(c).map_err(|m| invalid("coalition", m)))
+        .transpose()?;
+    let kinds = match query.kind.as_deref().filter(|k| !k.is_empty()) {
+        None => None,
+        Some(list) => {
+            let kinds: Vec<String> = list.split(',').map(|k| k.trim().to_owned()).collect();
+            if let Some(bad) = kinds.iter().find(|k| !Change::KINDS.contains(&k.as_str())) {
+                return Err(invalid(
+                    "kind",
+                    format!(
+                        "Unknown kind \u{201c}{bad}\u{201d}; use {}.",
+                        Change::KINDS.join(", ")
+                    ),
+                ));
+            }
+            Some(kinds)
+        }
+    };
+    let last = match headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty())
+    {
+        Some(header) => Some(header.trim().parse::<u64>().map_err(|_| {
+            invalid(
+                "last_event_id",
+                "Last-Event-ID must be an event id this server sent.".into(),
+            )
+        })?),
+        None => query.last_event_id,
+    };
+    let filter = Filter { coalition, kinds };
+    let hub = state.hub.clone();
+    // Subscribe before reading the backlog, so nothing falls in between.
+    let receiver = hub.sender.subscribe();
+    let closed = hub.closed.subscribe();
+    let mut queue = VecDeque::new();
+    let mut sent = hub.latest();
+    if let Some(last) = last {
+        let store = &state.store;
+        let range = store.live_event_range().await?;
+        let backlog = store.live_events_after(last, RESUME_LIMIT).await?;
+        let pruned = range.is_some_and(|(low, _)| last + 1 < low);
+        if pruned || backlog.len() as u32 >= RESUME_LIMIT {
+            queue.push_back(
+                Event::default().event("reset").data(
+                    "{\"message\": \"You were away too long for the missed changes to be sent one by one; reload to see the current state.\"}",
+                ),
+            );
+            sent = hub.latest();
+        } else {
+            sent = last;
+            for event in backlog {
+                sent = sent.max(event.id);
+                if filter.wants(&event) {
+                    queue.push_back(sse_event(&event));
+                }
+            }
+        }
+    }
+    let stream = futures_util::stream::unfold(
+        (receiver, closed, queue, sent, filter, state.store.clone()),
+        |(mut receiver, mut closed, mut queue, mut sent, filter, store)| async move {
+            loop {
+                if let Some(event) = queue.pop_front() {
+                    return Some((Ok(event), (receiver, closed, queue, sent, filter, store)));
+                }
+                let next = tokio::select! {
+                    _ = closed.changed() => return None,
+                    next = receiver.recv() => next,
+                };
+                match next {
+                    Ok(event) => {
+                        // The backlog may already have sent it.
+                        if event.id <= sent {
+                            continue;
+                        }
+                        sent = event.id;
+                        if filter.wants(&event) {
+                            queue.push_back(sse_event(&event));
+                        }
+                    }
+                    Err(broadcast::error::RecvError::Lagged(_)) => {
+                        // Too slow for the channel: catch up from the outbox.
+                        match store.live_events_after(sent, RESUME_LIMIT).await {
+                            Ok(missed) => {
+                                for event in missed {
+                                    sent = sent.max(event.id);
+                                    if filter.wants(&event) {
+                                        queue.push_back(sse_event(&event));
+                                    }
+                                }
+                            }
+                            Err(_) => return None,
+                        }
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return None,
+                }
+            }
+        },
+    );
+    Ok(Sse::new(stream).keep_alive(
+        KeepAlive::new()
+            .interval(Duration::from_secs(15))
+            .text("heartbeat"),
+    ))
+}

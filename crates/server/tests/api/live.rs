@@ -1,0 +1,340 @@
+//! The live event stream over real HTTP: events as changes happen, resuming
+//! with Last-Event-ID without missing any, being told when too far behind,
+//! filters, and a change on one server process reaching a subscriber of
+//! another on the same PostgreSQL database.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use stigmergy_server::store::{Live, SqlStore};
+
+use crate::helpers::{Seed, TestApp, TestDb, person, post_as};
+
+/// One server-sent event.
+#[derive(Debug, Clone)]
+struct SseEvent {
+    id: Option<u64>,
+    name: String,
+    data: Value,
+}
+
+/// Reads `text/event-stream` from a response, event by event.
+struct SseReader {
+    response: reqwest::Response,
+    buffer: String,
+}
+
+impl SseReader {
+    async fn open(url: &str, last_event_id: Option<u64>) -> SseReader {
+        let mut request = reqwest::Client::new().get(url);
+        if let Some(id) = last_event_id {
+            request = request.header("last-event-id", id.to_string());
+        }
+        let response = request.send().await.expect("the stream opens");
+        assert_eq!(response.status(), 200, "GET {url}");
+        assert_eq!(
+            response.headers()["content-type"].to_str().unwrap(),
+            "text/event-stream"
+        );
+        SseReader {
+            response,
+            buffer: String::new(),
+        }
+    }
+
+    /// The next event (heartbeat comments skipped), or `None` after `wait`.
+    async fn next(&mut self, wait: Duration) -> Option<SseEvent> {
+        let deadline = Instant::now() + wait;
+        loop {
+            while let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                let mut event = SseEvent {
+                    id: None,
+                    name: "message".into(),
+                    data: Value::Null,
+                };
+                let mut data = String::new();
+                for line in block.lines() {
+                    if let Some(id) = line.strip_prefix("id:") {
+                        event.id = id.trim().parse().ok();
+                    } else if let Some(name) = line.strip_prefix("event:") {
+                        event.name = name.trim().to_owned();
+                    } else if let Some(d) = line.strip_prefix("data:") {
+                        data.push_str(d.trim_start());
+                    }
+                }
+                if data.is_empty() {
+                    continue; // a comment: the heartbeat
+                }
+                event.data = serde_json::from_str(&data).expect("JSON data");
+                return Some(event);
+            }
+            let left = deadline.checked_duration_since(Instant::now())?;
+            match tokio::time::timeout(left, self.response.chunk()).await {
+                Ok(Ok(Some(chunk))) => self.buffer.push_str(&String::from_utf8_lossy(&chunk)),
+                _ => return None,
+            }
+        }
+    }
+}
+
+fn due() -> String {
+    (chrono::Utc::now() + chrono::Duration::days(30))
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
+fn need_body(quantity: f64) -> Value {
+    json!({
+        "resource": "Sterile gauze pads, 10 cm",
+        "quantity": {"value": quantity, "unit": "piece"},
+        "due": due(),
+        "place": {"name": "Kumasi, Ghana", "lat": 6.6885, "lon": -1.6244},
+    })
+}
+
+async fn declare(app: &TestApp, client: &reqwest::Client, quantity: f64) -> u64 {
+    let response = post_as(app, client, "/api/needs", need_body(quantity)).await;
+    assert_eq!(response.status(), 201);
+    response.json::<Value>().await.unwrap()["id"]
+        .as_u64()
+        .unwrap()
+}
+
+async fn claim(app: &TestApp, client: &reqwest::Client, need: u64, quantity: f64) -> u64 {
+    let response = post_as(
+        app,
+        client,
+        &format!("/api/needs/{need}/claims"),
+        json!({"quantity": quantity}),
+    )
+    .await;
+    assert_eq!(response.status(), 201);
+    response.json::<Value>().await.unwrap()["id"]
+        .as_u64()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_client_that_reconnects_gets_every_event_it_missed() {
+    let app = TestApp::spawn(Seed::Empty).await;
+    let clinic = person(&app, "akua-mensah").await;
+    let maker = person(&app, "kwame-asante").await;
+    let url = app.url("/api/events");
+
+    let mut stream = SseReader::open(&url, None).await;
+    let need = declare(&app, &clinic, 100.0).await;
+    let first = stream
+        .next(Duration::from_secs(5))
+        .await
+        .expect("the need's event");
+    assert_eq!(first.name, "need_declared");
+    assert_eq!(first.data["change"]["need"], need);
+    assert_eq!(first.data["id"].as_u64(), first.id);
+    let claim_id = claim(&app, &maker, need, 30.0).await;
+    let second = stream
+        .next(Duration::from_secs(5))
+        .await
+        .expect("the claim's event");
+    assert_eq!(second.name, "claim_made");
+    assert_eq!(second.data["change"]["remainder"], 70.0);
+    let seen = second.id.unwrap();
+    drop(stream);
+
+    // While away: a claim step, another claim, a withdrawal.
+    assert_eq!(
+        post_as(
+            &app,
+            &maker,
+            &format!("/api/claims/{claim_id}/start"),
+            json!({})
+        )
+        .await
+        .status(),
+        200
+    );
+    let other = claim(&app, &maker, need, 20.0).await;
+    post_as(
+        &app,
+        &maker,
+        &format!("/api/claims/{other}/withdraw"),
+        json!({}),
+    )
+    .await;
+
+    let mut stream = SseReader::open(&url, Some(seen)).await;
+    let mut missed = Vec::new();
+    for _ in 0..3 {
+        missed.push(
+            stream
+                .next(Duration::from_secs(5))
+                .await
+                .expect("a missed event"),
+        );
+    }
+    let names: Vec<&str> = missed.iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(names, ["claim_changed", "claim_made", "claim_changed"]);
+    let ids: Vec<u64> = missed.iter().map(|e| e.id.unwrap()).collect();
+    assert_eq!(
+        ids,
+        [seen + 1, seen + 2, seen + 3],
+        "in order, none missing"
+    );
+    assert_eq!(missed[0].data["change"]["state"], "in_progress");
+    assert_eq!(missed[2].data["change"]["remainder"], 70.0);
+    // And then live again, with nothing sent twice.
+    let next = declare(&app, &clinic, 5.0).await;
+    let live = stream.next(Duration::from_secs(5)).await.unwrap();
+    assert_eq!(live.data["change"]["need"], next);
+    assert_eq!(live.id, Some(seen + 4));
+}
+
+#[tokio::test]
+async fn a_client_too_far_behind_is_told_so_and_filters_apply() {
+    let app = TestApp::spawn(Seed::Demo).await;
+    let store = SqlStore::connect(&app.db.url).await.unwrap();
+    let (low, high) = store
+        .live_event_range()
+        .await
+        .unwrap()
+        .expect("the demo's events");
+    assert!(high > low);
+    store.prune_live_events(1).await.unwrap();
+
+    let mut stream = SseReader::open(&app.url("/api/events"), Some(low)).await;
+    let reset = stream.next(Duration::from_secs(5)).await.expect("a reset");
+    assert_eq!(reset.name, "reset");
+    assert!(reset.data["message"].as_str().unwrap().contains("reload"));
+
+    // Filtered to one coalition and one kind: other changes do not arrive.
+    let clinic = person(&app, "akua-mensah").await;
+    let mut filtered = SseReader::open(
+        &app.url("/api/events?coalition=open-hardware-africa&kind=need_declared"),
+        None,
+    )
+    .await;
+    declare(&app, &clinic, 3.0).await; // no coalition
+    let mut asked = need_body(4.0);
+    asked["coalition"] = json!("open-hardware-africa");
+    let response = post_as(&app, &clinic, "/api/needs", &asked).await;
+    let need = response.json::<Value>().await.unwrap()["id"].clone();
+    let event = filtered.next(Duration::from_secs(5)).await.unwrap();
+    assert_eq!(event.data["change"]["need"], need);
+    assert_eq!(event.data["coalition"], "open-hardware-africa");
+
+    let bad = app.get("/api/events?kind=gossip").await;
+    assert_eq!(bad.status(), 400);
+}
+
+/// A `stigmergy` server process on `database_url`, stopped when dropped.
+struct Replica {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Replica {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn replica(database_url: &str, demo: bool) -> Replica {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(env!("CARGO_BIN_EXE_stigmergy"))
+        .env("STIGMERGY_BIND", format!("127.0.0.1:{port}"))
+        .env("STIGMERGY_DATABASE_URL", database_url)
+        .env("STIGMERGY_DEMO", if demo { "1" } else { "0" })
+        .env("STIGMERGY_STATIC_DIR", "/nonexistent")
+        .env("STIGMERGY_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("the server binary starts");
+    let url = format!("http://127.0.0.1:{port}");
+    let started = Instant::now();
+    loop {
+        if let Ok(response) = reqwest::get(format!("{url}/api/health")).await
+            && response.status() == 200
+        {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "replica at {url} never answered"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Replica { child, url }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_claim_on_one_replica_reaches_subscribers_of_another() {
+    let db = TestDb::postgres().await;
+    let a = replica(&db.url, true).await;
+    let b = replica(&db.url, false).await;
+    // Two people on replica A: one declares a need, the other claims it.
+    let sign_up = |handle: &'static str| {
+        let url = a.url.clone();
+        async move {
+            let client = reqwest::Client::builder()
+                .cookie_store(true)
+                .build()
+                .unwrap();
+            let body = json!({
+                "handle": handle,
+                "email": format!("{handle}@example.org"),
+                "password": crate::helpers::PASSWORD,
+            });
+            let response = client
+                .post(format!("{url}/api/auth/register"))
+                .header("x-stigmergy-csrf", "1")
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 201);
+            client
+        }
+    };
+    let clinic = sign_up("akua-mensah").await;
+    let client = sign_up("kwame-asante").await;
+    let need: Value = clinic
+        .post(format!("{}/api/needs", a.url))
+        .header("x-stigmergy-csrf", "1")
+        .json(&need_body(100.0))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let need = need["id"].as_u64().unwrap();
+
+    let mut on_b = SseReader::open(&format!("{}/api/events?kind=claim_made", b.url), None).await;
+    let mut latencies = Vec::new();
+    for _ in 0..5 {
+        let sent = Instant::now();
+        let response = client
+            .post(format!("{}/api/needs/{need}/claims", a.url))
+            .header("x-stigmergy-csrf", "1")
+            .json(&json!({"quantity": 1.0}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201, "{}", response.text().await.unwrap());
+        let event = on_b
+            .next(Duration::from_secs(1))
+            .await
+            .expect("the claim on A reached B within a second");
+        latencies.push(sent.elapsed());
+        assert_eq!(event.data["change"]["need"], need);
+        assert_eq!(event.data["change"]["provider"], "kwame-asante");
+    }
+    eprintln!("claim on replica A to event on replica B: {latencies:?}");
+}
