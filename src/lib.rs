@@ -10,6 +10,7 @@ use leptos_router::path;
 pub mod api;
 pub mod components;
 pub mod form;
+pub mod live;
 pub mod pages;
 pub mod session;
 

@@ -42,6 +42,15 @@ pub fn NeedPage() -> impl IntoView {
         });
     });
     let reload = Callback::new(move |()| load(id()));
+    // Live: claims on this need made or moved elsewhere show at once.
+    crate::live::follow(
+        move |change| {
+            if change.need == Some(id()) {
+                load(id());
+            }
+        },
+        move || load(id()),
+    );
 
     let content = move || match need.get() {
         None => view! { <p class="loading">"Loading the need…"</p> }.into_any(),

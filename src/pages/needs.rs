@@ -89,10 +89,43 @@ pub fn NeedsPage() -> impl IntoView {
     };
 
     let gaps = RwSignal::new(None::<Result<Gaps, ClientError>>);
-    spawn_local(async move {
-        let result = api::gaps().await;
-        gaps.try_set(Some(result));
-    });
+    let load_gaps = move || {
+        spawn_local(async move {
+            let result = api::gaps().await;
+            gaps.try_set(Some(result));
+        })
+    };
+    load_gaps();
+
+    // Live: a claim changes its need's remainder in place; a new need, or
+    // a need leaving the filter's state, reloads the list. The gap follows.
+    crate::live::follow(
+        move |change| {
+            let Some(id) = change.need else {
+                return;
+            };
+            let remainder = change.remainder;
+            let mut shown = false;
+            if let Some(remainder) = remainder {
+                needs.update(|needs| {
+                    if let Some(Ok(page)) = needs
+                        && let Some(need) = page.items.iter_mut().find(|n| n.id == id)
+                    {
+                        shown = true;
+                        need.remainder = remainder;
+                        if remainder > 0.0 {
+                            need.state = NeedState::Open;
+                        }
+                    }
+                });
+            }
+            if !shown || remainder == Some(0.0) {
+                load(filters.get_untracked());
+            }
+            load_gaps();
+        },
+        move || load(filters.get_untracked()),
+    );
 
     let processes = Signal::derive(|| {
         ProcessKind::ALL

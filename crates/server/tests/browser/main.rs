@@ -59,6 +59,21 @@ struct Browser {
 impl Browser {
     async fn start() -> Browser {
         let app = TestApp::spawn_on(TestDb::sqlite(), Seed::Demo, dist()).await;
+        let (client, driver) = Browser::session().await;
+        Browser {
+            client,
+            app,
+            _driver: driver,
+        }
+    }
+
+    /// Another browser (its own profile and cookies) on the same server.
+    async fn another(&self) -> (Client, Driver) {
+        Browser::session().await
+    }
+
+    /// A fresh headless Chromium under its own chromedriver.
+    async fn session() -> (Client, Driver) {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -105,11 +120,7 @@ impl Browser {
                 Err(e) => panic!("chromedriver did not start a Chromium session: {e}"),
             }
         };
-        Browser {
-            client,
-            app,
-            _driver: driver,
-        }
+        (client, driver)
     }
 
     async fn goto(&self, path: &str) {

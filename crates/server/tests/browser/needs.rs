@@ -181,3 +181,102 @@ async fn a_need_is_declared_claimed_in_part_delivered_and_confirmed_in_the_brows
     assert!(facts.contains("0 pcs · 45 pcs"), "{facts}");
     browser.close().await;
 }
+
+#[tokio::test]
+async fn a_claim_made_elsewhere_shows_on_the_board_and_the_need_page_without_reloading() {
+    let browser = Browser::start().await;
+    // A visitor watches the board and a need page in another browser.
+    let app = &browser.app;
+    let clinic = crate::helpers::person(app, "akua-mensah").await;
+    let maker = crate::helpers::person(app, "kwame-asante").await;
+    let due = (chrono::Utc::now() + chrono::Duration::days(3))
+        .format("%Y-%m-%d")
+        .to_string();
+    let need: Value = crate::helpers::post_as(
+        app,
+        &clinic,
+        "/api/needs",
+        serde_json::json!({
+            "design": "face-shield-petg",
+            "quantity": {"value": 80.0, "unit": "piece"},
+            "due": due,
+            "place": {"name": "Tamale, Ghana", "lat": 9.4008, "lon": -0.8393},
+        }),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let id = need["id"].as_u64().unwrap().to_string();
+    browser.goto("/needs?design=face-shield-petg").await;
+    browser
+        .board_card(&id, "the need", |t| t.contains("80 pcs of 80 still open"))
+        .await;
+    let (other, _driver) = browser.another().await;
+    other.goto(&app.url(&format!("/needs/{id}"))).await.unwrap();
+    let remainder_on = |client: &fantoccini::Client| {
+        let client = client.clone();
+        async move {
+            client
+                .find(fantoccini::Locator::Css("[data-testid=need-remainder]"))
+                .await
+                .ok()?
+                .text()
+                .await
+                .ok()
+        }
+    };
+    let started = std::time::Instant::now();
+    while !remainder_on(&other)
+        .await
+        .unwrap_or_default()
+        .starts_with("80 pcs")
+    {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(15),
+            "the need page loads"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    // Give both pages' event streams a moment to connect.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+
+    let claimed = std::time::Instant::now();
+    let response = crate::helpers::post_as(
+        app,
+        &maker,
+        &format!("/api/needs/{id}/claims"),
+        serde_json::json!({"quantity": 30.0}),
+    )
+    .await;
+    assert_eq!(response.status(), 201);
+    browser
+        .board_card(&id, "the new remainder on the board", |t| {
+            t.contains("50 pcs of 80 still open")
+        })
+        .await;
+    let on_board = claimed.elapsed();
+    while !remainder_on(&other)
+        .await
+        .unwrap_or_default()
+        .starts_with("50 pcs")
+    {
+        assert!(
+            claimed.elapsed() < std::time::Duration::from_secs(5),
+            "the need page updates"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let on_page = claimed.elapsed();
+    eprintln!("claim to board: {on_board:?}; claim to need page: {on_page:?}");
+    assert!(
+        on_board < std::time::Duration::from_secs(1),
+        "board within a second: {on_board:?}"
+    );
+    assert!(
+        on_page < std::time::Duration::from_secs(1),
+        "need page within a second: {on_page:?}"
+    );
+    let _ = other.close().await;
+    browser.close().await;
+}
