@@ -52,6 +52,12 @@ pub fn NeedPage() -> impl IntoView {
         move || load(id()),
     );
 
+    // The claim being typed survives the page redrawing for live changes.
+    let draft = ClaimDraft {
+        form: FormState::default(),
+        amount: RwSignal::new(String::new()),
+        note: RwSignal::new(String::new()),
+    };
     let content = move || match need.get() {
         None => view! { <p class="loading">"Loading the need…"</p> }.into_any(),
         Some(Err(error)) if error.is_not_found() => view! {
@@ -62,7 +68,7 @@ pub fn NeedPage() -> impl IntoView {
         }
         .into_any(),
         Some(Err(error)) => view! { <ErrorNotice error retry=reload /> }.into_any(),
-        Some(Ok(need)) => need_view(need, claims, reload).into_any(),
+        Some(Ok(need)) => need_view(need, claims, reload, draft).into_any(),
     };
     let makers_view = move || {
         match makers.get() {
@@ -110,7 +116,20 @@ pub fn NeedPage() -> impl IntoView {
     }
 }
 
-fn need_view(need: Need, claims: RwSignal<Vec<Claim>>, reload: Callback<()>) -> impl IntoView {
+/// The claim form's state, kept by the page.
+#[derive(Clone, Copy)]
+struct ClaimDraft {
+    form: FormState,
+    amount: RwSignal<String>,
+    note: RwSignal<String>,
+}
+
+fn need_view(
+    need: Need,
+    claims: RwSignal<Vec<Claim>>,
+    reload: Callback<()>,
+    draft: ClaimDraft,
+) -> impl IntoView {
     let session = use_session();
     let Need {
         id,
@@ -146,13 +165,18 @@ fn need_view(need: Need, claims: RwSignal<Vec<Claim>>, reload: Callback<()>) -> 
                     .is_some_and(|me| me.handle != receiver_id && me.handle != declared_by)
             })
     };
-    let form = FormState::default();
-    let amount = RwSignal::new(
-        minimum_quantity
-            .map_or(remainder, |m| m.min(remainder))
-            .to_string(),
-    );
-    let note_text = RwSignal::new(String::new());
+    let ClaimDraft {
+        form,
+        amount,
+        note: note_text,
+    } = draft;
+    if amount.with_untracked(String::is_empty) {
+        amount.set(
+            minimum_quantity
+                .map_or(remainder, |m| m.min(remainder))
+                .to_string(),
+        );
+    }
     let on_claim = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let text = amount.get_untracked().trim().replace(',', ".");
@@ -179,6 +203,7 @@ fn need_view(need: Need, claims: RwSignal<Vec<Claim>>, reload: Callback<()>) -> 
         spawn_local(async move {
             if form.finish(api::claim_need(id, &input).await).is_some() {
                 note_text.try_set(String::new());
+                amount.try_set(String::new());
                 reload.run(());
             }
         });
