@@ -14,8 +14,8 @@ use stigmergy_core::query::encode;
 use stigmergy_core::{
     ApiError, Capacity, CapacityInput, Claim, ClaimAction, ClaimInput, Design, DesignEdit,
     DesignSummary, ErrorBody, Facets, ForkInput, Gaps, LoginInput, MakerMatch, Me, Need, NeedInput,
-    NeedMatch, NewDesign, NewToken, Organization, Page, RawDesignQuery, RawNeedQuery,
-    RegisterInput, TokenInput, TokenSummary, VersionSummary,
+    NeedMatch, NewDesign, NewToken, Organization, Page, PendingRequest, RawDesignQuery,
+    RawNeedQuery, RegisterInput, TokenInput, TokenSummary, VersionSummary,
 };
 use wasm_bindgen::JsValue;
 use web_sys::js_sys::JSON;
@@ -240,6 +240,43 @@ pub async fn coalitions() -> Result<Vec<Organization>, ClientError> {
     get("/api/coalitions").await
 }
 
+/// An organization (a coalition, say) with its members.
+pub async fn organization(id: &str) -> Result<Organization, ClientError> {
+    get(&format!("/api/organizations/{}", encode(id))).await
+}
+
+/// Asks for the signed-in person to join an organization; 409 when they
+/// already asked or belong.
+pub async fn ask_to_join(id: &str) -> Result<(), ClientError> {
+    let url = format!("/api/organizations/{}/join", encode(id));
+    post(&url, JsValue::from_str("{}")).await?;
+    Ok(())
+}
+
+/// Requests to join waiting for a steward (stewards only).
+pub async fn join_requests(id: &str) -> Result<Vec<PendingRequest>, ClientError> {
+    get(&format!("/api/organizations/{}/requests", encode(id))).await
+}
+
+/// Admits (as a member) or declines a request; the organization as it is now.
+pub async fn decide_request(
+    id: &str,
+    member: &str,
+    approve: bool,
+) -> Result<Organization, ClientError> {
+    let url = format!(
+        "/api/organizations/{}/requests/{}",
+        encode(id),
+        encode(member)
+    );
+    let body = if approve {
+        "{\"approve\": true}"
+    } else {
+        "{\"approve\": false}"
+    };
+    from_value(post(&url, JsValue::from_str(body)).await?)
+}
+
 /// Declares capacity.
 pub async fn create_capacity(input: &CapacityInput) -> Result<Capacity, ClientError> {
     from_value(post("/api/capacities", to_json(input)?).await?)
@@ -276,7 +313,8 @@ fn send(request: RequestBuilder, body: Option<JsValue>) -> Reply {
         if !response.ok() {
             return Err(api_error(response).await);
         }
-        if response.status() == 204 {
+        // 202 Accepted and 204 No Content come without a body.
+        if matches!(response.status(), 202 | 204) {
             return Ok(JsValue::NULL);
         }
         json_value(response).await

@@ -16,8 +16,9 @@ pub mod session;
 
 use components::{AccountMenu, MainNav};
 use pages::{
-    AccountPage, CommonsPage, DesignPage, EditDesignPage, MyWorkPage, NeedPage, NeedsPage,
-    NewDesignPage, NewNeedPage, NotFoundPage, RegisterPage, SignInPage,
+    AccountPage, CoalitionPage, CoalitionsPage, CommonsPage, DesignPage, EditDesignPage,
+    MyWorkPage, NeedPage, NeedsPage, NewDesignPage, NewNeedPage, NotFoundPage, RegisterPage,
+    SignInPage,
 };
 
 /// The whole app: header, routed main content, footer.
@@ -44,6 +45,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/signup") view=RegisterPage />
                     <Route path=path!("/signin") view=SignInPage />
                     <Route path=path!("/account") view=AccountPage />
+                    <Route path=path!("/coalitions") view=CoalitionsPage />
+                    <Route path=path!("/coalitions/:id") view=CoalitionPage />
                     <Route path=path!("/needs") view=NeedsPage />
                     <Route path=path!("/needs/new") view=NewNeedPage />
                     <Route path=path!("/needs/:id") view=NeedPage />

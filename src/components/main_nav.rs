@@ -30,6 +30,11 @@ pub fn MainNav() -> impl IntoView {
                     </a>
                 </li>
                 <li>
+                    <a href="/coalitions" aria-current=at("/coalitions")>
+                        "Coalitions"
+                    </a>
+                </li>
+                <li>
                     <a href="/needs" aria-current=at("/needs")>
                         "Needs"
                     </a>

@@ -1,6 +1,8 @@
 //! One routed page per file.
 
 mod account;
+mod coalition;
+mod coalitions;
 mod commons;
 mod design;
 mod edit_design;
@@ -14,6 +16,8 @@ mod register;
 mod sign_in;
 
 pub use account::AccountPage;
+pub use coalition::CoalitionPage;
+pub use coalitions::CoalitionsPage;
 pub use commons::CommonsPage;
 pub use design::DesignPage;
 pub use edit_design::EditDesignPage;

@@ -88,7 +88,12 @@ pub fn NeedPage() -> impl IntoView {
                             <li data-testid="maker">
                                 <strong>{m.capacity.provider.name}</strong>
                                 <span class="muted">
-                                    {format!(" · {} · fit {:.0}%", m.capacity.place.name, m.fit.score * 100.0)}
+                                    {format!(
+                                        " · {} · fit {}%",
+                                        m.capacity.place.name,
+                                        // Whole percents, without pulling in fixed-precision float formatting.
+                                        (m.fit.score * 100.0).round() as i64,
+                                    )}
                                 </span>
                                 <ul class="reasons">
                                     {m.fit.reasons.into_iter().map(|r| view! { <li>{r}</li> }).collect_view()}

@@ -7,6 +7,7 @@
 #[path = "../api/helpers.rs"]
 mod helpers;
 
+mod coalitions;
 mod designs;
 mod needs;
 

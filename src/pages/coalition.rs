@@ -1,0 +1,273 @@
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::hooks::use_params_map;
+use stigmergy_core::{MembershipRole, Organization, PendingRequest};
+
+use crate::api::{self, ClientError};
+use crate::components::{ErrorNotice, LicenceBadge};
+use crate::session::use_session;
+
+/// Where the viewer stands with the coalition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Standing {
+    SignedOut,
+    Outside,
+    Member,
+    Steward,
+}
+
+/// One coalition (`/coalitions/:id`): its licences with what they mean,
+/// its public member list, and what the viewer may do: ask to join when
+/// outside it; as a steward, admit or decline who asked.
+#[component]
+pub fn CoalitionPage() -> impl IntoView {
+    let session = use_session();
+    let params = use_params_map();
+    let id = move || params.with(|p| p.get("id").unwrap_or_default());
+    let coalition = RwSignal::new(None::<Result<Organization, ClientError>>);
+    let requests = RwSignal::new(None::<Result<Vec<PendingRequest>, ClientError>>);
+    let load = move || {
+        let id = id();
+        spawn_local(async move {
+            let result = api::organization(&id).await;
+            if let Ok(found) = &result {
+                crate::set_page_title(&found.agent.name);
+            }
+            coalition.try_set(Some(result));
+        });
+    };
+    Effect::new(move |_| load());
+    let retry = Callback::new(move |()| load());
+
+    let standing = Memo::new(move |_| {
+        let Some(handle) = session
+            .me
+            .with(|me| me.as_ref().map(|me| me.handle.clone()))
+        else {
+            return Standing::SignedOut;
+        };
+        coalition.with(|c| match c.as_ref().and_then(|c| c.as_ref().ok()) {
+            Some(c) => match c.members.iter().find(|m| m.agent.id == handle) {
+                Some(m) if m.role == MembershipRole::Steward => Standing::Steward,
+                Some(_) => Standing::Member,
+                None => Standing::Outside,
+            },
+            None => Standing::Outside,
+        })
+    });
+    // Stewards see who is waiting.
+    Effect::new(move || {
+        if standing.get() == Standing::Steward {
+            let id = id();
+            spawn_local(async move {
+                let result = api::join_requests(&id).await;
+                requests.try_set(Some(result));
+            });
+        }
+    });
+
+    let asking = RwSignal::new(false);
+    let asked = RwSignal::new(false);
+    let problem = RwSignal::new(None::<String>);
+    let ask = move |_| {
+        if asking.get_untracked() {
+            return;
+        }
+        asking.set(true);
+        problem.set(None);
+        let id = id();
+        spawn_local(async move {
+            let result = api::ask_to_join(&id).await;
+            asking.try_set(false);
+            match result {
+                Ok(()) => {
+                    asked.try_set(true);
+                }
+                Err(error) => {
+                    problem.try_set(Some(error.to_string()));
+                }
+            }
+        });
+    };
+    let deciding = RwSignal::new(None::<String>);
+    let decide = move |member: String, approve: bool| {
+        if deciding.get_untracked().is_some() {
+            return;
+        }
+        deciding.set(Some(member.clone()));
+        problem.set(None);
+        let id = id();
+        spawn_local(async move {
+            let result = api::decide_request(&id, &member, approve).await;
+            deciding.try_set(None);
+            match result {
+                Ok(now) => {
+                    requests.try_update(|r| {
+                        if let Some(Ok(list)) = r {
+                            list.retain(|p| p.agent.id.as_str() != member);
+                        }
+                    });
+                    coalition.try_set(Some(Ok(now)));
+                }
+                Err(error) => {
+                    problem.try_set(Some(error.to_string()));
+                }
+            }
+        });
+    };
+
+    let actions = move || {
+        let next = format!("/signin?next=/coalitions/{}", id());
+        match standing.get() {
+            Standing::SignedOut => view! {
+                <p class="muted" data-testid="sign-in-to-join">
+                    <a href=next>"Sign in"</a>
+                    " to ask to join."
+                </p>
+            }
+            .into_any(),
+            Standing::Outside if asked.get() => view! {
+                <p class="notice" role="status" data-testid="asked">
+                    "Asked. A steward will answer your request."
+                </p>
+            }
+            .into_any(),
+            Standing::Outside => view! {
+                <button type="button" class="button" data-testid="ask-to-join" disabled=asking on:click=ask>
+                    {move || if asking.get() { "Asking…" } else { "Ask to join" }}
+                </button>
+            }
+            .into_any(),
+            Standing::Member => {
+                view! { <p class="muted" data-testid="standing">"You are a member."</p> }.into_any()
+            }
+            Standing::Steward => {
+                view! { <p class="muted" data-testid="standing">"You steward this coalition."</p> }.into_any()
+            }
+        }
+    };
+    let requests_view = move || {
+        (standing.get() == Standing::Steward).then(|| {
+            let list = match requests.get() {
+                None => view! { <p class="loading">"Loading the requests…"</p> }.into_any(),
+                Some(Err(error)) => view! { <p class="notice notice-error">{error.to_string()}</p> }.into_any(),
+                Some(Ok(list)) if list.is_empty() => {
+                    view! { <p class="muted">"No requests waiting."</p> }.into_any()
+                }
+                Some(Ok(list)) => view! {
+                    <ul class="link-list">
+                        {list
+                            .into_iter()
+                            .map(|request| {
+                                let member = request.agent.id.to_string();
+                                let (yes, no) = (member.clone(), member.clone());
+                                let busy = move || deciding.get().is_some();
+                                view! {
+                                    <li data-testid="request">
+                                        <strong>{request.agent.name}</strong>
+                                        <span class="muted">
+                                            {format!(
+                                                " · {} · asked {}",
+                                                request.agent.kind.label(),
+                                                request.requested_at.date(),
+                                            )}
+                                        </span>
+                                        " "
+                                        <button type="button" class="button" data-action="approve" disabled=busy on:click=move |_| decide(yes.clone(), true)>
+                                            "Admit"
+                                        </button>
+                                        " "
+                                        <button type="button" class="button button-quiet button-danger" data-action="decline" disabled=busy on:click=move |_| decide(no.clone(), false)>
+                                            "Decline"
+                                        </button>
+                                    </li>
+                                }
+                            })
+                            .collect_view()}
+                    </ul>
+                }
+                .into_any(),
+            };
+            view! {
+                <section class="design-section" aria-labelledby="requests-title" data-testid="requests">
+                    <h2 id="requests-title">"Requests to join"</h2>
+                    {list}
+                </section>
+            }
+        })
+    };
+    let content = move || {
+        match coalition.get() {
+        None => view! { <p class="loading">"Loading the coalition…"</p> }.into_any(),
+        Some(Err(error)) if error.is_not_found() => view! {
+            <section class="not-found">
+                <h1>"Coalition not found"</h1>
+                <p>"No coalition has this address. " <a href="/coalitions">"See every coalition"</a></p>
+            </section>
+        }
+        .into_any(),
+        Some(Err(error)) => view! { <ErrorNotice error retry /> }.into_any(),
+        Some(Ok(found)) => {
+            let Organization { agent, note, coalition_licences, members } = found;
+            let licences = coalition_licences
+                .unwrap_or_default()
+                .into_iter()
+                .map(|licence| {
+                    view! {
+                        <li>
+                            <LicenceBadge licence />
+                            " "
+                            {licence.name()}
+                            <p class="muted">{licence.explanation()}</p>
+                        </li>
+                    }
+                })
+                .collect_view();
+            let members = members
+                .into_iter()
+                .map(|m| {
+                    view! {
+                        <li data-testid="member">
+                            <span class="contributor-name">{m.agent.name}</span>
+                            <span class="chip">{m.role.label()}</span>
+                            <span class="muted">
+                                {m.agent.kind.label()}
+                                {m.agent.place.map(|p| format!(" · {}", p.name))}
+                            </span>
+                        </li>
+                    }
+                })
+                .collect_view();
+            view! {
+                <header class="design-header">
+                    <h1 data-testid="coalition-title">{agent.name}</h1>
+                    <p class="lead">{note}</p>
+                    <p class="muted">{agent.place.map(|p| p.name).unwrap_or_default()}</p>
+                </header>
+                <section class="design-section" aria-labelledby="licences-title">
+                    <h2 id="licences-title">"Licences it forms around"</h2>
+                    <ul class="link-list">{licences}</ul>
+                </section>
+                <section class="design-section" aria-labelledby="members-title">
+                    <h2 id="members-title">"Members"</h2>
+                    <ul class="contributors" data-testid="members">{members}</ul>
+                </section>
+            }
+            .into_any()
+        }
+    }
+    };
+    view! {
+        <article class="coalition-page">
+            <p class="breadcrumb">
+                <a href="/coalitions">"← All coalitions"</a>
+            </p>
+            {content}
+            <div class="design-actions">{actions}</div>
+            <p class="notice notice-error" role="alert">
+                {move || problem.get().unwrap_or_default()}
+            </p>
+            {requests_view}
+        </article>
+    }
+}
