@@ -17,6 +17,8 @@ pub mod matching;
 pub mod need;
 pub mod organization;
 pub mod page;
+#[cfg(feature = "planner")]
+pub mod planner;
 pub mod process;
 pub mod query;
 pub mod recipe;
