@@ -12,10 +12,10 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use stigmergy_core::query::encode;
 use stigmergy_core::{
-    ApiError, Capacity, CapacityInput, Claim, ClaimAction, ClaimInput, Design, DesignEdit,
-    DesignSummary, ErrorBody, Facets, ForkInput, Gaps, LoginInput, MakerMatch, Me, Need, NeedInput,
-    NeedMatch, NewDesign, NewToken, Organization, Page, PendingRequest, RawDesignQuery,
-    RawNeedQuery, RegisterInput, TokenInput, TokenSummary, VersionSummary,
+    ApiError, Capacity, CapacityInput, Claim, ClaimAction, ClaimInput, CoalitionPlan, Design,
+    DesignEdit, DesignSummary, ErrorBody, Facets, ForkInput, Gaps, LoginInput, MakerMatch, Me,
+    Need, NeedInput, NeedMatch, NewDesign, NewToken, Organization, Page, PendingRequest,
+    RawDesignQuery, RawNeedQuery, RegisterInput, TokenInput, TokenSummary, VersionSummary,
 };
 use wasm_bindgen::JsValue;
 use web_sys::js_sys::JSON;
@@ -275,6 +275,11 @@ pub async fn decide_request(
         "{\"approve\": false}"
     };
     from_value(post(&url, JsValue::from_str(body)).await?)
+}
+
+/// The coalition's allocation plan (stewards only).
+pub async fn coalition_plan(id: &str) -> Result<CoalitionPlan, ClientError> {
+    get(&format!("/api/coalitions/{}/plan", encode(id))).await
 }
 
 /// Declares capacity.

@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::use_params_map;
-use stigmergy_core::{MembershipRole, Organization, PendingRequest};
+use stigmergy_core::{CoalitionPlan, MembershipRole, Organization, PendingRequest};
 
 use crate::api::{self, ClientError};
 use crate::components::{ErrorNotice, LicenceBadge};
@@ -193,6 +193,7 @@ pub fn CoalitionPage() -> impl IntoView {
                     <h2 id="requests-title">"Requests to join"</h2>
                     {list}
                 </section>
+                <PlanPanel id=id() />
             }
         })
     };
@@ -269,5 +270,107 @@ pub fn CoalitionPage() -> impl IntoView {
             </p>
             {requests_view}
         </article>
+    }
+}
+
+/// The allocation planner, for stewards: the coalition's open needs
+/// assigned to its members' spare capacity, as a table with its totals.
+#[component]
+fn PlanPanel(id: String) -> impl IntoView {
+    let plan = RwSignal::new(None::<Result<CoalitionPlan, ClientError>>);
+    let busy = RwSignal::new(false);
+    let run = move |_| {
+        if busy.get_untracked() {
+            return;
+        }
+        busy.set(true);
+        let id = id.clone();
+        spawn_local(async move {
+            let result = api::coalition_plan(&id).await;
+            busy.try_set(false);
+            plan.try_set(Some(result));
+        });
+    };
+    let table = move || match plan.get() {
+        None => ().into_any(),
+        Some(Err(error)) => {
+            view! { <p class="notice notice-error">{error.to_string()}</p> }.into_any()
+        }
+        Some(Ok(plan)) if plan.rows.is_empty() => view! {
+            <p class="muted">
+                {format!(
+                    "No member's capacity can take on the {} open needs now.",
+                    plan.needs,
+                )}
+            </p>
+        }
+        .into_any(),
+        Some(Ok(plan)) => {
+            let rows = plan
+                .rows
+                .into_iter()
+                .map(|row| {
+                    view! {
+                        <tr>
+                            <td>
+                                <a href=format!("/needs/{}", row.need)>{row.what}</a>
+                            </td>
+                            <td>{row.need_place}</td>
+                            <td>{row.provider}</td>
+                            <td>{row.provider_place}</td>
+                            <td class="num">{row.quantity}</td>
+                            <td class="num">{format!("{} km", row.distance_km)}</td>
+                        </tr>
+                    }
+                })
+                .collect_view();
+            view! {
+                <div class="table-scroll">
+                    <table class="data-table" data-testid="plan">
+                        <caption>
+                            {format!(
+                                "{} open needs over {} capacities: {} units assigned, {} not, {} unit-km in all",
+                                plan.needs,
+                                plan.capacities,
+                                plan.assigned,
+                                plan.unassigned,
+                                plan.total_distance_km,
+                            )}
+                        </caption>
+                        <thead>
+                            <tr>
+                                <th scope="col">"Need"</th>
+                                <th scope="col">"Where"</th>
+                                <th scope="col">"Maker"</th>
+                                <th scope="col">"From"</th>
+                                <th scope="col" class="num">"Units"</th>
+                                <th scope="col" class="num">"Distance"</th>
+                            </tr>
+                        </thead>
+                        <tbody>{rows}</tbody>
+                        <tfoot>
+                            <tr>
+                                <th scope="row" colspan="4">"Total"</th>
+                                <td class="num">{plan.assigned}</td>
+                                <td class="num">{format!("{} unit-km", plan.total_distance_km)}</td>
+                            </tr>
+                        </tfoot>
+                    </table>
+                </div>
+            }
+            .into_any()
+        }
+    };
+    view! {
+        <section class="design-section" aria-labelledby="plan-title">
+            <h2 id="plan-title">"Allocation plan"</h2>
+            <p class="muted">
+                "Assigns the coalition's open needs to its members' spare weekly capacity: as many units as can be made, over the least total distance."
+            </p>
+            <button type="button" class="button" data-testid="make-plan" disabled=busy on:click=run>
+                {move || if busy.get() { "Planning…" } else { "Plan the open needs" }}
+            </button>
+            {table}
+        </section>
     }
 }

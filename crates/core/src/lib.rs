@@ -40,8 +40,9 @@ pub use licence::Licence;
 pub use live::{Change, LiveEvent};
 pub use matching::{Fit, MakerMatch, NeedMatch};
 pub use need::{
-    Capacity, CapacityInput, Claim, ClaimAction, ClaimInput, ClaimState, EconomicEvent,
-    EventAction, Gap, Gaps, Need, NeedInput, NeedQuery, NeedState, Party, RawNeedQuery,
+    Capacity, CapacityInput, Claim, ClaimAction, ClaimInput, ClaimState, CoalitionPlan,
+    EconomicEvent, EventAction, Gap, Gaps, Need, NeedInput, NeedQuery, NeedState, Party, PlanRow,
+    RawNeedQuery,
 };
 pub use organization::{
     AgentProfile, CoalitionInput, Decision, JoinRequest, Member, Membership, MembershipInput,

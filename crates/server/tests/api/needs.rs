@@ -712,3 +712,65 @@ async fn makers_see_needs_they_can_fill_and_needs_see_makers_who_can_make_them()
         "not_found"
     );
 }
+
+#[tokio::test]
+async fn stewards_plan_their_coalitions_open_needs_onto_members_capacity() {
+    let app = TestApp::spawn(Seed::Demo).await;
+    let path = "/api/coalitions/open-hardware-africa/plan";
+    assert_eq!(app.get(path).await.status(), 401);
+    let outsider = person(&app, "kwame-asante").await;
+    let refused = outsider.get(app.url(path)).send().await.unwrap();
+    assert_eq!(refused.status(), 403);
+
+    let steward = app.other_client();
+    let login = post_as(
+        &app,
+        &steward,
+        "/api/auth/login",
+        json!({"login": "amara-okafor", "password": "open hardware for everyone"}),
+    )
+    .await;
+    assert_eq!(login.status(), 200);
+    let plan: Value = steward
+        .get(app.url(path))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let rows = plan["rows"].as_array().unwrap();
+    assert!(!rows.is_empty(), "{plan}");
+    let assigned: u64 = rows.iter().map(|r| r["quantity"].as_u64().unwrap()).sum();
+    assert_eq!(assigned, plan["assigned"].as_u64().unwrap());
+    // Never more than a need has open, never beyond a maker's reach.
+    let needs = app
+        .get_json("/api/needs?coalition=open-hardware-africa&limit=100", 200)
+        .await;
+    let open: u64 = needs["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["remainder"].as_f64().unwrap().floor() as u64)
+        .sum();
+    assert_eq!(
+        plan["assigned"].as_u64().unwrap() + plan["unassigned"].as_u64().unwrap(),
+        open
+    );
+    for row in rows {
+        let need = needs["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|n| n["id"] == row["need"])
+            .expect("a planned need is an open need of the coalition");
+        assert!(row["quantity"].as_u64().unwrap() as f64 <= need["remainder"].as_f64().unwrap());
+        assert!(row["distance_km"].as_f64().unwrap() <= 800.0, "{row}");
+    }
+    let missing = steward
+        .get(app.url("/api/coalitions/no-such-coalition/plan"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+}

@@ -32,6 +32,7 @@ async fn a_person_asks_to_join_a_coalition_and_its_steward_admits_them() {
         .await;
     browser.find("[data-testid=sign-in-to-join]").await;
     assert!(!browser.shows("[data-testid=ask-to-join]").await);
+    assert!(!browser.shows("[data-testid=make-plan]").await);
     let page = browser.text("main").await;
     assert!(page.contains("Peer Production License"), "{page}");
 
@@ -81,6 +82,19 @@ async fn a_person_asks_to_join_a_coalition_and_its_steward_admits_them() {
             t.iter().any(|t| t.contains("No requests waiting"))
         })
         .await;
+
+    // As a steward she can also plan the coalition's open needs.
+    browser.click("[data-testid=make-plan]").await;
+    let caption = browser
+        .until("[data-testid=plan] caption", "the plan", |t| {
+            t.iter().any(|t| t.contains("units assigned"))
+        })
+        .await
+        .concat();
+    assert!(caption.contains("open needs over"), "{caption}");
+    let rows = browser.texts("[data-testid=plan] tbody tr").await;
+    assert!(!rows.is_empty(), "the plan has rows");
+    assert!(rows.iter().all(|r| r.contains(" km")), "{rows:?}");
 
     // The public member list shows him too; he now sees he belongs.
     browser.sign_out().await;
