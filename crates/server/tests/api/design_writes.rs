@@ -288,6 +288,63 @@ async fn no_mutating_endpoint_lets_an_unauthorized_request_through() {
     let other = person(&app, "bo-li").await;
     let anonymous = reqwest::Client::new();
 
+    // Needs and claims: the owner's need with a third person's claim on
+    // it, and the owner's claim on the other person's need.
+    let due = (chrono::Utc::now() + chrono::Duration::days(30))
+        .format("%Y-%m-%d")
+        .to_string();
+    let need = json!({
+        "resource": "Sterile gauze pads, 10 cm",
+        "quantity": {"value": 50.0, "unit": "piece"},
+        "due": due,
+        "place": {"name": "Kumasi, Ghana", "lat": 6.69, "lon": -1.62},
+    });
+    let id_of = |v: Value| v["id"].as_u64().unwrap();
+    let owners_need = id_of(
+        app.post_json("/api/needs", &need)
+            .await
+            .json()
+            .await
+            .unwrap(),
+    );
+    let others_need = id_of(
+        post_as(&app, &other, "/api/needs", &need)
+            .await
+            .json()
+            .await
+            .unwrap(),
+    );
+    let owners_claim = id_of(
+        app.post_json(
+            &format!("/api/needs/{others_need}/claims"),
+            &json!({"quantity": 5.0}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap(),
+    );
+    let third = person(&app, "cy-maker").await;
+    let thirds_claim = id_of(
+        post_as(
+            &app,
+            &third,
+            &format!("/api/needs/{owners_need}/claims"),
+            json!({"quantity": 5.0}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap(),
+    );
+    let capacity = json!({
+        "processes": ["assembly"],
+        "rate": 10.0,
+        "available_from": due,
+        "radius_km": 100.0,
+        "place": {"name": "Kumasi, Ghana", "lat": 6.69, "lon": -1.62},
+    });
+
     #[derive(Clone, Copy, Debug, PartialEq)]
     enum Who {
         Anonymous,
@@ -349,6 +406,39 @@ async fn no_mutating_endpoint_lets_an_unauthorized_request_through() {
             "/api/me/profile".into(),
             json!({"name": "{who}"}),
             &[Who::Other, Who::Owner],
+        ),
+        (
+            "POST",
+            "/api/needs".into(),
+            need.clone(),
+            &[Who::Other, Who::Owner],
+        ),
+        (
+            "POST",
+            format!("/api/needs/{owners_need}/claims"),
+            json!({"quantity": 1.0}),
+            // Others claim a need; whoever declared it does not.
+            &[Who::Other],
+        ),
+        (
+            "POST",
+            "/api/capacities".into(),
+            capacity,
+            &[Who::Other, Who::Owner],
+        ),
+        (
+            "POST",
+            format!("/api/claims/{owners_claim}/start"),
+            json!({}),
+            // The maker's step, not the receiver's.
+            &[Who::Owner],
+        ),
+        (
+            "POST",
+            format!("/api/claims/{thirds_claim}/decline"),
+            json!({}),
+            // The receiver's step, not anyone else's.
+            &[Who::Owner],
         ),
     ];
     let mut unauthorized_successes = Vec::new();
