@@ -13,6 +13,7 @@ pub mod design;
 pub mod error;
 pub mod licence;
 pub mod live;
+pub mod map;
 pub mod matching;
 pub mod need;
 pub mod organization;
@@ -38,6 +39,7 @@ pub use design::{
 pub use error::{ApiError, ErrorBody, FieldErrors};
 pub use licence::Licence;
 pub use live::{Change, LiveEvent};
+pub use map::{AgentRole, Flow, FlowKind, FlowMap, MapAgent};
 pub use matching::{Fit, MakerMatch, NeedMatch};
 pub use need::{
     Capacity, CapacityInput, Claim, ClaimAction, ClaimInput, ClaimState, CoalitionPlan,

@@ -10,6 +10,7 @@ pub mod demo;
 pub mod designs;
 pub mod error;
 pub mod extract;
+pub mod flows;
 pub mod health;
 pub mod live;
 pub mod needs;
@@ -79,6 +80,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(designs::router())
         .merge(needs::router())
         .merge(live::router())
+        .merge(flows::router())
         .split_for_parts()
 }
 

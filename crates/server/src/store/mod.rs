@@ -6,6 +6,7 @@
 mod accounts;
 mod commons;
 pub mod live;
+mod map;
 mod needs;
 mod organizations;
 mod pool;
@@ -18,6 +19,7 @@ use stigmergy_core::FieldErrors;
 pub use accounts::{AccountSecret, Accounts, NewAccount, Session};
 pub use commons::{Commons, ImportedAccount};
 pub use live::Live;
+pub use map::SupplyMap;
 pub use needs::Needs;
 pub use organizations::Organizations;
 pub use pool::{Backend, SqlStore};
@@ -86,7 +88,9 @@ pub struct ImportReport {
 /// Everything the API needs from a database: one trait, made of one part
 /// per feature (each in its own module), so `Arc<dyn Store>` offers them all.
 #[async_trait]
-pub trait Store: Commons + Accounts + Organizations + Needs + Live + Send + Sync + 'static {
+pub trait Store:
+    Commons + Accounts + Organizations + Needs + Live + SupplyMap + Send + Sync + 'static
+{
     /// Which database this is (`sqlite` or `postgres`).
     fn backend(&self) -> Backend;
 

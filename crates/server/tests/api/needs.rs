@@ -774,3 +774,73 @@ async fn stewards_plan_their_coalitions_open_needs_onto_members_capacity() {
         .unwrap();
     assert_eq!(missing.status(), 404);
 }
+
+async fn the_map_shows_planned_and_delivered_flows_on(backend: Backend) {
+    let db = TestDb::for_backend(backend).await;
+    let app = TestApp::spawn_on(db, Seed::Demo, "/nonexistent".into()).await;
+    let activity = stigmergy_server::demo::activity().unwrap();
+    let map = app.get_json("/api/flows", 200).await;
+    let flows = map["flows"].as_array().unwrap();
+    let count = |kind: &str| flows.iter().filter(|f| f["kind"] == kind).count();
+    let confirmed = activity
+        .claims
+        .iter()
+        .filter(|c| c.state == stigmergy_core::ClaimState::Confirmed)
+        .count();
+    let active = activity
+        .claims
+        .iter()
+        .filter(|c| c.state.is_active() && c.state != stigmergy_core::ClaimState::Confirmed)
+        .count();
+    assert_eq!(count("delivered"), confirmed, "{backend:?}");
+    assert_eq!(count("planned"), active, "{backend:?}");
+    let roles: std::collections::BTreeSet<&str> = map["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["role"].as_str().unwrap())
+        .collect();
+    for role in ["coalition", "maker", "microfactory", "receiver", "supplier"] {
+        assert!(roles.contains(role), "{role} in {roles:?}");
+    }
+    let africa = app
+        .get_json(
+            "/api/flows?coalition=open-hardware-africa&state=delivered",
+            200,
+        )
+        .await;
+    let flows = africa["flows"].as_array().unwrap();
+    assert!(!flows.is_empty());
+    assert!(
+        flows
+            .iter()
+            .all(|f| f["coalition"] == "open-hardware-africa" && f["kind"] == "delivered")
+    );
+    let ids: std::collections::HashSet<&str> = africa["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap())
+        .collect();
+    assert!(ids.contains("open-hardware-africa") && ids.contains("amara-okafor"));
+    assert!(
+        !ids.contains("plastico-circular-porto"),
+        "other coalitions' members stay off"
+    );
+    for bad in ["state=soon", "since=yesterday", "coalition=Not%20One"] {
+        assert_error(
+            &app.get_json(&format!("/api/flows?{bad}"), 400).await,
+            "invalid_input",
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_map_shows_planned_and_delivered_flows_on_sqlite() {
+    the_map_shows_planned_and_delivered_flows_on(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn the_map_shows_planned_and_delivered_flows_on_postgres() {
+    the_map_shows_planned_and_delivered_flows_on(Backend::Postgres).await;
+}

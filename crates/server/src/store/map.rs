@@ -1,0 +1,240 @@
+//! The supply-chain map in SQL: agents with their role and place, planned
+//! flows (active claims) and delivered ones (transfer events).
+
+use std::collections::{HashMap, HashSet};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use stigmergy_core::need::from_milli;
+use stigmergy_core::{AgentId, AgentKind, AgentRole, DesignId, Flow, FlowKind, FlowMap, MapAgent};
+
+use super::commons::{Bind, Conditions, bind_all};
+use super::pool::{SqlStore, with_pool};
+use super::{StoreError, StoreResult, parse_stored};
+
+#[async_trait]
+pub trait SupplyMap {
+    /// Agents and flows, optionally of one coalition, one design, and
+    /// changed since a time.
+    async fn flow_map(
+        &self,
+        coalition: Option<&AgentId>,
+        design: Option<&DesignId>,
+        since: Option<DateTime<Utc>>,
+    ) -> StoreResult<FlowMap>;
+}
+
+#[derive(sqlx::FromRow)]
+struct FlowRow {
+    claim: i64,
+    need: i64,
+    design_id: Option<String>,
+    what: String,
+    provider_id: String,
+    provider_name: String,
+    receiver_id: String,
+    receiver_name: String,
+    quantity: i64,
+    unit: String,
+    state: String,
+    at: DateTime<Utc>,
+    coalition_id: Option<String>,
+    place: String,
+    to_lat: f64,
+    to_lon: f64,
+    from_lat: Option<f64>,
+    from_lon: Option<f64>,
+}
+
+#[derive(sqlx::FromRow)]
+struct AgentRow {
+    id: String,
+    name: String,
+    kind: String,
+    place_name: Option<String>,
+    lat: Option<f64>,
+    lon: Option<f64>,
+    is_coalition: i64,
+    provides: i64,
+    receives: i64,
+}
+
+fn id(text: &str) -> StoreResult<AgentId> {
+    AgentId::parse(text).map_err(|e| StoreError::Other(anyhow::anyhow!(e)))
+}
+
+/// Where a provider makes from: its own place, else its first capacity's.
+const PROVIDER_LAT: &str = "COALESCE(p.lat, (SELECT k.lat FROM capacities k WHERE k.provider_id = p.id ORDER BY k.id LIMIT 1))";
+const PROVIDER_LON: &str = "COALESCE(p.lon, (SELECT k.lon FROM capacities k WHERE k.provider_id = p.id ORDER BY k.id LIMIT 1))";
+
+#[async_trait]
+impl SupplyMap for SqlStore {
+    async fn flow_map(
+        &self,
+        coalition: Option<&AgentId>,
+        design: Option<&DesignId>,
+        since: Option<DateTime<Utc>>,
+    ) -> StoreResult<FlowMap> {
+        let filter = |time: &str| {
+            let mut conditions = Conditions::default();
+            if let Some(coalition) = coalition {
+                let p = conditions.bind(Bind::Text(coalition.as_str().to_owned()));
+                conditions.push(format!("n.coalition_id = {p}"));
+            }
+            if let Some(design) = design {
+                let p = conditions.bind(Bind::Text(design.as_str().to_owned()));
+                conditions.push(format!("n.design_id = {p}"));
+            }
+            if let Some(since) = since {
+                let p = conditions.bind(Bind::Time(since));
+                conditions.push(format!("{time} >= {p}"));
+            }
+            conditions
+        };
+        let mut planned = filter("c.updated_at");
+        planned.push("c.state IN ('committed', 'in_progress', 'delivered')".into());
+        let planned_sql = format!(
+            "SELECT c.id AS claim, c.need_id AS need, n.design_id, COALESCE(d.name, n.resource) AS what, \
+             c.provider_id, p.name AS provider_name, n.receiver_id, r.name AS receiver_name, \
+             c.quantity, n.unit, c.state, c.updated_at AS at, n.coalition_id, n.place_name AS place, \
+             n.lat AS to_lat, n.lon AS to_lon, {PROVIDER_LAT} AS from_lat, {PROVIDER_LON} AS from_lon \
+             FROM claims c JOIN needs n ON n.id = c.need_id LEFT JOIN designs d ON d.id = n.design_id \
+             JOIN agents p ON p.id = c.provider_id JOIN agents r ON r.id = n.receiver_id {} ORDER BY c.id",
+            planned.sql()
+        );
+        let mut delivered = filter("e.at");
+        delivered.push("e.action = 'transfer'".into());
+        let delivered_sql = format!(
+            "SELECT c.id AS claim, c.need_id AS need, n.design_id, COALESCE(d.name, n.resource) AS what, \
+             e.provider_id, p.name AS provider_name, e.receiver_id, r.name AS receiver_name, \
+             e.quantity, e.unit, c.state, e.at, n.coalition_id, n.place_name AS place, \
+             n.lat AS to_lat, n.lon AS to_lon, {PROVIDER_LAT} AS from_lat, {PROVIDER_LON} AS from_lon \
+             FROM economic_events e JOIN claims c ON c.id = e.fulfils JOIN needs n ON n.id = c.need_id \
+             LEFT JOIN designs d ON d.id = n.design_id \
+             JOIN agents p ON p.id = e.provider_id JOIN agents r ON r.id = e.receiver_id {} ORDER BY e.id",
+            delivered.sql()
+        );
+        let agents_sql = "SELECT a.id, a.name, a.kind, a.place_name, a.lat, a.lon, \
+             CAST(CASE WHEN EXISTS (SELECT 1 FROM coalitions co WHERE co.agent_id = a.id) THEN 1 ELSE 0 END AS BIGINT) AS is_coalition, \
+             CAST(CASE WHEN EXISTS (SELECT 1 FROM claims c WHERE c.provider_id = a.id) \
+                    OR EXISTS (SELECT 1 FROM capacities k WHERE k.provider_id = a.id) THEN 1 ELSE 0 END AS BIGINT) AS provides, \
+             CAST(CASE WHEN EXISTS (SELECT 1 FROM needs n WHERE n.receiver_id = a.id) THEN 1 ELSE 0 END AS BIGINT) AS receives \
+             FROM agents a ORDER BY a.id";
+        let (planned_rows, delivered_rows, agent_rows, members): (
+            Vec<FlowRow>,
+            Vec<FlowRow>,
+            Vec<AgentRow>,
+            Vec<(String,)>,
+        ) = with_pool!(&self.pool, p => {
+            let planned_rows = bind_all!(sqlx::query_as(&planned_sql), &planned.binds).fetch_all(p).await?;
+            let delivered_rows = bind_all!(sqlx::query_as(&delivered_sql), &delivered.binds).fetch_all(p).await?;
+            let agent_rows = sqlx::query_as(agents_sql).fetch_all(p).await?;
+            let members = match coalition {
+                Some(c) => sqlx::query_as(
+                    "SELECT member_id FROM memberships WHERE organization_id = $1 AND state = 'active'",
+                )
+                .bind(c.as_str())
+                .fetch_all(p)
+                .await?,
+                None => Vec::new(),
+            };
+            (planned_rows, delivered_rows, agent_rows, members)
+        });
+        let mut flows = Vec::new();
+        for (kind, rows) in [
+            (FlowKind::Planned, planned_rows),
+            (FlowKind::Delivered, delivered_rows),
+        ] {
+            for row in rows {
+                // A provider that has not said where it is cannot be drawn.
+                let (Some(from_lat), Some(from_lon)) = (row.from_lat, row.from_lon) else {
+                    continue;
+                };
+                flows.push(Flow {
+                    kind,
+                    claim: u64::try_from(row.claim).unwrap_or_default(),
+                    need: u64::try_from(row.need).unwrap_or_default(),
+                    design: row
+                        .design_id
+                        .as_deref()
+                        .and_then(|d| DesignId::parse(d).ok()),
+                    what: row.what,
+                    provider: id(&row.provider_id)?,
+                    provider_name: row.provider_name,
+                    receiver: id(&row.receiver_id)?,
+                    receiver_name: row.receiver_name,
+                    from_lat,
+                    from_lon,
+                    to_lat: row.to_lat,
+                    to_lon: row.to_lon,
+                    place: row.place,
+                    quantity: from_milli(row.quantity),
+                    unit: parse_stored(&row.unit)?,
+                    state: parse_stored(&row.state)?,
+                    at: row.at.into(),
+                    coalition: row
+                        .coalition_id
+                        .as_deref()
+                        .and_then(|c| AgentId::parse(c).ok()),
+                });
+            }
+        }
+        // The agents in view: with a coalition, its members and hub and
+        // whoever its flows touch; otherwise every agent with a place.
+        let mut wanted: Option<HashSet<String>> = coalition.map(|c| {
+            let mut set: HashSet<String> = members.into_iter().map(|(m,)| m).collect();
+            set.insert(c.as_str().to_owned());
+            set
+        });
+        if let Some(set) = wanted.as_mut() {
+            for flow in &flows {
+                set.insert(flow.provider.as_str().to_owned());
+                set.insert(flow.receiver.as_str().to_owned());
+            }
+        }
+        // A provider without a place of its own is drawn where it makes.
+        let mut made_at: HashMap<String, (f64, f64)> = HashMap::new();
+        for flow in &flows {
+            made_at
+                .entry(flow.provider.as_str().to_owned())
+                .or_insert((flow.from_lat, flow.from_lon));
+        }
+        let mut agents = Vec::new();
+        for row in agent_rows {
+            if wanted.as_ref().is_some_and(|set| !set.contains(&row.id)) {
+                continue;
+            }
+            let (lat, lon) = match (row.lat, row.lon) {
+                (Some(lat), Some(lon)) => (lat, lon),
+                _ => match made_at.get(&row.id) {
+                    Some(at) => *at,
+                    None => continue,
+                },
+            };
+            let kind: AgentKind = parse_stored(&row.kind)?;
+            let role = if row.is_coalition == 1 {
+                AgentRole::Coalition
+            } else {
+                match kind {
+                    AgentKind::Supplier => AgentRole::Supplier,
+                    AgentKind::Person if row.provides == 0 && row.receives == 1 => {
+                        AgentRole::Receiver
+                    }
+                    AgentKind::Person => AgentRole::Maker,
+                    _ if row.provides == 0 && row.receives == 1 => AgentRole::Receiver,
+                    _ => AgentRole::Microfactory,
+                }
+            };
+            agents.push(MapAgent {
+                id: id(&row.id)?,
+                name: row.name,
+                kind,
+                role,
+                place: row.place_name.unwrap_or_default(),
+                lat,
+                lon,
+            });
+        }
+        Ok(FlowMap { agents, flows })
+    }
+}
