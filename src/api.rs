@@ -13,8 +13,8 @@ use serde::de::DeserializeOwned;
 use stigmergy_core::query::encode;
 use stigmergy_core::{
     ApiError, Capacity, CapacityInput, Claim, ClaimAction, ClaimInput, CoalitionPlan, Design,
-    DesignEdit, DesignSummary, ErrorBody, Facets, ForkInput, Gaps, LoginInput, MakerMatch, Me,
-    Need, NeedInput, NeedMatch, NewDesign, NewToken, Organization, Page, PendingRequest,
+    DesignEdit, DesignSummary, ErrorBody, Facets, FlowMap, ForkInput, Gaps, LoginInput, MakerMatch,
+    Me, Need, NeedInput, NeedMatch, NewDesign, NewToken, Organization, Page, PendingRequest,
     RawDesignQuery, RawNeedQuery, RegisterInput, TokenInput, TokenSummary, VersionSummary,
 };
 use wasm_bindgen::JsValue;
@@ -280,6 +280,16 @@ pub async fn decide_request(
 /// The coalition's allocation plan (stewards only).
 pub async fn coalition_plan(id: &str) -> Result<CoalitionPlan, ClientError> {
     get(&format!("/api/coalitions/{}/plan", encode(id))).await
+}
+
+/// Agents and flows for the map.
+pub async fn flows(query: &str) -> Result<FlowMap, ClientError> {
+    get(&format!("/api/flows?{query}")).await
+}
+
+/// A JSON file of this site as the browser parsed it (the basemap).
+pub async fn raw_json(url: &str) -> Result<JsValue, ClientError> {
+    send(Request::get(url), None).await
 }
 
 /// Declares capacity.

@@ -10,13 +10,14 @@ use leptos_router::path;
 pub mod api;
 pub mod components;
 pub mod form;
+pub mod leaflet;
 pub mod live;
 pub mod pages;
 pub mod session;
 
 use components::{AccountMenu, MainNav};
 use pages::{
-    AccountPage, CoalitionPage, CoalitionsPage, CommonsPage, DesignPage, EditDesignPage,
+    AccountPage, CoalitionPage, CoalitionsPage, CommonsPage, DesignPage, EditDesignPage, MapPage,
     MyWorkPage, NeedPage, NeedsPage, NewDesignPage, NewNeedPage, NotFoundPage, RegisterPage,
     SignInPage,
 };
@@ -47,6 +48,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/account") view=AccountPage />
                     <Route path=path!("/coalitions") view=CoalitionsPage />
                     <Route path=path!("/coalitions/:id") view=CoalitionPage />
+                    <Route path=path!("/map") view=MapPage />
                     <Route path=path!("/needs") view=NeedsPage />
                     <Route path=path!("/needs/new") view=NewNeedPage />
                     <Route path=path!("/needs/:id") view=NeedPage />

@@ -35,6 +35,11 @@ pub fn MainNav() -> impl IntoView {
                     </a>
                 </li>
                 <li>
+                    <a href="/map" aria-current=at("/map")>
+                        "Map"
+                    </a>
+                </li>
+                <li>
                     <a href="/needs" aria-current=at("/needs")>
                         "Needs"
                     </a>

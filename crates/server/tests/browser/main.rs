@@ -9,6 +9,7 @@ mod helpers;
 
 mod coalitions;
 mod designs;
+mod map;
 mod needs;
 
 use std::path::PathBuf;

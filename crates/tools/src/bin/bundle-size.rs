@@ -11,11 +11,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// A ratchet against regressions, not a target. It was 200 KiB while the
-/// app was the commons and accounts; the design editor, coalition, needs
-/// and live pages (thirteen routes, most of them forms) took it to about
-/// 305 KiB. Splitting the wasm per route is the next lever, not a higher
-/// number.
-const DEFAULT_BUDGET_KIB: f64 = 320.0;
+/// app was the commons and accounts; the design editor, coalition, needs,
+/// live and map pages (fifteen routes, most of them forms) took it to
+/// about 356 KiB. Splitting the wasm per route is the next lever, not a
+/// higher number.
+const DEFAULT_BUDGET_KIB: f64 = 360.0;
 
 struct Sizes {
     raw: usize,
@@ -92,19 +92,30 @@ fn main() -> ExitCode {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
+        // Libraries one page loads when it opens (the map's) are listed but
+        // not counted: the budget is what every page loads first.
+        let on_demand = !(name.starts_with("stigmergy-app") || name.starts_with("boot-"));
         println!(
-            "{name:<48} {:>10.1} {:>10.1} {:>10.1}",
+            "{:<48} {:>10.1} {:>10.1} {:>10.1}",
+            if on_demand {
+                format!("{name} (on demand)")
+            } else {
+                name
+            },
             kib(s.raw),
             kib(s.gzip),
             kib(s.brotli)
         );
+        if on_demand {
+            continue;
+        }
         total.raw += s.raw;
         total.gzip += s.gzip;
         total.brotli += s.brotli;
     }
     println!(
         "{:<48} {:>10.1} {:>10.1} {:>10.1}",
-        "wasm + js",
+        "wasm + js every page loads",
         kib(total.raw),
         kib(total.gzip),
         kib(total.brotli)

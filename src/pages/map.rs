@@ -1,0 +1,573 @@
+use std::collections::HashMap;
+
+use leptos::html::Div;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::NavigateOptions;
+use leptos_router::hooks::{use_navigate, use_query_map};
+use stigmergy_core::{AgentRole, Flow, FlowKind, FlowMap, MapAgent, Organization};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::js_sys::{Array, Reflect};
+
+use crate::api::{self, ClientError};
+use crate::leaflet::{self as l, options, point};
+
+/// What the side panel shows.
+#[derive(Debug, Clone, PartialEq)]
+enum Selected {
+    Agent(MapAgent),
+    Flow(Flow),
+}
+
+/// The map's filters and view, as the address holds them.
+#[derive(Debug, Clone, PartialEq, Default)]
+struct View {
+    coalition: String,
+    design: String,
+    state: String,
+    days: String,
+    /// `lat,lon,zoom`
+    at: String,
+}
+
+impl View {
+    fn query(&self, with_view: bool) -> String {
+        let mut pairs = Vec::new();
+        for (key, value) in [
+            ("coalition", &self.coalition),
+            ("design", &self.design),
+            ("state", &self.state),
+            ("days", &self.days),
+        ] {
+            if !value.is_empty() {
+                pairs.push(format!("{key}={}", stigmergy_core::query::encode(value)));
+            }
+        }
+        if with_view && !self.at.is_empty() {
+            pairs.push(format!("at={}", stigmergy_core::query::encode(&self.at)));
+        }
+        pairs.join("&")
+    }
+
+    /// The API query: the time window as a date.
+    fn api_query(&self) -> String {
+        let mut query = self.query(false);
+        if let Ok(days) = self.days.parse::<f64>() {
+            let since = web_sys::js_sys::Date::new_0();
+            since.set_time(since.get_time() - days * 86_400_000.0);
+            let date: String = since.to_iso_string().into();
+            query = query
+                .split('&')
+                .filter(|p| !p.starts_with("days="))
+                .chain(std::iter::once(format!("since={}", &date[..10]).as_str()))
+                .filter(|p| !p.is_empty())
+                .collect::<Vec<_>>()
+                .join("&");
+        }
+        query
+    }
+}
+
+fn colour(role: AgentRole) -> &'static str {
+    match role {
+        AgentRole::Maker => "#1f77b4",
+        AgentRole::Microfactory => "#2a9d55",
+        AgentRole::Supplier => "#8c564b",
+        AgentRole::Receiver => "#d62728",
+        AgentRole::Coalition => "#6a3d9a",
+    }
+}
+
+/// Agents close together on screen at `zoom` drawn as one marker: cells of
+/// about 40 pixels in Web Mercator.
+fn clusters(agents: &[MapAgent], zoom: f64) -> Vec<Vec<usize>> {
+    let scale = 256.0 * 2f64.powf(zoom) / 40.0;
+    let mut cells: HashMap<(i64, i64), Vec<usize>> = HashMap::new();
+    for (i, agent) in agents.iter().enumerate() {
+        let x = (agent.lon + 180.0) / 360.0;
+        let lat = agent.lat.clamp(-85.0, 85.0).to_radians();
+        let y = (1.0 - (lat.tan() + 1.0 / lat.cos()).ln() / std::f64::consts::PI) / 2.0;
+        cells
+            .entry(((x * scale) as i64, (y * scale) as i64))
+            .or_default()
+            .push(i);
+    }
+    cells.into_values().collect()
+}
+
+/// The live map of supply chains (`/map`): agents by role, clustered when
+/// zoomed out; flows from maker to receiver, planned dashed and delivered
+/// solid, as wide as their quantity; filters and view in the address;
+/// details of whatever is clicked beside the map; an activity feed of live
+/// changes; and the same flows as a table.
+#[component]
+pub fn MapPage() -> impl IntoView {
+    crate::set_page_title("Map");
+    let query_map = use_query_map();
+    let view = Memo::new(move |_| {
+        query_map.with(|q| {
+            let get = |k: &str| q.get(k).unwrap_or_default();
+            View {
+                coalition: get("coalition"),
+                design: get("design"),
+                state: get("state"),
+                days: get("days"),
+                at: get("at"),
+            }
+        })
+    });
+    let navigate = use_navigate();
+    let show = Callback::new(move |(next, replace): (View, bool)| {
+        let query = next.query(true);
+        navigate(
+            &if query.is_empty() {
+                "/map".to_owned()
+            } else {
+                format!("/map?{query}")
+            },
+            NavigateOptions {
+                replace,
+                scroll: false,
+                ..Default::default()
+            },
+        );
+    });
+    let set = move |field: fn(&mut View) -> &mut String, value: String| {
+        let mut next = view.get_untracked();
+        *field(&mut next) = value;
+        show.run((next, false));
+    };
+
+    let data = RwSignal::new(None::<Result<FlowMap, ClientError>>);
+    let coalitions = RwSignal::new(Vec::<Organization>::new());
+    let selected = RwSignal::new(None::<Selected>);
+    let feed = RwSignal::new(Vec::<String>::new());
+    let problem = RwSignal::new(None::<String>);
+    let zoom = RwSignal::new(2.0);
+    let load = move |query: String| {
+        spawn_local(async move {
+            let result = api::flows(&query).await;
+            data.try_set(Some(result));
+        });
+    };
+    Effect::new(move || load(view.with(View::api_query)));
+    spawn_local(async move {
+        if let Ok(list) = api::coalitions().await {
+            coalitions.try_set(list);
+        }
+    });
+    crate::live::follow(
+        move |change| {
+            let line = match change.kind.as_str() {
+                "need_declared" => format!(
+                    "A need was declared (need {}).",
+                    change.need.unwrap_or_default()
+                ),
+                "claim_made" => format!(
+                    "A claim was made on need {}; {} left.",
+                    change.need.unwrap_or_default(),
+                    change.remainder.unwrap_or_default()
+                ),
+                "claim_changed" => format!(
+                    "A claim on need {} moved on; {} left.",
+                    change.need.unwrap_or_default(),
+                    change.remainder.unwrap_or_default()
+                ),
+                _ => "Capacity was declared.".to_owned(),
+            };
+            feed.update(|feed| {
+                feed.insert(0, line);
+                feed.truncate(12);
+            });
+            load(view.with_untracked(View::api_query));
+        },
+        move || load(view.with_untracked(View::api_query)),
+    );
+
+    // The map itself, once Leaflet, the basemap and the element are there.
+    let element = NodeRef::<Div>::new();
+    let map = StoredValue::new_local(None::<(l::Map, l::Layer, l::Layer)>);
+    Effect::new(move || {
+        let Some(div) = element.get() else { return };
+        if map.with_value(Option::is_some) {
+            return;
+        }
+        spawn_local(async move {
+            l::load_style("/leaflet.css");
+            let loaded = async {
+                JsFuture::from(l::load_script("/leaflet.js")).await?;
+                JsFuture::from(l::load_script("/topojson-client.min.js")).await?;
+                Ok::<_, JsValue>(())
+            };
+            if loaded.await.is_err() {
+                problem.try_set(Some(
+                    "The map library could not be loaded; the table below has every flow.".into(),
+                ));
+                return;
+            }
+            let (lat, lon, z) = parse_at(&view.get_untracked().at);
+            let leaflet = l::new_map(
+                &div,
+                &options(&[
+                    ("preferCanvas", true.into()),
+                    ("worldCopyJump", true.into()),
+                    ("minZoom", 1.into()),
+                ]),
+            );
+            leaflet.set_view(&point(lat, lon), z);
+            zoom.set(z);
+            if let Ok(topology) = api::raw_json("/countries-110m.json").await {
+                let countries = Reflect::get(&topology, &"objects".into())
+                    .and_then(|o| Reflect::get(&o, &"countries".into()))
+                    .unwrap_or(JsValue::NULL);
+                let shapes = l::topo_feature(&topology, &countries);
+                let style = options(&[
+                    ("color", "#8f9b96".into()),
+                    ("weight", 0.6.into()),
+                    ("fillColor", "#e6ebe8".into()),
+                    ("fillOpacity", 1.into()),
+                ]);
+                l::geo_json(
+                    &shapes,
+                    &options(&[("style", style.into()), ("interactive", false.into())]),
+                )
+                .add_to(&leaflet);
+            }
+            let flows = l::feature_group();
+            flows.add_to(&leaflet);
+            let agents = l::feature_group();
+            agents.add_to(&leaflet);
+            // One handler per group: the clicked layer carries its index.
+            let pick = move |kind: &'static str| {
+                l::callback(move |event: JsValue| {
+                    let index = Reflect::get(&event, &"layer".into())
+                        .and_then(|layer| Reflect::get(&layer, &"options".into()))
+                        .and_then(|o| Reflect::get(&o, &"index".into()))
+                        .ok()
+                        .and_then(|i| i.as_f64())
+                        .map(|i| i as usize);
+                    let Some(index) = index else { return };
+                    data.with_untracked(|data| {
+                        if let Some(Ok(map)) = data {
+                            let chosen = match kind {
+                                "flow" => map.flows.get(index).cloned().map(Selected::Flow),
+                                _ => map.agents.get(index).cloned().map(Selected::Agent),
+                            };
+                            selected.set(chosen);
+                        }
+                    });
+                })
+            };
+            flows.on_layer("click", &pick("flow"));
+            agents.on_layer("click", &pick("agent"));
+            let moved = {
+                let leaflet_zoom: l::Map = JsValue::clone(&leaflet).unchecked_into();
+                l::callback(move |_| {
+                    let z = leaflet_zoom.zoom();
+                    zoom.set(z);
+                    let center = leaflet_zoom.center();
+                    let number = |k: &str| {
+                        Reflect::get(&center, &k.into())
+                            .ok()
+                            .and_then(|v| v.as_f64())
+                            .unwrap_or_default()
+                    };
+                    let at = format!("{:.3},{:.3},{}", number("lat"), number("lng"), z);
+                    let mut next = view.get_untracked();
+                    if next.at != at {
+                        next.at = at;
+                        show.run((next, true));
+                    }
+                })
+            };
+            leaflet.on("moveend", &moved);
+            map.set_value(Some((leaflet, flows, agents)));
+            zoom.set(zoom.get_untracked() + 0.0);
+        });
+    });
+    on_cleanup(move || {
+        if let Some(Some((leaflet, _, _))) = map.try_update_value(Option::take) {
+            leaflet.remove();
+        }
+    });
+
+    // Redraw when the data or the zoom changes.
+    Effect::new(move || {
+        let z = zoom.get();
+        data.with(|data| {
+            let Some(Ok(found)) = data else { return };
+            map.with_value(|map| {
+                let Some((_, flows, agents)) = map else {
+                    return;
+                };
+                draw(found, z, flows, agents);
+            });
+        });
+    });
+
+    let coalition_options = move || {
+        coalitions
+            .get()
+            .into_iter()
+            .map(|c| {
+                let id = c.agent.id.to_string();
+                let chosen = id.clone();
+                view! {
+                    <option value=id prop:selected=move || view.with(|v| v.coalition == chosen)>
+                        {c.agent.name}
+                    </option>
+                }
+            })
+            .collect_view()
+    };
+    let choice = |value: &'static str, label: &'static str, field: fn(&View) -> &String| {
+        view! {
+            <option value=value prop:selected=move || view.with(|v| field(v) == value)>
+                {label}
+            </option>
+        }
+    };
+    view! {
+        <h1 class="page-title">"Supply chains"</h1>
+        <p class="lead">
+            "Who makes what for whom: planned claims dashed, confirmed deliveries solid, as they happen."
+        </p>
+        <form class="search-form filters" on:submit=|ev| ev.prevent_default()>
+            <div class="field">
+                <label for="map-coalition">"Coalition"</label>
+                <select id="map-coalition" on:change=move |ev| set(|v| &mut v.coalition, event_target_value(&ev))>
+                    <option value="">"Every coalition"</option>
+                    {coalition_options}
+                </select>
+            </div>
+            <div class="field">
+                <label for="map-state">"Flows"</label>
+                <select id="map-state" on:change=move |ev| set(|v| &mut v.state, event_target_value(&ev))>
+                    {choice("", "Planned and delivered", |v| &v.state)}
+                    {choice("planned", "Planned", |v| &v.state)}
+                    {choice("delivered", "Delivered", |v| &v.state)}
+                </select>
+            </div>
+            <div class="field">
+                <label for="map-days">"Time"</label>
+                <select id="map-days" on:change=move |ev| set(|v| &mut v.days, event_target_value(&ev))>
+                    {choice("", "Any time", |v| &v.days)}
+                    {choice("7", "Last 7 days", |v| &v.days)}
+                    {choice("30", "Last 30 days", |v| &v.days)}
+                    {choice("90", "Last 90 days", |v| &v.days)}
+                </select>
+            </div>
+        </form>
+        <p class="notice notice-error" role="alert">{move || problem.get().unwrap_or_default()}</p>
+        <div class="map-layout">
+            <div class="map" node_ref=element data-testid="map" aria-label="Map of agents and flows; the same flows are in the table below" role="img"></div>
+            <aside class="map-side">
+                <section aria-labelledby="detail-title" data-testid="detail">
+                    <h2 id="detail-title">"Details"</h2>
+                    {move || detail(selected.get())}
+                </section>
+                <section aria-labelledby="feed-title">
+                    <h2 id="feed-title">"Activity"</h2>
+                    <ul class="feed" data-testid="feed" aria-live="polite">
+                        {move || {
+                            let lines = feed.get();
+                            if lines.is_empty() {
+                                view! { <li class="muted">"Changes appear here as they happen."</li> }.into_any()
+                            } else {
+                                lines.into_iter().map(|line| view! { <li>{line}</li> }).collect_view().into_any()
+                            }
+                        }}
+                    </ul>
+                </section>
+                <ul class="legend" aria-label="Legend">
+                    {AgentRole::ALL
+                        .into_iter()
+                        .map(|role| view! { <li class=format!("legend-{}", role.slug())>{role.label()}</li> })
+                        .collect_view()}
+                </ul>
+            </aside>
+        </div>
+        <section class="design-section" aria-labelledby="flows-title">
+            <h2 id="flows-title">"Flows"</h2>
+            {move || flow_table(data.get())}
+        </section>
+    }
+}
+
+fn parse_at(at: &str) -> (f64, f64, f64) {
+    let parts: Vec<f64> = at
+        .split(',')
+        .filter_map(|p| p.trim().parse().ok())
+        .collect();
+    match parts.as_slice() {
+        [lat, lon, zoom] if (-90.0..=90.0).contains(lat) && (-180.0..=180.0).contains(lon) => {
+            (*lat, *lon, zoom.clamp(1.0, 18.0))
+        }
+        _ => (15.0, 10.0, 2.0),
+    }
+}
+
+fn draw(found: &FlowMap, zoom: f64, flows: &l::Layer, agents: &l::Layer) {
+    flows.clear_layers();
+    agents.clear_layers();
+    for (index, flow) in found.flows.iter().enumerate() {
+        let planned = flow.kind == FlowKind::Planned;
+        let weight = (1.0 + flow.quantity.sqrt() / 2.0).min(8.0);
+        let mut style = vec![
+            (
+                "color",
+                JsValue::from_str(if planned { "#c2410c" } else { "#1f5f4a" }),
+            ),
+            ("weight", weight.into()),
+            ("opacity", 0.75.into()),
+            ("index", (index as f64).into()),
+        ];
+        if planned {
+            style.push(("dashArray", "6 6".into()));
+        }
+        let line = Array::of2(
+            &point(flow.from_lat, flow.from_lon),
+            &point(flow.to_lat, flow.to_lon),
+        );
+        flows.add_layer(&l::polyline(&line, &options(&style)));
+    }
+    for cluster in clusters(&found.agents, zoom) {
+        let first = &found.agents[cluster[0]];
+        if cluster.len() == 1 {
+            let marker = l::circle_marker(
+                &point(first.lat, first.lon),
+                &options(&[
+                    ("radius", 6.into()),
+                    ("color", "#ffffff".into()),
+                    ("weight", 1.5.into()),
+                    ("fillColor", colour(first.role).into()),
+                    ("fillOpacity", 0.95.into()),
+                    ("index", (cluster[0] as f64).into()),
+                ]),
+            );
+            marker.bind_tooltip(
+                &format!("{} · {}", first.name, first.role.label()),
+                &options(&[]),
+            );
+            agents.add_layer(&marker);
+        } else {
+            let (lat, lon) = cluster.iter().fold((0.0, 0.0), |(a, b), &i| {
+                (a + found.agents[i].lat, b + found.agents[i].lon)
+            });
+            let n = cluster.len() as f64;
+            let marker = l::circle_marker(
+                &point(lat / n, lon / n),
+                &options(&[
+                    ("radius", (8.0 + n.sqrt() * 2.0).into()),
+                    ("color", "#ffffff".into()),
+                    ("weight", 2.into()),
+                    ("fillColor", "#52605b".into()),
+                    ("fillOpacity", 0.85.into()),
+                    ("index", (cluster[0] as f64).into()),
+                ]),
+            );
+            marker.bind_tooltip(
+                &format!("{} agents here; zoom in to tell them apart", cluster.len()),
+                &options(&[]),
+            );
+            agents.add_layer(&marker);
+        }
+    }
+}
+
+fn detail(selected: Option<Selected>) -> AnyView {
+    match selected {
+        None => view! { <p class="muted">"Choose a marker or a flow on the map."</p> }.into_any(),
+        Some(Selected::Agent(agent)) => {
+            let link = (agent.role == AgentRole::Coalition).then(|| {
+                view! { <p><a href=format!("/coalitions/{}", agent.id)>"The coalition's page"</a></p> }
+            });
+            view! {
+                <h3>{agent.name}</h3>
+                <p>{format!("{} · {}", agent.role.label(), agent.place)}</p>
+                {link}
+                <p><a href=format!("/map?coalition={}", agent.id)>"Its coalition's chains"</a></p>
+            }
+            .into_any()
+        }
+        Some(Selected::Flow(flow)) => {
+            let what = match &flow.design {
+                Some(design) => {
+                    view! { <a href=format!("/designs/{design}")>{flow.what.clone()}</a> }
+                        .into_any()
+                }
+                None => flow.what.clone().into_any(),
+            };
+            view! {
+                <h3>{what}</h3>
+                <p>
+                    {format!(
+                        "{} {} by {} for {} in {}",
+                        flow.quantity,
+                        flow.unit.symbol(),
+                        flow.provider_name,
+                        flow.receiver_name,
+                        flow.place,
+                    )}
+                </p>
+                <p class="chips">
+                    <span class="chip">{if flow.kind == FlowKind::Planned { "Planned" } else { "Delivered" }}</span>
+                    <span class="chip chip-quiet">{flow.state.label()}</span>
+                </p>
+                <p class="muted">{format!("Last change {}", flow.at.date())}</p>
+                <p><a href=format!("/needs/{}", flow.need)>"The need and its claims"</a></p>
+            }
+            .into_any()
+        }
+    }
+}
+
+fn flow_table(data: Option<Result<FlowMap, ClientError>>) -> AnyView {
+    match data {
+        None => view! { <p class="loading">"Loading the flows…"</p> }.into_any(),
+        Some(Err(error)) => {
+            view! { <p class="notice notice-error">{error.to_string()}</p> }.into_any()
+        }
+        Some(Ok(found)) if found.flows.is_empty() => {
+            view! { <p class="muted" data-testid="no-flows">"No flows match these filters."</p> }
+                .into_any()
+        }
+        Some(Ok(found)) => {
+            let rows = found
+                .flows
+                .into_iter()
+                .map(|flow| {
+                    view! {
+                        <tr data-testid="flow" data-kind=if flow.kind == FlowKind::Planned { "planned" } else { "delivered" }>
+                            <td><a href=format!("/needs/{}", flow.need)>{flow.what}</a></td>
+                            <td>{flow.provider_name}</td>
+                            <td>{format!("{} · {}", flow.receiver_name, flow.place)}</td>
+                            <td class="num">{format!("{} {}", flow.quantity, flow.unit.symbol())}</td>
+                            <td>{if flow.kind == FlowKind::Planned { "Planned" } else { "Delivered" }}</td>
+                            <td>{flow.at.date().to_owned()}</td>
+                        </tr>
+                    }
+                })
+                .collect_view();
+            view! {
+                <div class="table-scroll">
+                    <table class="data-table" data-testid="flow-table">
+                        <thead>
+                            <tr>
+                                <th scope="col">"What"</th>
+                                <th scope="col">"Made by"</th>
+                                <th scope="col">"For"</th>
+                                <th scope="col" class="num">"Quantity"</th>
+                                <th scope="col">"Flow"</th>
+                                <th scope="col">"Date"</th>
+                            </tr>
+                        </thead>
+                        <tbody>{rows}</tbody>
+                    </table>
+                </div>
+            }
+            .into_any()
+        }
+    }
+}
