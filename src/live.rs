@@ -19,11 +19,13 @@ pub struct Seen {
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct SeenChange {
-    /// `need_declared`, `claim_made`, `claim_changed`, `capacity_declared`.
+    /// One of `stigmergy_core::Change::KINDS`.
     pub kind: String,
     pub need: Option<u64>,
     /// What is left of the need after a claim change.
     pub remainder: Option<f64>,
+    /// A design's name, for design changes.
+    pub name: Option<String>,
 }
 
 /// Calls `on_event` with every change the stream sends while the calling

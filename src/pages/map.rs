@@ -174,6 +174,14 @@ pub fn MapPage() -> impl IntoView {
                     change.need.unwrap_or_default(),
                     change.remainder.unwrap_or_default()
                 ),
+                "design_published" => format!(
+                    "\u{201c}{}\u{201d} joined the commons.",
+                    change.name.clone().unwrap_or_default()
+                ),
+                "design_revised" => format!(
+                    "\u{201c}{}\u{201d} was revised.",
+                    change.name.clone().unwrap_or_default()
+                ),
                 _ => "Capacity was declared.".to_owned(),
             };
             feed.update(|feed| {

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{AgentId, ClaimState, Place, Quantity};
+use crate::{AgentId, ClaimState, DesignId, Place, Quantity};
 
 /// One change, as the stream sends it: `id` is the SSE event id a client
 /// resumes from with `Last-Event-ID`.
@@ -53,6 +53,14 @@ pub enum Change {
         provider: AgentId,
         place: Place,
     },
+    /// A design joined the commons (new, or a fork).
+    DesignPublished { design: DesignId, name: String },
+    /// A design was saved as a new revision.
+    DesignRevised {
+        design: DesignId,
+        name: String,
+        revision: u32,
+    },
 }
 
 impl Change {
@@ -63,15 +71,19 @@ impl Change {
             Change::ClaimMade { .. } => "claim_made",
             Change::ClaimChanged { .. } => "claim_changed",
             Change::CapacityDeclared { .. } => "capacity_declared",
+            Change::DesignPublished { .. } => "design_published",
+            Change::DesignRevised { .. } => "design_revised",
         }
     }
 
     /// Every kind there is.
-    pub const KINDS: [&'static str; 4] = [
+    pub const KINDS: [&'static str; 6] = [
         "need_declared",
         "claim_made",
         "claim_changed",
         "capacity_declared",
+        "design_published",
+        "design_revised",
     ];
 
     /// The need it concerns, if any.
@@ -80,7 +92,9 @@ impl Change {
             Change::NeedDeclared { need, .. }
             | Change::ClaimMade { need, .. }
             | Change::ClaimChanged { need, .. } => Some(*need),
-            Change::CapacityDeclared { .. } => None,
+            Change::CapacityDeclared { .. }
+            | Change::DesignPublished { .. }
+            | Change::DesignRevised { .. } => None,
         }
     }
 }

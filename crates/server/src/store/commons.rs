@@ -513,9 +513,14 @@ impl Commons for SqlStore {
     ) -> StoreResult<()> {
         design.validate().map_err(StoreError::Invalid)?;
         let plan = new_design_plan(design, "", note, now)?;
+        let change = stigmergy_core::Change::DesignPublished {
+            design: design.id.clone(),
+            name: design.draft.name.trim().to_owned(),
+        };
         with_pool!(&self.pool, p => {
             let mut tx = p.begin().await?;
             run_plan!(tx, &plan);
+            super::live::emit!(self, tx, None::<&str>, &change, now);
             tx.commit().await?;
         });
         Ok(())
@@ -608,6 +613,12 @@ impl Commons for SqlStore {
                 });
             }
             run_plan!(tx, &plan);
+            let change = stigmergy_core::Change::DesignRevised {
+                design: id.clone(),
+                name: draft.name.trim().to_owned(),
+                revision,
+            };
+            super::live::emit!(self, tx, None::<&str>, &change, now);
             tx.commit().await?;
         });
         Ok(revision)

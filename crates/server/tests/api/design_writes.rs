@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{Seed, TestApp, assert_error, person, post_as, put_as};
 
-fn draft(name: &str) -> Value {
+pub(crate) fn draft(name: &str) -> Value {
     json!({
         "name": name,
         "summary": "A hand-cranked grain mill with laser-cut plywood housing and cast burrs.",
@@ -27,7 +27,7 @@ fn organization(name: &str) -> Value {
     json!({"name": name, "kind": "cooperative", "place": {"name": "Nakuru, Kenya", "lat": -0.3031, "lon": 36.08}})
 }
 
-fn edit(base: u32, name: &str) -> Value {
+pub(crate) fn edit(base: u32, name: &str) -> Value {
     let mut body = draft(name);
     body["base_revision"] = json!(base);
     body["version"] = json!("1.1");

@@ -338,3 +338,30 @@ async fn a_claim_on_one_replica_reaches_subscribers_of_another() {
     }
     eprintln!("claim on replica A to event on replica B: {latencies:?}");
 }
+
+#[tokio::test]
+async fn designs_published_and_revised_are_live_events_too() {
+    let app = TestApp::spawn(Seed::Empty).await;
+    let author = person(&app, "ana-souza").await;
+    let mut stream = SseReader::open(
+        &app.url("/api/events?kind=design_published,design_revised"),
+        None,
+    )
+    .await;
+    let design = crate::design_writes::draft("Hand grain mill");
+    let response = post_as(&app, &author, "/api/designs", &design).await;
+    assert_eq!(response.status(), 201);
+    let published = stream
+        .next(Duration::from_secs(5))
+        .await
+        .expect("published");
+    assert_eq!(published.name, "design_published");
+    assert_eq!(published.data["change"]["design"], "hand-grain-mill");
+    let edit = crate::design_writes::edit(1, "Hand grain mill, steel burrs");
+    let response =
+        crate::helpers::put_as(&app, &author, "/api/designs/hand-grain-mill", &edit).await;
+    assert_eq!(response.status(), 200);
+    let revised = stream.next(Duration::from_secs(5)).await.expect("revised");
+    assert_eq!(revised.name, "design_revised");
+    assert_eq!(revised.data["change"]["revision"], 2);
+}
