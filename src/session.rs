@@ -60,3 +60,20 @@ pub fn return_path(next: Option<&str>) -> &str {
         _ => "/",
     }
 }
+
+/// Fills a form's place fields with the signed-in person's own place once
+/// it is known, unless the person has typed one already.
+pub fn prefill_place(name: RwSignal<String>, lat: RwSignal<String>, lon: RwSignal<String>) {
+    let session = use_session();
+    Effect::new(move || {
+        if let Some(place) = session
+            .me
+            .with(|me| me.as_ref().and_then(|me| me.place.clone()))
+            && name.with_untracked(String::is_empty)
+        {
+            name.set(place.name);
+            lat.set(place.lat.to_string());
+            lon.set(place.lon.to_string());
+        }
+    });
+}

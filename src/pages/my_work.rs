@@ -164,7 +164,6 @@ pub fn MyWorkPage() -> impl IntoView {
 /// when, and how far it delivers from where.
 #[component]
 fn CapacityForm(added: Callback<Capacity>) -> impl IntoView {
-    let session = use_session();
     let form = FormState::default();
     let chosen = RwSignal::new(Vec::<ProcessKind>::new());
     let materials = RwSignal::new(String::new());
@@ -175,17 +174,7 @@ fn CapacityForm(added: Callback<Capacity>) -> impl IntoView {
     let place_name = RwSignal::new(String::new());
     let lat = RwSignal::new(String::new());
     let lon = RwSignal::new(String::new());
-    Effect::new(move || {
-        if let Some(place) = session
-            .me
-            .with(|me| me.as_ref().and_then(|me| me.place.clone()))
-            && place_name.with_untracked(String::is_empty)
-        {
-            place_name.set(place.name);
-            lat.set(place.lat.to_string());
-            lon.set(place.lon.to_string());
-        }
-    });
+    crate::session::prefill_place(place_name, lat, lon);
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let input = CapacityInput {

@@ -58,18 +58,7 @@ pub fn NewNeedPage() -> impl IntoView {
     let lon = RwSignal::new(String::new());
     let coalition = RwSignal::new(String::new());
     let note = RwSignal::new(String::new());
-    // Start from the person's own place, once it is known.
-    Effect::new(move || {
-        if let Some(place) = session
-            .me
-            .with(|me| me.as_ref().and_then(|me| me.place.clone()))
-            && place_name.with_untracked(String::is_empty)
-        {
-            place_name.set(place.name);
-            lat.set(place.lat.to_string());
-            lon.set(place.lon.to_string());
-        }
-    });
+    crate::session::prefill_place(place_name, lat, lon);
     let is_resource = move || design.with(|d| d == "other");
 
     let on_submit = move |ev: leptos::ev::SubmitEvent| {

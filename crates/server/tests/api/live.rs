@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use stigmergy_server::store::{Live, SqlStore};
 
 use crate::helpers::{Seed, TestApp, TestDb, person, post_as};
+use crate::needs::gauze;
 
 /// One server-sent event.
 #[derive(Debug, Clone)]
@@ -79,23 +80,8 @@ impl SseReader {
     }
 }
 
-fn due() -> String {
-    (chrono::Utc::now() + chrono::Duration::days(30))
-        .format("%Y-%m-%d")
-        .to_string()
-}
-
-fn need_body(quantity: f64) -> Value {
-    json!({
-        "resource": "Sterile gauze pads, 10 cm",
-        "quantity": {"value": quantity, "unit": "piece"},
-        "due": due(),
-        "place": {"name": "Kumasi, Ghana", "lat": 6.6885, "lon": -1.6244},
-    })
-}
-
 async fn declare(app: &TestApp, client: &reqwest::Client, quantity: f64) -> u64 {
-    let response = post_as(app, client, "/api/needs", need_body(quantity)).await;
+    let response = post_as(app, client, "/api/needs", gauze(quantity)).await;
     assert_eq!(response.status(), 201);
     response.json::<Value>().await.unwrap()["id"]
         .as_u64()
@@ -215,7 +201,7 @@ async fn a_client_too_far_behind_is_told_so_and_filters_apply() {
     )
     .await;
     declare(&app, &clinic, 3.0).await; // no coalition
-    let mut asked = need_body(4.0);
+    let mut asked = gauze(4.0);
     asked["coalition"] = json!("open-hardware-africa");
     let response = post_as(&app, &clinic, "/api/needs", &asked).await;
     let need = response.json::<Value>().await.unwrap()["id"].clone();
@@ -307,7 +293,7 @@ async fn a_claim_on_one_replica_reaches_subscribers_of_another() {
     let need: Value = clinic
         .post(format!("{}/api/needs", a.url))
         .header("x-stigmergy-csrf", "1")
-        .json(&need_body(100.0))
+        .json(&gauze(100.0))
         .send()
         .await
         .unwrap()

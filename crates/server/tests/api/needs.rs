@@ -12,13 +12,13 @@ use stigmergy_server::store::Backend;
 use crate::helpers::{Seed, TestApp, TestDb, assert_error, person, post_as};
 
 /// A date some weeks ahead, so needs are never due in the past.
-fn due(days: i64) -> String {
+pub(crate) fn due(days: i64) -> String {
     (chrono::Utc::now() + chrono::Duration::days(days))
         .format("%Y-%m-%d")
         .to_string()
 }
 
-fn gauze(quantity: f64) -> Value {
+pub(crate) fn gauze(quantity: f64) -> Value {
     json!({
         "resource": "Sterile gauze pads, 10 cm",
         "quantity": {"value": quantity, "unit": "piece"},
