@@ -12,10 +12,11 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use stigmergy_core::query::encode;
 use stigmergy_core::{
-    ApiError, Capacity, CapacityInput, Claim, ClaimAction, ClaimInput, CoalitionPlan, Design,
-    DesignEdit, DesignSummary, ErrorBody, Facets, FlowMap, ForkInput, Gaps, LoginInput, MakerMatch,
-    Me, Need, NeedInput, NeedMatch, NewDesign, NewToken, Organization, Page, PendingRequest,
-    RawDesignQuery, RawNeedQuery, RegisterInput, TokenInput, TokenSummary, VersionSummary,
+    ApiError, Capacity, CapacityInput, Chain, Claim, ClaimAction, ClaimInput, CoalitionPlan,
+    Design, DesignEdit, DesignSummary, ErrorBody, Facets, FlowMap, ForkInput, Gaps, LoginInput,
+    MakerMatch, Me, Need, NeedInput, NeedMatch, NewDesign, NewToken, Organization, Page,
+    PendingRequest, RawDesignQuery, RawNeedQuery, RegisterInput, TokenInput, TokenSummary,
+    VersionSummary,
 };
 use wasm_bindgen::JsValue;
 use web_sys::js_sys::JSON;
@@ -285,6 +286,11 @@ pub async fn coalition_plan(id: &str) -> Result<CoalitionPlan, ClientError> {
 /// Agents and flows for the map.
 pub async fn flows(query: &str) -> Result<FlowMap, ClientError> {
     get(&format!("/api/flows?{query}")).await
+}
+
+/// The supply chain of a design (`design=…`) or a need (`need=…`).
+pub async fn chain(query: &str) -> Result<Chain, ClientError> {
+    get(&format!("/api/chains?{query}")).await
 }
 
 /// A JSON file of this site as the browser parsed it (the basemap).

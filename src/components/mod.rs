@@ -17,6 +17,7 @@ mod licence_picker;
 mod main_nav;
 mod need_card;
 mod submit_button;
+mod supply_chain;
 mod version_history;
 
 pub use account_form::AccountForm;
@@ -36,4 +37,5 @@ pub use licence_picker::LicencePicker;
 pub use main_nav::MainNav;
 pub use need_card::NeedCard;
 pub use submit_button::SubmitButton;
+pub use supply_chain::SupplyChain;
 pub use version_history::VersionHistory;

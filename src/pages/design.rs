@@ -6,7 +6,7 @@ use stigmergy_core::query::encode;
 
 use crate::api::{self, ClientError};
 use crate::components::{
-    BillOfMaterialsTable, DesignActions, ErrorNotice, LicenceBadge, VersionHistory,
+    BillOfMaterialsTable, DesignActions, ErrorNotice, LicenceBadge, SupplyChain, VersionHistory,
 };
 
 /// One design: what it is, its licence, lineage, contributors and bill of
@@ -240,6 +240,7 @@ fn design_view(design: Design, old: bool) -> impl IntoView {
                 <ul class="contributors">{contributors}</ul>
             </section>
             {forks}
+            <SupplyChain query=format!("design={id}") />
             <VersionHistory id=id.to_string() current=revision shown=old.then_some(revision) />
         </article>
     }

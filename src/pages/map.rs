@@ -53,7 +53,8 @@ impl View {
     /// The API query: the time window as a date.
     fn api_query(&self) -> String {
         let mut query = self.query(false);
-        if let Ok(days) = self.days.parse::<f64>() {
+        let days = crate::pages::new_need::number(&self.days);
+        if days.is_finite() {
             let since = web_sys::js_sys::Date::new_0();
             since.set_time(since.get_time() - days * 86_400_000.0);
             let date: String = since.to_iso_string().into();
@@ -281,7 +282,9 @@ pub fn MapPage() -> impl IntoView {
                             .and_then(|v| v.as_f64())
                             .unwrap_or_default()
                     };
-                    let at = format!("{:.3},{:.3},{}", number("lat"), number("lng"), z);
+                    // Three decimals (about 100 m), without fixed-precision formatting.
+                    let round = |v: f64| (v * 1000.0).round() / 1000.0;
+                    let at = format!("{},{},{}", round(number("lat")), round(number("lng")), z);
                     let mut next = view.get_untracked();
                     if next.at != at {
                         next.at = at;
@@ -404,9 +407,12 @@ pub fn MapPage() -> impl IntoView {
 }
 
 fn parse_at(at: &str) -> (f64, f64, f64) {
+    // The browser parses the numbers: Rust's float parser costs the wasm
+    // budget several KiB.
     let parts: Vec<f64> = at
         .split(',')
-        .filter_map(|p| p.trim().parse().ok())
+        .map(crate::pages::new_need::number)
+        .filter(|n| n.is_finite())
         .collect();
     match parts.as_slice() {
         [lat, lon, zoom] if (-90.0..=90.0).contains(lat) && (-180.0..=180.0).contains(lon) => {

@@ -4,7 +4,7 @@ use leptos_router::hooks::use_params_map;
 use stigmergy_core::{Claim, ClaimInput, MakerMatch, Need};
 
 use crate::api::{self, ClientError};
-use crate::components::{ClaimList, ErrorNotice, FormField, SubmitButton};
+use crate::components::{ClaimList, ErrorNotice, FormField, SubmitButton, SupplyChain};
 use crate::form::FormState;
 use crate::session::use_session;
 
@@ -113,6 +113,7 @@ pub fn NeedPage() -> impl IntoView {
                 <a href="/needs">"← All needs"</a>
             </p>
             {content}
+            <SupplyChain query=format!("need={}", id()) />
             <section class="design-section" aria-labelledby="makers">
                 <h2 id="makers">"Makers who can make this"</h2>
                 {makers_view}

@@ -39,7 +39,7 @@ pub use design::{
 pub use error::{ApiError, ErrorBody, FieldErrors};
 pub use licence::Licence;
 pub use live::{Change, LiveEvent};
-pub use map::{AgentRole, Flow, FlowKind, FlowMap, MapAgent};
+pub use map::{AgentRole, Chain, ChainLink, ChainNode, Flow, FlowKind, FlowMap, MapAgent};
 pub use matching::{Fit, MakerMatch, NeedMatch};
 pub use need::{
     Capacity, CapacityInput, Claim, ClaimAction, ClaimInput, ClaimState, CoalitionPlan,

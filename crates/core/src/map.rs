@@ -110,3 +110,35 @@ pub struct FlowMap {
     pub agents: Vec<MapAgent>,
     pub flows: Vec<Flow>,
 }
+
+/// One agent in a supply chain: `column` 0 for material suppliers, 1 for
+/// makers, 2 for receivers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ChainNode {
+    pub id: AgentId,
+    pub name: String,
+    pub column: u8,
+}
+
+/// What went (or is to go) from one agent to the next, summed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ChainLink {
+    pub from: AgentId,
+    pub to: AgentId,
+    pub what: String,
+    pub quantity: f64,
+    pub unit: crate::Unit,
+    pub kind: FlowKind,
+}
+
+/// `GET /api/chains`: the supply chain of one design or need, from the
+/// suppliers of materials through the makers to the receivers, built from
+/// claims (planned) and transfer events (delivered).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Chain {
+    pub nodes: Vec<ChainNode>,
+    pub links: Vec<ChainLink>,
+}

@@ -4,7 +4,11 @@
 use axum::extract::State;
 use chrono::{NaiveDate, TimeZone, Utc};
 use serde::Deserialize;
-use stigmergy_core::{AgentId, DesignId, ErrorBody, FieldErrors, FlowKind, FlowMap};
+use std::collections::HashSet;
+
+use stigmergy_core::{
+    AgentId, Chain, ChainLink, ChainNode, DesignId, ErrorBody, FieldErrors, Flow, FlowKind, FlowMap,
+};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::AppState;
@@ -12,7 +16,9 @@ use crate::error::{AppError, AppResult};
 use crate::extract::{Json, Query};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(flows))
+    OpenApiRouter::new()
+        .routes(routes!(flows))
+        .routes(routes!(chain))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -80,4 +86,89 @@ async fn flows(
         map.flows.retain(|f| f.kind == kind);
     }
     Ok(Json(map))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct ChainQuery {
+    /// The design whose chain to draw.
+    design: Option<String>,
+    /// Or the one need whose chain to draw.
+    need: Option<u64>,
+}
+
+/// The supply chain of a design or a need: the makers of its claims and
+/// deliveries, whom they make for, and who supplied those makers with
+/// materials (resource needs they declared). Links are summed per pair
+/// and per planned or delivered.
+#[utoipa::path(get, path = "/api/chains", tag = "live", params(ChainQuery),
+    responses(
+        (status = 200, description = "Nodes in three columns, and links", body = Chain),
+        (status = 400, description = "Neither a design nor a need", body = ErrorBody),
+    ))]
+async fn chain(
+    State(state): State<AppState>,
+    Query(query): Query<ChainQuery>,
+) -> AppResult<Json<Chain>> {
+    let design = match (&query.design, query.need) {
+        (Some(d), None) => Some(DesignId::parse(d).map_err(|m| invalid("design", m))?),
+        (None, Some(_)) => None,
+        _ => {
+            return Err(invalid(
+                "design",
+                "Ask for the chain of one design or one need.",
+            ));
+        }
+    };
+    let all = state.store.flow_map(None, None, None).await?;
+    let made: Vec<&Flow> = all
+        .flows
+        .iter()
+        .filter(|f| match (&design, query.need) {
+            (Some(d), _) => f.design.as_ref() == Some(d),
+            (None, Some(need)) => f.need == need,
+            _ => false,
+        })
+        .collect();
+    let makers: HashSet<&AgentId> = made.iter().map(|f| &f.provider).collect();
+    // Materials: resource needs the makers declared, and who filled them.
+    let supplied: Vec<&Flow> = all
+        .flows
+        .iter()
+        .filter(|f| f.design.is_none() && makers.contains(&f.receiver))
+        .collect();
+    let mut nodes: Vec<ChainNode> = Vec::new();
+    let mut add = |id: &AgentId, name: &str, column: u8| {
+        if !nodes.iter().any(|n| n.id == *id && n.column == column) {
+            nodes.push(ChainNode {
+                id: id.clone(),
+                name: name.to_owned(),
+                column,
+            });
+        }
+    };
+    let mut links: Vec<ChainLink> = Vec::new();
+    for (flows, from_column) in [(&supplied, 0u8), (&made, 1u8)] {
+        for flow in flows.iter() {
+            add(&flow.provider, &flow.provider_name, from_column);
+            add(&flow.receiver, &flow.receiver_name, from_column + 1);
+            match links.iter_mut().find(|l| {
+                l.from == flow.provider
+                    && l.to == flow.receiver
+                    && l.kind == flow.kind
+                    && l.what == flow.what
+            }) {
+                Some(link) => link.quantity += flow.quantity,
+                None => links.push(ChainLink {
+                    from: flow.provider.clone(),
+                    to: flow.receiver.clone(),
+                    what: flow.what.clone(),
+                    quantity: flow.quantity,
+                    unit: flow.unit,
+                    kind: flow.kind,
+                }),
+            }
+        }
+    }
+    Ok(Json(Chain { nodes, links }))
 }

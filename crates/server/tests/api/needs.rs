@@ -844,3 +844,53 @@ async fn the_map_shows_planned_and_delivered_flows_on_sqlite() {
 async fn the_map_shows_planned_and_delivered_flows_on_postgres() {
     the_map_shows_planned_and_delivered_flows_on(Backend::Postgres).await;
 }
+
+#[tokio::test]
+async fn a_designs_supply_chain_runs_from_material_suppliers_through_makers_to_receivers() {
+    let app = TestApp::spawn(Seed::Demo).await;
+    let chain = app
+        .get_json("/api/chains?design=plastic-sheet-press", 200)
+        .await;
+    let column = |id: &str| {
+        chain["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|n| n["id"] == id)
+            .map(|n| n["column"].as_u64().unwrap())
+    };
+    // Recycled HDPE from Maas Materials to the Porto cooperative, which
+    // makes the sheet press for Tomáš in Brno.
+    assert_eq!(column("maas-materials"), Some(0), "{chain}");
+    assert_eq!(column("plastico-circular-porto"), Some(1), "{chain}");
+    assert_eq!(column("tomas-novak"), Some(2), "{chain}");
+    let links = chain["links"].as_array().unwrap();
+    assert!(
+        links
+            .iter()
+            .any(|l| l["from"] == "maas-materials" && l["kind"] == "delivered")
+    );
+    assert!(
+        links
+            .iter()
+            .any(|l| l["to"] == "tomas-novak" && l["kind"] == "planned")
+    );
+
+    let need = app
+        .get_json(
+            "/api/needs?design=face-shield-petg&receiver=samuel-mensah&state=all",
+            200,
+        )
+        .await["items"][0]["id"]
+        .clone();
+    let one = app.get_json(&format!("/api/chains?need={need}"), 200).await;
+    assert!(
+        one["links"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|l| l["to"] == "samuel-mensah" || l["from"] != "samuel-mensah")
+    );
+    assert!(one["links"].as_array().unwrap().len() >= 2, "{one}");
+    assert_error(&app.get_json("/api/chains", 400).await, "invalid_input");
+}

@@ -20,6 +20,8 @@ impl Browser {
 
     /// Picks the option with `value` in the select `css` matches.
     pub(super) async fn choose(&self, css: &str, value: &str) {
+        // Options may arrive after the select does.
+        self.find(&format!("{css} option[value='{value}']")).await;
         self.find(css)
             .await
             .select_by_value(value)

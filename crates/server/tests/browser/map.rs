@@ -122,3 +122,29 @@ async fn a_visitor_filters_the_map_sees_a_claim_arrive_and_follows_a_flow_to_its
         .await;
     browser.close().await;
 }
+
+#[tokio::test]
+async fn a_design_page_draws_its_supply_chain_from_suppliers_to_receivers() {
+    let browser = Browser::start().await;
+    browser.goto("/designs/plastic-sheet-press").await;
+    let labels = browser
+        .until(
+            "[data-testid=supply-chain] svg text",
+            "the chain's labels",
+            |t| t.iter().any(|t| t == "Maas Materials"),
+        )
+        .await;
+    for name in ["Plástico Circular", "Tomáš Novák"] {
+        assert!(labels.iter().any(|l| l == name), "{name} in {labels:?}");
+    }
+    let links = browser
+        .client
+        .find_all(fantoccini::Locator::Css("[data-testid=supply-chain] path"))
+        .await
+        .unwrap();
+    assert!(
+        links.len() >= 2,
+        "a link from the supplier and one to the receiver"
+    );
+    browser.close().await;
+}
