@@ -226,6 +226,16 @@ pub fn MapPage() -> impl IntoView {
             );
             leaflet.set_view(&point(lat, lon), z);
             zoom.set(z);
+            // A deployment's own tile server, when it has one, under the
+            // outlines (which then stay unfilled).
+            let tiles = api::raw_json("/api/map")
+                .await
+                .ok()
+                .and_then(|settings| Reflect::get(&settings, &"tiles".into()).ok())
+                .and_then(|tiles| tiles.as_string());
+            if let Some(url) = &tiles {
+                l::tile_layer(url, &options(&[("maxZoom", 19.into())])).add_to(&leaflet);
+            }
             if let Ok(topology) = api::raw_json("/countries-110m.json").await {
                 let countries = Reflect::get(&topology, &"objects".into())
                     .and_then(|o| Reflect::get(&o, &"countries".into()))
@@ -235,7 +245,10 @@ pub fn MapPage() -> impl IntoView {
                     ("color", "#8f9b96".into()),
                     ("weight", 0.6.into()),
                     ("fillColor", "#e6ebe8".into()),
-                    ("fillOpacity", 1.into()),
+                    (
+                        "fillOpacity",
+                        if tiles.is_some() { 0.0 } else { 1.0 }.into(),
+                    ),
                 ]);
                 l::geo_json(
                     &shapes,

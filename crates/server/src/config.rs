@@ -61,6 +61,33 @@ pub struct Config {
     /// Log lines as human-readable text or as JSON objects.
     #[arg(long, env = "STIGMERGY_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+
+    /// Map tiles to draw under the map, for deployments that have a tile
+    /// server: an `https://` URL template with `{z}`, `{x}` and `{y}`.
+    /// Without it the map uses its built-in offline country outlines.
+    #[arg(long, env = "STIGMERGY_MAP_TILES", value_parser = parse_tiles)]
+    pub map_tiles: Option<String>,
+}
+
+/// A tile URL template: `https://`, with `{z}`, `{x}` and `{y}`, and no
+/// characters that could break out of the Content-Security-Policy.
+fn parse_tiles(value: &str) -> Result<String, String> {
+    let value = value.trim();
+    let ok = value.starts_with("https://")
+        && ["{z}", "{x}", "{y}"].iter().all(|p| value.contains(p))
+        && !value.contains(|c: char| c.is_whitespace() || matches!(c, ';' | ',' | '\'' | '"'));
+    if ok {
+        Ok(value.to_owned())
+    } else {
+        Err("give an https:// URL template with {z}, {x} and {y}, like https://tile.example.org/{z}/{x}/{y}.png".into())
+    }
+}
+
+/// The scheme and host of a tile URL template, for the CSP's img-src.
+pub fn tile_origin(template: &str) -> Option<&str> {
+    let rest = template.strip_prefix("https://")?;
+    let host_end = rest.find('/').unwrap_or(rest.len());
+    Some(&template[..8 + host_end])
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -88,6 +115,7 @@ impl Config {
             demo: false,
             secure_cookies: false,
             log_format: LogFormat::Text,
+            map_tiles: None,
         }
     }
 }
@@ -95,6 +123,19 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tile_urls_are_https_templates_and_give_their_origin() {
+        let ok = parse_tiles("https://tiles.example.org/osm/{z}/{x}/{y}.png").unwrap();
+        assert_eq!(tile_origin(&ok), Some("https://tiles.example.org"));
+        for bad in [
+            "http://tiles.example.org/{z}/{x}/{y}.png",
+            "https://tiles.example.org/{z}/{x}.png",
+            "https://tiles.example.org/{z}/{x}/{y}.png; script-src *",
+        ] {
+            assert!(parse_tiles(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn switches_accept_the_usual_spellings() {

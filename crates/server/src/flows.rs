@@ -19,6 +19,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(flows))
         .routes(routes!(chain))
+        .routes(routes!(map_settings))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -171,4 +172,21 @@ async fn chain(
         }
     }
     Ok(Json(Chain { nodes, links }))
+}
+
+/// How the map page draws its background.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+struct MapSettings {
+    /// A tile URL template (`{z}/{x}/{y}`), or null for the built-in offline
+    /// country outlines alone.
+    tiles: Option<String>,
+}
+
+/// The map page's settings: the deployment's tile server, if it has one.
+#[utoipa::path(get, path = "/api/map", tag = "live",
+    responses((status = 200, description = "The map's settings", body = MapSettings)))]
+async fn map_settings(State(state): State<AppState>) -> Json<MapSettings> {
+    Json(MapSettings {
+        tiles: state.map_tiles.clone(),
+    })
 }

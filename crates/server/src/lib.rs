@@ -50,6 +50,8 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// The live events of this server's subscribers.
     pub hub: Arc<live::Hub>,
+    /// The map's tile URL template, when the deployment has a tile server.
+    pub map_tiles: Option<String>,
 }
 
 #[derive(OpenApi)]
@@ -87,6 +89,11 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
 /// The whole HTTP app: API, OpenAPI document, the built browser app, and
 /// the layers every response passes through.
 pub fn app(state: AppState, static_dir: &Path) -> Router {
+    let tile_origin = state
+        .map_tiles
+        .as_deref()
+        .and_then(config::tile_origin)
+        .map(str::to_owned);
     let (api, openapi) = api();
     let openapi = Arc::new(openapi);
     let api = api
@@ -103,7 +110,7 @@ pub fn app(state: AppState, static_dir: &Path) -> Router {
         .layer(axum::middleware::from_fn(auth::session::csrf_guard))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(CompressionLayer::new());
-    web::security_headers(router)
+    web::security_headers(router, tile_origin.as_deref())
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
             let id = request
@@ -160,6 +167,7 @@ impl Application {
             store: store.clone(),
             secure_cookies: config.secure_cookies,
             hub: hub.clone(),
+            map_tiles: config.map_tiles.clone(),
         };
         let router = app(state, &config.static_dir);
         let listener = TcpListener::bind(config.bind).await?;

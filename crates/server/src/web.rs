@@ -19,6 +19,18 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'
      style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; \
      base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
 
+/// The policy, letting images come from the map's tile server too when
+/// one is configured.
+pub fn content_security_policy(tile_origin: Option<&str>) -> String {
+    match tile_origin {
+        Some(origin) => CONTENT_SECURITY_POLICY.replace(
+            "img-src 'self' data:;",
+            &format!("img-src 'self' data: {origin};"),
+        ),
+        None => CONTENT_SECURITY_POLICY.to_owned(),
+    }
+}
+
 /// The built app under `dir`, with `index.html` for client routes.
 pub fn app_files(dir: PathBuf) -> Router {
     let index = dir.join("index.html");
@@ -84,9 +96,13 @@ async fn cache_control(request: Request, next: Next) -> Response {
 }
 
 /// Adds the security headers to every response that lacks them.
-pub fn security_headers(router: Router) -> Router {
-    let headers: [(HeaderName, &'static str); 6] = [
-        (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
+pub fn security_headers(router: Router, tile_origin: Option<&str>) -> Router {
+    let router = router.layer(SetResponseHeaderLayer::if_not_present(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_str(&content_security_policy(tile_origin))
+            .unwrap_or_else(|_| HeaderValue::from_static(CONTENT_SECURITY_POLICY)),
+    ));
+    let headers: [(HeaderName, &'static str); 5] = [
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::REFERRER_POLICY, "strict-origin-when-cross-origin"),
         (header::X_FRAME_OPTIONS, "DENY"),

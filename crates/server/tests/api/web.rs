@@ -103,3 +103,34 @@ async fn unknown_endpoints_and_methods_answer_in_the_envelope() {
     assert_eq!(response.status(), 405);
     assert_error(&response.json().await.unwrap(), "method_not_allowed");
 }
+
+#[tokio::test]
+async fn a_configured_tile_server_is_offered_to_the_map_and_allowed_by_the_csp() {
+    let plain = TestApp::spawn(Seed::Empty).await;
+    let settings = plain.get_json("/api/map", 200).await;
+    assert!(settings["tiles"].is_null(), "offline outlines by default");
+    let csp = plain.get("/api/map").await.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(csp.contains("img-src 'self' data:;"), "{csp}");
+
+    let tiles = "https://tiles.example.org/osm/{z}/{x}/{y}.png";
+    let app = TestApp::spawn_configured(TestDb::sqlite(), Seed::Empty, |config| {
+        config.map_tiles = Some(tiles.into());
+    })
+    .await;
+    assert_eq!(app.get_json("/api/map", 200).await["tiles"], tiles);
+    let csp = app.get("/").await.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        csp.contains("img-src 'self' data: https://tiles.example.org;"),
+        "{csp}"
+    );
+    assert!(
+        csp.contains("script-src 'self' 'wasm-unsafe-eval';"),
+        "{csp}"
+    );
+}
