@@ -57,6 +57,26 @@ impl Browser {
         }
     }
 
+    /// Waits until the focused element's id passes `check` (the app moves
+    /// focus on the next animation frame).
+    pub(super) async fn until_focused(&self, check: impl Fn(&str) -> bool) {
+        let started = std::time::Instant::now();
+        loop {
+            let id = match self.client.active_element().await {
+                Ok(element) => element.attr("id").await.ok().flatten().unwrap_or_default(),
+                Err(_) => String::new(),
+            };
+            if check(&id) {
+                return;
+            }
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(5),
+                "focus never moved as expected; it is on #{id}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
     /// Whether an element `css` matches is in the page and visible.
     pub(super) async fn shows(&self, css: &str) -> bool {
         match self.client.find(Locator::Css(css)).await {
@@ -119,8 +139,7 @@ async fn a_person_publishes_a_design_with_its_bill_of_materials() {
             "the step's error",
         )
         .await;
-    let focused = browser.client.active_element().await.unwrap();
-    assert_eq!(focused.attr("id").await.unwrap().as_deref(), Some("name"));
+    browser.until_focused(|id| id == "name").await;
 
     // Fill it in: a name the commons already has, which only the server
     // can know, then the rest.
@@ -156,15 +175,7 @@ async fn a_person_publishes_a_design_with_its_bill_of_materials() {
         .await;
     let line = |n: usize| format!("{step} [data-testid=bom-line]:nth-child({n})");
     // The new line's first field has focus, ready to type into.
-    let focused = browser.client.active_element().await.unwrap();
-    assert!(
-        focused
-            .attr("id")
-            .await
-            .unwrap()
-            .unwrap()
-            .ends_with("-material")
-    );
+    browser.until_focused(|id| id.ends_with("-material")).await;
     browser
         .fill(
             &format!("{} input[id$=-material]", line(1)),
