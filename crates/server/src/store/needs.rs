@@ -135,6 +135,34 @@ fn agent_ref(
     })
 }
 
+/// The `AgentRef` in a row's `provider_*` columns.
+macro_rules! provider_of {
+    ($row:expr) => {
+        agent_ref(
+            &$row.provider_id,
+            &$row.provider_name,
+            &$row.provider_kind,
+            $row.provider_place,
+            $row.provider_lat,
+            $row.provider_lon,
+        )?
+    };
+}
+
+/// The `AgentRef` in a row's `receiver_*` columns.
+macro_rules! receiver_of {
+    ($row:expr) => {
+        agent_ref(
+            &$row.receiver_id,
+            &$row.receiver_name,
+            &$row.receiver_kind,
+            $row.receiver_place,
+            $row.receiver_lat,
+            $row.receiver_lon,
+        )?
+    };
+}
+
 /// Units a number of thousandths and a stored unit make.
 fn quantity_of(milli: i64, unit: &str) -> StoreResult<Quantity> {
     Ok(Quantity::new(
@@ -258,14 +286,7 @@ impl NeedRow {
                 lon: self.lon,
             },
             coalition,
-            receiver: agent_ref(
-                &self.receiver_id,
-                &self.receiver_name,
-                &self.receiver_kind,
-                self.receiver_place,
-                self.receiver_lat,
-                self.receiver_lon,
-            )?,
+            receiver: receiver_of!(self),
             declared_by: agent_id(&self.declared_by)?,
             note: self.note,
             created_at: self.created_at.into(),
@@ -319,22 +340,8 @@ impl ClaimRow {
             id: id_of(self.id),
             need: id_of(self.need_id),
             what: self.what,
-            provider: agent_ref(
-                &self.provider_id,
-                &self.provider_name,
-                &self.provider_kind,
-                self.provider_place,
-                self.provider_lat,
-                self.provider_lon,
-            )?,
-            receiver: agent_ref(
-                &self.receiver_id,
-                &self.receiver_name,
-                &self.receiver_kind,
-                self.receiver_place,
-                self.receiver_lat,
-                self.receiver_lon,
-            )?,
+            provider: provider_of!(self),
+            receiver: receiver_of!(self),
             quantity: quantity_of(self.quantity, &self.unit)?,
             state: parse_stored(&self.state)?,
             note: self.note,
@@ -936,14 +943,7 @@ impl CapacityRow {
             serde_json::from_str(&self.processes).map_err(anyhow::Error::from)?;
         Ok(Capacity {
             id: id_of(self.id),
-            provider: agent_ref(
-                &self.provider_id,
-                &self.provider_name,
-                &self.provider_kind,
-                self.provider_place,
-                self.provider_lat,
-                self.provider_lon,
-            )?,
+            provider: provider_of!(self),
             processes: slugs
                 .iter()
                 .filter_map(|s| ProcessKind::from_slug(s))
@@ -1006,22 +1006,8 @@ impl EventRow {
         Ok(EconomicEvent {
             id: id_of(self.id),
             action: parse_stored::<EventAction>(&self.action)?,
-            provider: agent_ref(
-                &self.provider_id,
-                &self.provider_name,
-                &self.provider_kind,
-                self.provider_place,
-                self.provider_lat,
-                self.provider_lon,
-            )?,
-            receiver: agent_ref(
-                &self.receiver_id,
-                &self.receiver_name,
-                &self.receiver_kind,
-                self.receiver_place,
-                self.receiver_lat,
-                self.receiver_lon,
-            )?,
+            provider: provider_of!(self),
+            receiver: receiver_of!(self),
             design,
             what: self.resource,
             quantity: quantity_of(self.quantity, &self.unit)?,
