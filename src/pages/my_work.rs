@@ -134,7 +134,11 @@ pub fn MyWorkPage() -> impl IntoView {
         <section class="design-section" aria-labelledby="my-needs-title">
             <h2 id="my-needs-title">"Claims on your needs"</h2>
             <p class="muted">
-                {move || format!("You have declared {} needs. ", my_needs.with(Vec::len))}
+                {move || match my_needs.with(Vec::len) {
+                    0 => "You have not declared a need. ".to_owned(),
+                    1 => "You have declared one need. ".to_owned(),
+                    n => format!("You have declared {n} needs. "),
+                }}
                 <a href="/needs/new">"Declare a need"</a>
             </p>
             <div data-testid="claims-on-my-needs">

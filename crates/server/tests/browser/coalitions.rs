@@ -92,6 +92,7 @@ async fn a_person_asks_to_join_a_coalition_and_its_steward_admits_them() {
         .await
         .concat();
     assert!(caption.contains("open needs over"), "{caption}");
+    browser.snapshot("coalition-steward").await;
     let rows = browser.texts("[data-testid=plan] tbody tr").await;
     assert!(!rows.is_empty(), "the plan has rows");
     assert!(rows.iter().all(|r| r.contains(" km")), "{rows:?}");

@@ -151,6 +151,7 @@ async fn a_need_is_declared_claimed_in_part_delivered_and_confirmed_in_the_brows
                 .any(|t| t.contains("Delivered") && t.contains("Confirm delivery"))
         })
         .await;
+    browser.snapshot("my-work").await;
     browser.click(&format!("{row} [data-action=confirm]")).await;
     browser
         .until(row, "the confirmed claim", |t| {
