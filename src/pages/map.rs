@@ -146,6 +146,8 @@ pub fn MapPage() -> impl IntoView {
     let feed = RwSignal::new(Vec::<String>::new());
     let problem = RwSignal::new(None::<String>);
     let zoom = RwSignal::new(2.0);
+    // Table rows shown: a hundred at a time, not one DOM row per flow.
+    let shown = RwSignal::new(TABLE_PAGE);
     let load = move |query: String| {
         spawn_local(async move {
             let result = api::flows(&query).await;
@@ -414,7 +416,7 @@ pub fn MapPage() -> impl IntoView {
         </div>
         <section class="design-section" aria-labelledby="flows-title">
             <h2 id="flows-title">"Flows"</h2>
-            {move || flow_table(data.get())}
+            {move || flow_table(data.get(), shown)}
         </section>
     }
 }
@@ -550,7 +552,10 @@ fn detail(selected: Option<Selected>) -> AnyView {
     }
 }
 
-fn flow_table(data: Option<Result<FlowMap, ClientError>>) -> AnyView {
+/// Table rows added at a time.
+const TABLE_PAGE: usize = 100;
+
+fn flow_table(data: Option<Result<FlowMap, ClientError>>, shown: RwSignal<usize>) -> AnyView {
     match data {
         None => view! { <p class="loading">"Loading the flows…"</p> }.into_any(),
         Some(Err(error)) => {
@@ -561,9 +566,23 @@ fn flow_table(data: Option<Result<FlowMap, ClientError>>) -> AnyView {
                 .into_any()
         }
         Some(Ok(found)) => {
+            let total = found.flows.len();
+            let limit = shown.get();
+            let more = (total > limit).then(|| {
+                view! {
+                    <button
+                        type="button"
+                        class="button button-quiet"
+                        on:click=move |_| shown.update(|n| *n += TABLE_PAGE)
+                    >
+                        {format!("Show more ({limit} of {total} shown)")}
+                    </button>
+                }
+            });
             let rows = found
                 .flows
                 .into_iter()
+                .take(limit)
                 .map(|flow| {
                     view! {
                         <tr data-testid="flow" data-kind=if flow.kind == FlowKind::Planned { "planned" } else { "delivered" }>
@@ -593,6 +612,7 @@ fn flow_table(data: Option<Result<FlowMap, ClientError>>) -> AnyView {
                         <tbody>{rows}</tbody>
                     </table>
                 </div>
+                {more}
             }
             .into_any()
         }
