@@ -22,8 +22,21 @@ extern "C" {
     pub fn on(this: &Map, event: &str, callback: &Function) -> Map;
     #[wasm_bindgen(method)]
     pub fn remove(this: &Map);
+    #[wasm_bindgen(method, js_name = getBounds)]
+    pub fn bounds(this: &Map) -> LatLngBounds;
     #[wasm_bindgen(method, js_name = invalidateSize)]
     pub fn invalidate_size(this: &Map);
+
+    /// The corners of the view.
+    pub type LatLngBounds;
+    #[wasm_bindgen(method, js_name = getNorth)]
+    pub fn north(this: &LatLngBounds) -> f64;
+    #[wasm_bindgen(method, js_name = getWest)]
+    pub fn west(this: &LatLngBounds) -> f64;
+    #[wasm_bindgen(method, js_name = getSouth)]
+    pub fn south(this: &LatLngBounds) -> f64;
+    #[wasm_bindgen(method, js_name = getEast)]
+    pub fn east(this: &LatLngBounds) -> f64;
 
     /// Any layer: a group, a marker, a line, the basemap.
     pub type Layer;

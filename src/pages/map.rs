@@ -1,10 +1,9 @@
-use std::collections::HashMap;
-
 use leptos::html::Div;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::NavigateOptions;
 use leptos_router::hooks::{use_navigate, use_query_map};
+use stigmergy_core::map_layout::{Bounds, Drawing, Layout};
 use stigmergy_core::{AgentRole, Flow, FlowKind, FlowMap, MapAgent, Organization};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -18,7 +17,14 @@ use crate::leaflet::{self as l, options, point};
 enum Selected {
     Agent(MapAgent),
     Flow(Flow),
+    /// Agents drawn as one marker: how many, and the first few.
+    Agents(usize, Vec<MapAgent>),
+    /// Flows drawn as one line: how many, and the first few.
+    Flows(usize, Vec<Flow>),
 }
+
+/// How many of a cluster's agents or a line's flows the panel lists.
+const LISTED: usize = 8;
 
 /// The map's filters and view, as the address holds them.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -80,23 +86,6 @@ fn colour(role: AgentRole) -> &'static str {
     }
 }
 
-/// Agents close together on screen at `zoom` drawn as one marker: cells of
-/// about 40 pixels in Web Mercator.
-fn clusters(agents: &[MapAgent], zoom: f64) -> Vec<Vec<usize>> {
-    let scale = 256.0 * 2f64.powf(zoom) / 40.0;
-    let mut cells: HashMap<(i64, i64), Vec<usize>> = HashMap::new();
-    for (i, agent) in agents.iter().enumerate() {
-        let x = (agent.lon + 180.0) / 360.0;
-        let lat = agent.lat.clamp(-85.0, 85.0).to_radians();
-        let y = (1.0 - (lat.tan() + 1.0 / lat.cos()).ln() / std::f64::consts::PI) / 2.0;
-        cells
-            .entry(((x * scale) as i64, (y * scale) as i64))
-            .or_default()
-            .push(i);
-    }
-    cells.into_values().collect()
-}
-
 /// The live map of supply chains (`/map`): agents by role, clustered when
 /// zoomed out; flows from maker to receiver, planned dashed and delivered
 /// solid, as wide as their quantity; filters and view in the address;
@@ -141,20 +130,54 @@ pub fn MapPage() -> impl IntoView {
     };
 
     let data = RwSignal::new(None::<Result<FlowMap, ClientError>>);
+    // Positions projected once per data set, and what is on the map now.
+    let layout = StoredValue::new(Layout::default());
+    let drawing = StoredValue::new(Drawing::default());
+    // Counts data sets, so that a new one is always drawn.
+    let generation = StoredValue::new(0usize);
     let coalitions = RwSignal::new(Vec::<Organization>::new());
     let selected = RwSignal::new(None::<Selected>);
     let feed = RwSignal::new(Vec::<String>::new());
     let problem = RwSignal::new(None::<String>);
-    let zoom = RwSignal::new(2.0);
+    // The view (zoom and pixel bounds), set when the map stops moving.
+    let seen = RwSignal::new(None::<(f64, Bounds)>);
     // Table rows shown: a hundred at a time, not one DOM row per flow.
     let shown = RwSignal::new(TABLE_PAGE);
     let load = move |query: String| {
         spawn_local(async move {
             let result = api::flows(&query).await;
+            if let Ok(map) = &result {
+                layout.set_value(Layout::new(map));
+                generation.update_value(|g| *g += 1);
+            }
             data.try_set(Some(result));
         });
     };
-    Effect::new(move || load(view.with(View::api_query)));
+    // One need changed: fetch its flows alone and put them in place of the
+    // old ones, rather than the whole map again.
+    let refresh = move |need: u64| {
+        spawn_local(async move {
+            let query = view.with_untracked(View::api_query);
+            let Ok(fresh) = api::flows(&format!("{query}&need={need}")).await else {
+                return;
+            };
+            data.update(|data| {
+                let Some(Ok(map)) = data else { return };
+                map.flows.retain(|f| f.need != need);
+                map.flows.extend(fresh.flows);
+                for agent in fresh.agents {
+                    if !map.agents.iter().any(|a| a.id == agent.id) {
+                        map.agents.push(agent);
+                    }
+                }
+                layout.set_value(Layout::new(map));
+                generation.update_value(|g| *g += 1);
+            });
+        });
+    };
+    // Only a change of filters fetches again; moving the view does not.
+    let api_query = Memo::new(move |_| view.with(View::api_query));
+    Effect::new(move || load(api_query.get()));
     spawn_local(async move {
         if let Ok(list) = api::coalitions().await {
             coalitions.try_set(list);
@@ -191,7 +214,9 @@ pub fn MapPage() -> impl IntoView {
                 feed.insert(0, line);
                 feed.truncate(12);
             });
-            load(view.with_untracked(View::api_query));
+            if let (true, Some(need)) = (change.kind.starts_with("claim_"), change.need) {
+                refresh(need);
+            }
         },
         move || load(view.with_untracked(View::api_query)),
     );
@@ -227,7 +252,6 @@ pub fn MapPage() -> impl IntoView {
                 ]),
             );
             leaflet.set_view(&point(lat, lon), z);
-            zoom.set(z);
             // A deployment's own tile server, when it has one, under the
             // outlines (which then stay unfilled).
             let tiles = api::raw_json("/api/map")
@@ -262,35 +286,82 @@ pub fn MapPage() -> impl IntoView {
             flows.add_to(&leaflet);
             let agents = l::feature_group();
             agents.add_to(&leaflet);
-            // One handler per group: the clicked layer carries its index.
-            let pick = move |kind: &'static str| {
+            let handle = || -> l::Map { JsValue::clone(&leaflet).unchecked_into() };
+            // A marker: one agent, or a cluster, which also zooms in on it.
+            let on_marker = {
+                let target = handle();
                 l::callback(move |event: JsValue| {
-                    let index = Reflect::get(&event, &"layer".into())
-                        .and_then(|layer| Reflect::get(&layer, &"options".into()))
-                        .and_then(|o| Reflect::get(&o, &"index".into()))
-                        .ok()
-                        .and_then(|i| i.as_f64())
-                        .map(|i| i as usize);
-                    let Some(index) = index else { return };
+                    let Some(index) = number_at(&event, &["layer", "options", "index"]) else {
+                        return;
+                    };
+                    let Some(cluster) =
+                        drawing.with_value(|d| d.clusters.get(index as usize).cloned())
+                    else {
+                        return;
+                    };
                     data.with_untracked(|data| {
-                        if let Some(Ok(map)) = data {
-                            let chosen = match kind {
-                                "flow" => map.flows.get(index).cloned().map(Selected::Flow),
-                                _ => map.agents.get(index).cloned().map(Selected::Agent),
-                            };
-                            selected.set(chosen);
-                        }
+                        let Some(Ok(map)) = data else { return };
+                        let chosen = match cluster.members[..] {
+                            [one] => map.agents.get(one).cloned().map(Selected::Agent),
+                            _ => Some(Selected::Agents(
+                                cluster.members.len(),
+                                cluster
+                                    .members
+                                    .iter()
+                                    .take(LISTED)
+                                    .filter_map(|&i| map.agents.get(i).cloned())
+                                    .collect(),
+                            )),
+                        };
+                        selected.set(chosen);
+                    });
+                    if cluster.members.len() > 1 {
+                        target.set_view(&point(cluster.lat, cluster.lon), target.zoom() + 2.0);
+                    }
+                })
+            };
+            agents.on_layer("click", &on_marker);
+            // Anywhere else: the line nearest the click, if one is close.
+            let on_map = {
+                let target = handle();
+                l::callback(move |event: JsValue| {
+                    let (Some(lat), Some(lon)) = (
+                        number_at(&event, &["latlng", "lat"]),
+                        number_at(&event, &["latlng", "lng"]),
+                    ) else {
+                        return;
+                    };
+                    let zoom = target.zoom();
+                    let Some(picked) = drawing.with_value(|d| {
+                        d.bundle_at(lat, lon, zoom, 8.0)
+                            .map(|i| d.bundles[i].flows.clone())
+                    }) else {
+                        return;
+                    };
+                    data.with_untracked(|data| {
+                        let Some(Ok(map)) = data else { return };
+                        let chosen = match picked[..] {
+                            [one] => map.flows.get(one).cloned().map(Selected::Flow),
+                            _ => Some(Selected::Flows(
+                                picked.len(),
+                                picked
+                                    .iter()
+                                    .take(LISTED)
+                                    .filter_map(|&i| map.flows.get(i).cloned())
+                                    .collect(),
+                            )),
+                        };
+                        selected.set(chosen);
                     });
                 })
             };
-            flows.on_layer("click", &pick("flow"));
-            agents.on_layer("click", &pick("agent"));
+            leaflet.on("click", &on_map);
             let moved = {
-                let leaflet_zoom: l::Map = JsValue::clone(&leaflet).unchecked_into();
+                let target = handle();
                 l::callback(move |_| {
-                    let z = leaflet_zoom.zoom();
-                    zoom.set(z);
-                    let center = leaflet_zoom.center();
+                    let (z, bounds) = view_of(&target);
+                    seen.set(Some((z, bounds)));
+                    let center = target.center();
                     let number = |k: &str| {
                         Reflect::get(&center, &k.into())
                             .ok()
@@ -308,8 +379,8 @@ pub fn MapPage() -> impl IntoView {
                 })
             };
             leaflet.on("moveend", &moved);
+            seen.set(Some(view_of(&leaflet)));
             map.set_value(Some((leaflet, flows, agents)));
-            zoom.set(zoom.get_untracked() + 0.0);
         });
     });
     on_cleanup(move || {
@@ -318,17 +389,50 @@ pub fn MapPage() -> impl IntoView {
         }
     });
 
-    // Redraw when the data or the zoom changes.
+    // Redraw when the data changes, or the view leaves what was drawn (the
+    // view and half of it again on every side, so small pans cost nothing).
+    let drawn = StoredValue::new(None::<(f64, Bounds, usize)>);
     Effect::new(move || {
-        let z = zoom.get();
+        let Some((zoom, visible)) = seen.get() else {
+            return;
+        };
         data.with(|data| {
             let Some(Ok(found)) = data else { return };
+            let generation = generation.get_value();
+            let fresh = drawn.with_value(|d| {
+                d.is_some_and(|(z, area, g)| z == zoom && g == generation && area.covers(&visible))
+            });
+            if fresh {
+                return;
+            }
+            let area = visible.padded(0.5);
+            let clock = window().performance();
+            let now = || clock.as_ref().map_or(0.0, |c| c.now());
+            let started = now();
+            let next = layout.with_value(|layout| layout.draw(found, zoom, area));
+            let laid_out = now();
             map.with_value(|map| {
                 let Some((_, flows, agents)) = map else {
                     return;
                 };
-                draw(found, z, flows, agents);
+                render(&next, found, flows, agents);
             });
+            // What the drawing holds and what it took, for tests and the
+            // benchmark.
+            if let Some(div) = element.get_untracked() {
+                let ms = |t: f64| (t.round() as i64).to_string();
+                for (name, value) in [
+                    ("data-lines", next.bundles.len().to_string()),
+                    ("data-markers", next.clusters.len().to_string()),
+                    ("data-layout-ms", ms(laid_out - started)),
+                    ("data-render-ms", ms(now() - laid_out)),
+                    ("data-drawn", String::new()),
+                ] {
+                    let _ = div.set_attribute(name, &value);
+                }
+            }
+            drawing.set_value(next);
+            drawn.set_value(Some((zoom, area, generation)));
         });
     });
 
@@ -416,7 +520,7 @@ pub fn MapPage() -> impl IntoView {
         </div>
         <section class="design-section" aria-labelledby="flows-title">
             <h2 id="flows-title">"Flows"</h2>
-            {move || flow_table(data.get(), shown)}
+            {move || data.with(|data| flow_table(data, shown))}
         </section>
     }
 }
@@ -437,12 +541,43 @@ fn parse_at(at: &str) -> (f64, f64, f64) {
     }
 }
 
-fn draw(found: &FlowMap, zoom: f64, flows: &l::Layer, agents: &l::Layer) {
+/// The zoom and the visible pixel bounds of the map.
+fn view_of(map: &l::Map) -> (f64, Bounds) {
+    let zoom = map.zoom();
+    let b = map.bounds();
+    (
+        zoom,
+        Bounds::of_view(b.north(), b.west(), b.south(), b.east(), zoom),
+    )
+}
+
+/// A number at the end of a path of properties, as in `event.latlng.lat`.
+fn number_at(value: &JsValue, path: &[&str]) -> Option<f64> {
+    path.iter()
+        .try_fold(value.clone(), |v, key| {
+            Reflect::get(&v, &(*key).into()).ok()
+        })
+        .and_then(|v| v.as_f64())
+}
+
+/// Puts a drawing on the map: each kind and width of line as one Leaflet
+/// path (a canvas path of many segments, not a layer per flow), and a
+/// marker per cluster.
+fn render(drawing: &Drawing, found: &FlowMap, flows: &l::Layer, agents: &l::Layer) {
     flows.clear_layers();
     agents.clear_layers();
-    for (index, flow) in found.flows.iter().enumerate() {
-        let planned = flow.kind == FlowKind::Planned;
-        let weight = (1.0 + flow.quantity.sqrt() / 2.0).min(8.0);
+    let mut lines: std::collections::BTreeMap<(bool, u8), Array> = Default::default();
+    for bundle in &drawing.bundles {
+        let planned = bundle.kind == FlowKind::Planned;
+        lines
+            .entry((planned, bundle.weight()))
+            .or_insert_with(Array::new)
+            .push(&Array::of2(
+                &point(bundle.from.0, bundle.from.1),
+                &point(bundle.to.0, bundle.to.1),
+            ));
+    }
+    for ((planned, weight), segments) in lines {
         let mut style = vec![
             (
                 "color",
@@ -450,58 +585,45 @@ fn draw(found: &FlowMap, zoom: f64, flows: &l::Layer, agents: &l::Layer) {
             ),
             ("weight", weight.into()),
             ("opacity", 0.75.into()),
-            ("index", (index as f64).into()),
+            ("interactive", false.into()),
         ];
         if planned {
             style.push(("dashArray", "6 6".into()));
         }
-        let line = Array::of2(
-            &point(flow.from_lat, flow.from_lon),
-            &point(flow.to_lat, flow.to_lon),
-        );
-        flows.add_layer(&l::polyline(&line, &options(&style)));
+        flows.add_layer(&l::polyline(&segments, &options(&style)));
     }
-    for cluster in clusters(&found.agents, zoom) {
-        let first = &found.agents[cluster[0]];
-        if cluster.len() == 1 {
-            let marker = l::circle_marker(
-                &point(first.lat, first.lon),
-                &options(&[
-                    ("radius", 6.into()),
-                    ("color", "#ffffff".into()),
-                    ("weight", 1.5.into()),
-                    ("fillColor", colour(first.role).into()),
-                    ("fillOpacity", 0.95.into()),
-                    ("index", (cluster[0] as f64).into()),
-                ]),
-            );
-            marker.bind_tooltip(
-                &format!("{} · {}", first.name, first.role.label()),
-                &options(&[]),
-            );
-            agents.add_layer(&marker);
+    for (index, cluster) in drawing.clusters.iter().enumerate() {
+        let first = &found.agents[cluster.members[0]];
+        let n = cluster.members.len();
+        let (radius, weight, fill, tip) = if n == 1 {
+            (
+                6.0,
+                1.5,
+                colour(first.role),
+                format!("{} · {}", first.name, first.role.label()),
+            )
         } else {
-            let (lat, lon) = cluster.iter().fold((0.0, 0.0), |(a, b), &i| {
-                (a + found.agents[i].lat, b + found.agents[i].lon)
-            });
-            let n = cluster.len() as f64;
-            let marker = l::circle_marker(
-                &point(lat / n, lon / n),
-                &options(&[
-                    ("radius", (8.0 + n.sqrt() * 2.0).into()),
-                    ("color", "#ffffff".into()),
-                    ("weight", 2.into()),
-                    ("fillColor", "#52605b".into()),
-                    ("fillOpacity", 0.85.into()),
-                    ("index", (cluster[0] as f64).into()),
-                ]),
-            );
-            marker.bind_tooltip(
-                &format!("{} agents here; zoom in to tell them apart", cluster.len()),
-                &options(&[]),
-            );
-            agents.add_layer(&marker);
-        }
+            (
+                8.0 + (n as f64).sqrt() * 2.0,
+                2.0,
+                "#52605b",
+                format!("{n} agents here; choose to zoom in"),
+            )
+        };
+        let marker = l::circle_marker(
+            &point(cluster.lat, cluster.lon),
+            &options(&[
+                ("radius", radius.min(30.0).into()),
+                ("color", "#ffffff".into()),
+                ("weight", weight.into()),
+                ("fillColor", fill.into()),
+                ("fillOpacity", 0.9.into()),
+                ("bubblingMouseEvents", false.into()),
+                ("index", (index as f64).into()),
+            ]),
+        );
+        marker.bind_tooltip(&tip, &options(&[]));
+        agents.add_layer(&marker);
     }
 }
 
@@ -520,6 +642,41 @@ fn detail(selected: Option<Selected>) -> AnyView {
             }
             .into_any()
         }
+        Some(Selected::Agents(count, some)) => view! {
+            <h3>{format!("{count} agents here")}</h3>
+            <ul class="plain-list">
+                {some
+                    .into_iter()
+                    .map(|a| view! { <li>{format!("{} · {} · {}", a.name, a.role.label(), a.place)}</li> })
+                    .collect_view()}
+            </ul>
+            {(count > LISTED).then(|| view! { <p class="muted">"Zoom in to tell the others apart."</p> })}
+        }
+        .into_any(),
+        Some(Selected::Flows(count, some)) => view! {
+            <h3>{format!("{count} flows along this line")}</h3>
+            <ul class="plain-list">
+                {some
+                    .into_iter()
+                    .map(|f| {
+                        view! {
+                            <li>
+                                <a href=format!("/needs/{}", f.need)>{f.what}</a>
+                                {format!(
+                                    ": {} {} by {} for {}",
+                                    f.quantity,
+                                    f.unit.symbol(),
+                                    f.provider_name,
+                                    f.receiver_name,
+                                )}
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ul>
+            {(count > LISTED).then(|| view! { <p class="muted">"Zoom in to tell the others apart, or read them all in the table."</p> })}
+        }
+        .into_any(),
         Some(Selected::Flow(flow)) => {
             let what = match &flow.design {
                 Some(design) => {
@@ -555,7 +712,9 @@ fn detail(selected: Option<Selected>) -> AnyView {
 /// Table rows added at a time.
 const TABLE_PAGE: usize = 100;
 
-fn flow_table(data: Option<Result<FlowMap, ClientError>>, shown: RwSignal<usize>) -> AnyView {
+/// The flows as a table, for keyboard and screen-reader users; only the
+/// rows shown are copied out of the data.
+fn flow_table(data: &Option<Result<FlowMap, ClientError>>, shown: RwSignal<usize>) -> AnyView {
     match data {
         None => view! { <p class="loading">"Loading the flows…"</p> }.into_any(),
         Some(Err(error)) => {
@@ -581,8 +740,9 @@ fn flow_table(data: Option<Result<FlowMap, ClientError>>, shown: RwSignal<usize>
             });
             let rows = found
                 .flows
-                .into_iter()
+                .iter()
                 .take(limit)
+                .cloned()
                 .map(|flow| {
                     view! {
                         <tr data-testid="flow" data-kind=if flow.kind == FlowKind::Planned { "planned" } else { "delivered" }>

@@ -14,6 +14,7 @@ pub mod error;
 pub mod licence;
 pub mod live;
 pub mod map;
+pub mod map_layout;
 pub mod matching;
 pub mod need;
 pub mod organization;

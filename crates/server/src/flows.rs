@@ -14,6 +14,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::AppState;
 use crate::error::{AppError, AppResult};
 use crate::extract::{Json, Query};
+use crate::store::FlowFilter;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -33,6 +34,9 @@ struct FlowQuery {
     state: Option<String>,
     /// Only flows that changed on or after this date (`2026-11-01`).
     since: Option<String>,
+    /// Only this need's flows, with just the agents they touch (what a live
+    /// map asks for when the need changes).
+    need: Option<u64>,
 }
 
 fn invalid(field: &str, message: impl Into<String>) -> AppError {
@@ -79,10 +83,13 @@ async fn flows(
                 .ok_or_else(|| invalid("since", "Give a date like 2026-11-01."))
         })
         .transpose()?;
-    let mut map = state
-        .store
-        .flow_map(coalition.as_ref(), design.as_ref(), since)
-        .await?;
+    let filter = FlowFilter {
+        coalition,
+        design,
+        need: query.need,
+        since,
+    };
+    let mut map = state.store.flow_map(&filter).await?;
     if let Some(kind) = kind {
         map.flows.retain(|f| f.kind == kind);
     }
@@ -121,7 +128,7 @@ async fn chain(
             ));
         }
     };
-    let all = state.store.flow_map(None, None, None).await?;
+    let all = state.store.flow_map(&FlowFilter::default()).await?;
     let made: Vec<&Flow> = all
         .flows
         .iter()

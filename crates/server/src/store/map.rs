@@ -12,16 +12,24 @@ use super::commons::{Bind, Conditions, bind_all};
 use super::pool::{SqlStore, with_pool};
 use super::{StoreError, StoreResult, parse_stored};
 
+/// Which flows to draw; everything by default.
+#[derive(Debug, Clone, Default)]
+pub struct FlowFilter {
+    /// One coalition's needs (and its members among the agents).
+    pub coalition: Option<AgentId>,
+    /// One design's needs.
+    pub design: Option<DesignId>,
+    /// One need's flows, with only the agents they touch: what a live map
+    /// fetches when that need changes.
+    pub need: Option<u64>,
+    /// Flows that changed at or after this time.
+    pub since: Option<DateTime<Utc>>,
+}
+
 #[async_trait]
 pub trait SupplyMap {
-    /// Agents and flows, optionally of one coalition, one design, and
-    /// changed since a time.
-    async fn flow_map(
-        &self,
-        coalition: Option<&AgentId>,
-        design: Option<&DesignId>,
-        since: Option<DateTime<Utc>>,
-    ) -> StoreResult<FlowMap>;
+    /// Agents and flows, as `filter` narrows them.
+    async fn flow_map(&self, filter: &FlowFilter) -> StoreResult<FlowMap>;
 }
 
 #[derive(sqlx::FromRow)]
@@ -69,29 +77,29 @@ const PROVIDER_LON: &str = "COALESCE(p.lon, (SELECT k.lon FROM capacities k WHER
 
 #[async_trait]
 impl SupplyMap for SqlStore {
-    async fn flow_map(
-        &self,
-        coalition: Option<&AgentId>,
-        design: Option<&DesignId>,
-        since: Option<DateTime<Utc>>,
-    ) -> StoreResult<FlowMap> {
-        let filter = |time: &str| {
+    async fn flow_map(&self, filter: &FlowFilter) -> StoreResult<FlowMap> {
+        let coalition = filter.coalition.as_ref();
+        let conditions = |time: &str| {
             let mut conditions = Conditions::default();
             if let Some(coalition) = coalition {
                 let p = conditions.bind(Bind::Text(coalition.as_str().to_owned()));
                 conditions.push(format!("n.coalition_id = {p}"));
             }
-            if let Some(design) = design {
+            if let Some(design) = &filter.design {
                 let p = conditions.bind(Bind::Text(design.as_str().to_owned()));
                 conditions.push(format!("n.design_id = {p}"));
             }
-            if let Some(since) = since {
+            if let Some(need) = filter.need {
+                let p = conditions.bind(Bind::Int(i64::try_from(need).unwrap_or(i64::MAX)));
+                conditions.push(format!("n.id = {p}"));
+            }
+            if let Some(since) = filter.since {
                 let p = conditions.bind(Bind::Time(since));
                 conditions.push(format!("{time} >= {p}"));
             }
             conditions
         };
-        let mut planned = filter("c.updated_at");
+        let mut planned = conditions("c.updated_at");
         planned.push("c.state IN ('committed', 'in_progress', 'delivered')".into());
         let planned_sql = format!(
             "SELECT c.id AS claim, c.need_id AS need, n.design_id, COALESCE(d.name, n.resource) AS what, \
@@ -102,7 +110,7 @@ impl SupplyMap for SqlStore {
              JOIN agents p ON p.id = c.provider_id JOIN agents r ON r.id = n.receiver_id {} ORDER BY c.id",
             planned.sql()
         );
-        let mut delivered = filter("e.at");
+        let mut delivered = conditions("e.at");
         delivered.push("e.action = 'transfer'".into());
         let delivered_sql = format!(
             "SELECT c.id AS claim, c.need_id AS need, n.design_id, COALESCE(d.name, n.resource) AS what, \
@@ -180,12 +188,17 @@ impl SupplyMap for SqlStore {
             }
         }
         // The agents in view: with a coalition, its members and hub and
-        // whoever its flows touch; otherwise every agent with a place.
-        let mut wanted: Option<HashSet<String>> = coalition.map(|c| {
-            let mut set: HashSet<String> = members.into_iter().map(|(m,)| m).collect();
-            set.insert(c.as_str().to_owned());
-            set
-        });
+        // whoever its flows touch; with a need, whoever its flows touch;
+        // otherwise every agent with a place.
+        let mut wanted: Option<HashSet<String>> = match (coalition, filter.need) {
+            (_, Some(_)) => Some(HashSet::new()),
+            (Some(c), None) => {
+                let mut set: HashSet<String> = members.into_iter().map(|(m,)| m).collect();
+                set.insert(c.as_str().to_owned());
+                Some(set)
+            }
+            (None, None) => None,
+        };
         if let Some(set) = wanted.as_mut() {
             for flow in &flows {
                 set.insert(flow.provider.as_str().to_owned());

@@ -19,7 +19,7 @@ use stigmergy_core::FieldErrors;
 pub use accounts::{AccountSecret, Accounts, NewAccount, Session};
 pub use commons::{Commons, ImportedAccount};
 pub use live::Live;
-pub use map::SupplyMap;
+pub use map::{FlowFilter, SupplyMap};
 pub use needs::Needs;
 pub use organizations::Organizations;
 pub use pool::{Backend, SqlStore};

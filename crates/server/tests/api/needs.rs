@@ -827,6 +827,41 @@ async fn the_map_shows_planned_and_delivered_flows_on(backend: Backend) {
         !ids.contains("plastico-circular-porto"),
         "other coalitions' members stay off"
     );
+    // One need's flows, with only the agents they touch: what a live map
+    // fetches when that need changes.
+    let need = flows[0]["need"].as_u64().unwrap();
+    let one = app
+        .get_json(
+            &format!("/api/flows?coalition=open-hardware-africa&need={need}"),
+            200,
+        )
+        .await;
+    let its = one["flows"].as_array().unwrap();
+    assert!(its.iter().any(|f| f["kind"] == "delivered"), "{its:?}");
+    assert!(its.iter().all(|f| f["need"] == need));
+    let touched: std::collections::BTreeSet<&str> = its
+        .iter()
+        .flat_map(|f| {
+            [
+                f["provider"].as_str().unwrap(),
+                f["receiver"].as_str().unwrap(),
+            ]
+        })
+        .collect();
+    let agents: std::collections::BTreeSet<&str> = one["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(agents, touched, "{backend:?}");
+    let none = app.get_json("/api/flows?need=999999", 200).await;
+    assert_eq!(none["flows"], serde_json::json!([]));
+    assert_eq!(none["agents"], serde_json::json!([]));
+    assert_error(
+        &app.get_json("/api/flows?need=first", 400).await,
+        "invalid_query",
+    );
     for bad in ["state=soon", "since=yesterday", "coalition=Not%20One"] {
         assert_error(
             &app.get_json(&format!("/api/flows?{bad}"), 400).await,
