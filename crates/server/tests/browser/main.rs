@@ -7,49 +7,20 @@
 #[path = "../api/helpers.rs"]
 mod helpers;
 
+mod chromium;
 mod coalitions;
 mod designs;
 mod map;
 mod needs;
 
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use fantoccini::{Client, ClientBuilder, Locator};
+use chromium::{Driver, dist};
+use fantoccini::{Client, Locator};
 use helpers::{PASSWORD, Seed, TestApp, TestDb};
 use serde_json::json;
 
-const CHROMIUM: &str = "/usr/bin/chromium";
-const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const PATIENCE: Duration = Duration::from_secs(15);
-
-/// The built app: `STIGMERGY_TEST_DIST`, or `dist/` at the workspace root.
-fn dist() -> PathBuf {
-    let dir = std::env::var_os("STIGMERGY_TEST_DIST")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../dist"));
-    assert!(
-        dir.join("index.html").is_file(),
-        "no built app in {}: run scripts/build-app (make test does) before the browser tests",
-        dir.display()
-    );
-    dir
-}
-
-/// chromedriver on a free port, stopped when dropped.
-struct Driver {
-    child: Child,
-    url: String,
-    _profile: tempfile::TempDir,
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// A headless Chromium session, with the server it talks to.
 struct Browser {
@@ -76,53 +47,7 @@ impl Browser {
 
     /// A fresh headless Chromium under its own chromedriver.
     async fn session() -> (Client, Driver) {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new(CHROMEDRIVER)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!("cannot start {CHROMEDRIVER} ({e}): make test installs chromium-driver")
-            });
-        let profile = tempfile::tempdir().unwrap();
-        let driver = Driver {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-            _profile: profile,
-        };
-        let capabilities = json!({
-            "goog:chromeOptions": {
-                "binary": CHROMIUM,
-                "args": [
-                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                    "--no-first-run", "--window-size=1280,900",
-                    format!("--user-data-dir={}", driver._profile.path().display()),
-                ]
-            }
-        });
-        let capabilities = capabilities.as_object().unwrap().clone();
-        let started = Instant::now();
-        let client = loop {
-            let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-            match ClientBuilder::new(connector)
-                .capabilities(capabilities.clone())
-                .connect(&driver.url)
-                .await
-            {
-                Ok(client) => break client,
-                Err(_) if started.elapsed() < PATIENCE => {
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
-                Err(e) => panic!("chromedriver did not start a Chromium session: {e}"),
-            }
-        };
-        (client, driver)
+        chromium::session().await
     }
 
     async fn goto(&self, path: &str) {
