@@ -5,22 +5,7 @@ use leptos::task::spawn_local;
 use stigmergy_core::{Chain, FlowKind};
 
 use crate::api;
-
-/// Text made safe to put inside HTML or SVG markup.
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+use stigmergy_core::markup::escape;
 
 /// The chain as an SVG node-link drawing (suppliers, makers, receivers in
 /// three columns; planned links dashed, delivered solid, as wide as their

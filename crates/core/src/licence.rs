@@ -108,6 +108,25 @@ impl Licence {
         }
     }
 
+    /// What making or selling the design obliges a maker to do, for the
+    /// licences whose obligations reach beyond credit.
+    pub fn obligations(self) -> &'static [&'static str] {
+        match self {
+            Licence::CernOhlS2 => &[
+                "Keep the licence notice and the design's source location on every product and in its documentation.",
+                "Give everyone who receives a product the way to get the design's complete source.",
+                "If you change the design and make or share products of it, publish the changed design's complete source, including the parts it incorporates, under CERN-OHL-S-2.0.",
+                "Do not add terms that restrict what others may do under the licence.",
+            ],
+            Licence::PeerProduction => &[
+                "Worker-owned cooperatives and non-profits may make and sell it freely.",
+                "Other makers who sell it owe the coalition's reciprocity fee to its commons fund, per piece claimed.",
+                "Credit the contributors and share changes under the same licence.",
+            ],
+            _ => &[],
+        }
+    }
+
     /// Parses an SPDX id, ignoring ASCII case.
     pub fn from_spdx(id: &str) -> Option<Licence> {
         Licence::ALL

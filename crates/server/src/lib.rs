@@ -12,6 +12,7 @@ pub mod error;
 pub mod extract;
 pub mod flows;
 pub mod health;
+pub mod ledger;
 pub mod live;
 pub mod needs;
 pub mod organizations;
@@ -83,6 +84,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(needs::router())
         .merge(live::router())
         .merge(flows::router())
+        .merge(ledger::router())
         .split_for_parts()
 }
 

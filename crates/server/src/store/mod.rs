@@ -5,6 +5,7 @@
 
 mod accounts;
 mod commons;
+pub mod ledger;
 pub mod live;
 mod map;
 mod needs;
@@ -18,6 +19,7 @@ use stigmergy_core::FieldErrors;
 
 pub use accounts::{AccountSecret, Accounts, NewAccount, Session};
 pub use commons::{Commons, ImportedAccount};
+pub use ledger::{BudgetLine, Ledgers};
 pub use live::Live;
 pub use map::{FlowFilter, SupplyMap};
 pub use needs::Needs;
@@ -89,7 +91,7 @@ pub struct ImportReport {
 /// per feature (each in its own module), so `Arc<dyn Store>` offers them all.
 #[async_trait]
 pub trait Store:
-    Commons + Accounts + Organizations + Needs + Live + SupplyMap + Send + Sync + 'static
+    Commons + Accounts + Organizations + Needs + Live + SupplyMap + Ledgers + Send + Sync + 'static
 {
     /// Which database this is (`sqlite` or `postgres`).
     fn backend(&self) -> Backend;

@@ -20,6 +20,7 @@ use stigmergy_core::{
 };
 
 use super::commons::{Bind, Conditions, bind_all, decode_cursor, encode_cursor};
+use super::ledger::carry_events;
 use super::live::emit;
 use super::pool::{SqlStore, with_pool};
 use super::{StoreError, StoreResult, parse_stored, place_of, stored};
@@ -612,6 +613,40 @@ impl Needs for SqlStore {
             .bind(need)
             .fetch_one(&mut *tx)
             .await?;
+            // A Peer Production License design made by a maker outside the
+            // coalition owes the commons fund the coalition's reciprocity fee.
+            let fee: Option<(String, String)> = sqlx::query_as(
+                "SELECT n.coalition_id, v.equation FROM needs n JOIN designs d ON d.id = n.design_id \
+                 JOIN value_equations v ON v.coalition_id = n.coalition_id \
+                 WHERE n.id = $1 AND d.licence = 'LicenseRef-PPL' \
+                 AND NOT EXISTS (SELECT 1 FROM memberships m WHERE m.organization_id = n.coalition_id \
+                   AND m.member_id = $2 AND m.state = 'active') \
+                 ORDER BY v.version DESC LIMIT 1",
+            )
+            .bind(need)
+            .bind(provider.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some((coalition, equation)) = fee {
+                let equation: stigmergy_core::ledger::ValueEquation =
+                    serde_json::from_str(&equation).map_err(anyhow::Error::from)?;
+                let amount = (quantity as f64 * equation.reciprocity_fee).round() as i64;
+                if amount > 0 {
+                    sqlx::query(
+                        "INSERT INTO owed (coalition_id, kind, creditor, debtor, amount, need_claim, equation_version, at) \
+                         VALUES ($1, 'reciprocity_fee', $2, $3, $4, $5, $6, $7)",
+                    )
+                    .bind(&coalition)
+                    .bind(stigmergy_core::ledger::COMMONS_FUND)
+                    .bind(provider.as_str())
+                    .bind(amount)
+                    .bind(id.0)
+                    .bind(i64::from(equation.version))
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            }
             let change = Change::ClaimMade {
                 claim: id_of(id.0),
                 need: id_of(need),
@@ -718,6 +753,19 @@ impl Needs for SqlStore {
                         .bind(now)
                         .execute(&mut *tx)
                         .await?;
+                }
+                // A coalition that keeps accounts gets them in its ledger,
+                // in the same transaction, so the two cannot drift apart.
+                let coalition: (Option<String>,) = sqlx::query_as(
+                    "SELECT n.coalition_id FROM claims c JOIN needs n ON n.id = c.need_id \
+                     JOIN ledgers l ON l.coalition_id = n.coalition_id WHERE c.id = $1",
+                )
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .unwrap_or((None,));
+                if let Some(coalition) = coalition.0 {
+                    carry_events!(tx, &coalition);
                 }
             }
             let (provider, total, claimed, coalition): (String, i64, i64, Option<String>) = sqlx::query_as(

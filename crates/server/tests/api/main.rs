@@ -6,6 +6,7 @@ mod design_writes;
 mod designs;
 mod health;
 mod helpers;
+mod ledger;
 mod live;
 mod needs;
 mod organizations;

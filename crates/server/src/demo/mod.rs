@@ -3,7 +3,9 @@
 //! the same import path as any other bundle. The demo's activity (needs,
 //! capacity, claims in every state) is in `demo/activity.json`, with dates
 //! relative to the first start, and goes through the same store calls the
-//! API makes, so a confirmed claim records its events like any other.
+//! API makes, so a confirmed claim records its events like any other. The
+//! coalitions' year of open accounts is in `demo/accounts.json` (see
+//! [`accounts`]).
 
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use serde::Deserialize;
@@ -12,11 +14,13 @@ use stigmergy_core::{
     NeedInput, Place, ProcessKind, Quantity,
 };
 
+pub mod accounts;
+
 use crate::auth::password;
 use crate::store::{ImportReport, ImportedAccount, Store, StoreError, StoreResult};
 
-const DEMO_COMMONS: &str = include_str!("../../../demo/commons.json");
-const DEMO_ACTIVITY: &str = include_str!("../../../demo/activity.json");
+const DEMO_COMMONS: &str = include_str!("../../../../demo/commons.json");
+const DEMO_ACTIVITY: &str = include_str!("../../../../demo/activity.json");
 
 /// Needs, capacity and claims, dated relative to when they are loaded.
 #[derive(Debug, Deserialize)]
@@ -247,7 +251,11 @@ pub async fn load_if_empty(store: &dyn Store) -> anyhow::Result<Option<ImportRep
     let report = import(store, &bundle()?)
         .await
         .map_err(|e| anyhow::anyhow!("cannot load the demo commons: {e:?}"))?;
-    load_activity(store, &activity()?, Utc::now())
+    let now = Utc::now();
+    accounts::load(store, &accounts::seed()?, now)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot load the demo accounts: {e:?}"))?;
+    load_activity(store, &activity()?, now)
         .await
         .map_err(|e| anyhow::anyhow!("cannot load the demo activity: {e}"))?;
     Ok(Some(report))
