@@ -17,9 +17,9 @@ pub mod session;
 
 use components::{AccountMenu, MainNav};
 use pages::{
-    AccountPage, CoalitionPage, CoalitionsPage, CommonsPage, DesignPage, EditDesignPage, MapPage,
-    MyWorkPage, NeedPage, NeedsPage, NewDesignPage, NewNeedPage, NotFoundPage, RegisterPage,
-    SignInPage,
+    AccountPage, AccountsPage, CoalitionPage, CoalitionsPage, CommonsPage, DesignPage,
+    EditDesignPage, MapPage, MyWorkPage, NeedPage, NeedsPage, NewDesignPage, NewNeedPage,
+    NotFoundPage, RegisterPage, SignInPage,
 };
 
 /// The whole app: header, routed main content, footer.
@@ -48,6 +48,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/account") view=AccountPage />
                     <Route path=path!("/coalitions") view=CoalitionsPage />
                     <Route path=path!("/coalitions/:id") view=CoalitionPage />
+                    <Route path=path!("/coalitions/:id/accounts") view=AccountsPage />
                     <Route path=path!("/map") view=MapPage />
                     <Route path=path!("/needs") view=NeedsPage />
                     <Route path=path!("/needs/new") view=NewNeedPage />

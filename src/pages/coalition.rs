@@ -244,6 +244,11 @@ pub fn CoalitionPage() -> impl IntoView {
                     <h1 data-testid="coalition-title">{agent.name}</h1>
                     <p class="lead">{note}</p>
                     <p class="muted">{agent.place.map(|p| p.name).unwrap_or_default()}</p>
+                    <p>
+                        <a class="button button-quiet" href=format!("/coalitions/{}/accounts", agent.id)>"Open accounts"</a>
+                        " "
+                        <a class="button button-quiet" href=format!("/map?coalition={}", agent.id)>"Supply chains on the map"</a>
+                    </p>
                 </header>
                 <section class="design-section" aria-labelledby="licences-title">
                     <h2 id="licences-title">"Licences it forms around"</h2>

@@ -214,6 +214,11 @@ fn design_view(design: Design, old: bool) -> impl IntoView {
                         " "
                         {licence.name()}
                         <p class="muted">{licence.explanation()}</p>
+                        {(!licence.obligations().is_empty()).then(|| {
+                            let items: String = licence.obligations().iter().map(|o| format!("<li>{o}</li>")).collect();
+                            let html = format!("<summary>What making it obliges you to</summary><ul>{items}</ul>");
+                            view! { <details class="obligations" data-testid="obligations" open=true inner_html=html></details> }
+                        })}
                     </dd>
                 </div>
                 {parent}

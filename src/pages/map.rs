@@ -4,6 +4,7 @@ use leptos::task::spawn_local;
 use leptos_router::NavigateOptions;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use stigmergy_core::map_layout::{Bounds, Drawing, Layout};
+use stigmergy_core::markup::escape;
 use stigmergy_core::{AgentRole, Flow, FlowKind, FlowMap, MapAgent, Organization};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -642,41 +643,42 @@ fn detail(selected: Option<Selected>) -> AnyView {
             }
             .into_any()
         }
-        Some(Selected::Agents(count, some)) => view! {
-            <h3>{format!("{count} agents here")}</h3>
-            <ul class="plain-list">
-                {some
-                    .into_iter()
-                    .map(|a| view! { <li>{format!("{} · {} · {}", a.name, a.role.label(), a.place)}</li> })
-                    .collect_view()}
-            </ul>
-            {(count > LISTED).then(|| view! { <p class="muted">"Zoom in to tell the others apart."</p> })}
+        Some(Selected::Agents(count, some)) => {
+            let items: String = some
+                .iter()
+                .map(|a| {
+                    format!(
+                        "<li>{}</li>",
+                        escape(&format!("{} · {} · {}", a.name, a.role.label(), a.place))
+                    )
+                })
+                .collect();
+            listing(format!("{count} agents here"), items, count > LISTED)
         }
-        .into_any(),
-        Some(Selected::Flows(count, some)) => view! {
-            <h3>{format!("{count} flows along this line")}</h3>
-            <ul class="plain-list">
-                {some
-                    .into_iter()
-                    .map(|f| {
-                        view! {
-                            <li>
-                                <a href=format!("/needs/{}", f.need)>{f.what}</a>
-                                {format!(
-                                    ": {} {} by {} for {}",
-                                    f.quantity,
-                                    f.unit.symbol(),
-                                    f.provider_name,
-                                    f.receiver_name,
-                                )}
-                            </li>
-                        }
-                    })
-                    .collect_view()}
-            </ul>
-            {(count > LISTED).then(|| view! { <p class="muted">"Zoom in to tell the others apart, or read them all in the table."</p> })}
+        Some(Selected::Flows(count, some)) => {
+            let items: String = some
+                .iter()
+                .map(|f| {
+                    format!(
+                        r#"<li><a href="/needs/{}">{}</a>{}</li>"#,
+                        f.need,
+                        escape(&f.what),
+                        escape(&format!(
+                            ": {} {} by {} for {}",
+                            f.quantity,
+                            f.unit.symbol(),
+                            f.provider_name,
+                            f.receiver_name
+                        ))
+                    )
+                })
+                .collect();
+            listing(
+                format!("{count} flows along this line"),
+                items,
+                count > LISTED,
+            )
         }
-        .into_any(),
         Some(Selected::Flow(flow)) => {
             let what = match &flow.design {
                 Some(design) => {
@@ -707,6 +709,21 @@ fn detail(selected: Option<Selected>) -> AnyView {
             .into_any()
         }
     }
+}
+
+/// A cluster's agents or a line's flows in the side panel, as markup: the
+/// list never changes once shown.
+fn listing(title: String, items: String, more: bool) -> AnyView {
+    let more = if more {
+        r#"<p class="muted">Zoom in to tell the others apart, or read them all in the table below.</p>"#
+    } else {
+        ""
+    };
+    let html = format!(
+        r#"<h3>{}</h3><ul class="plain-list">{items}</ul>{more}"#,
+        escape(&title)
+    );
+    view! { <div inner_html=html></div> }.into_any()
 }
 
 /// Table rows added at a time.

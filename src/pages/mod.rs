@@ -1,6 +1,7 @@
 //! One routed page per file.
 
 mod account;
+mod accounts;
 mod coalition;
 mod coalitions;
 mod commons;
@@ -17,6 +18,7 @@ mod register;
 mod sign_in;
 
 pub use account::AccountPage;
+pub use accounts::AccountsPage;
 pub use coalition::CoalitionPage;
 pub use coalitions::CoalitionsPage;
 pub use commons::CommonsPage;

@@ -7,6 +7,7 @@
 #[path = "../api/helpers.rs"]
 mod helpers;
 
+mod accounts;
 mod chromium;
 mod coalitions;
 mod designs;

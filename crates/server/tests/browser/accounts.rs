@@ -1,0 +1,168 @@
+//! Open accounts in the browser: a visitor with no account reads a
+//! coalition's accounts, sees the charts and the ledger, and verifies the
+//! hash chain in the browser; a chain edited behind the ledger's back fails
+//! there, at the entry that was edited.
+
+use sqlx::Connection;
+
+use super::Browser;
+
+#[tokio::test]
+async fn a_visitor_reads_the_accounts_and_verifies_the_chain_in_the_browser() {
+    let browser = Browser::start().await;
+    browser.goto("/coalitions/open-hardware-africa").await;
+    browser
+        .click("a[href='/coalitions/open-hardware-africa/accounts']")
+        .await;
+    browser
+        .until_path("/coalitions/open-hardware-africa/accounts")
+        .await;
+    let title = browser.text("[data-testid=accounts-title]").await;
+    assert_eq!(title, "Open Hardware Africa Coalition: open accounts");
+
+    // Balances in the coalition's currency, and the charts drawn by Chart.js.
+    let cards = browser
+        .until("[data-testid=balances] li", "the balances", |t| {
+            t.len() == 4
+        })
+        .await;
+    assert!(
+        cards[0].starts_with("The treasury") && cards[0].contains("$"),
+        "{cards:?}"
+    );
+    for chart in ["flows-chart", "budget-chart"] {
+        let drawn = browser
+            .client
+            .execute(
+                &format!(
+                    "const c = document.querySelector('[data-testid={chart}]'); \
+                     return !!(window.Chart && Chart.getChart(c) && c.width > 0);"
+                ),
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(drawn, serde_json::json!(true), "{chart} is drawn");
+    }
+    browser.snapshot("accounts-overview").await;
+    // The charts' figures as tables too, for screen readers.
+    let months = browser
+        .client
+        .find_all(fantoccini::Locator::Css("#flows-title ~ details tbody tr"))
+        .await
+        .unwrap();
+    assert!(months.len() >= 12, "{} months", months.len());
+
+    // Each contributor's share and why.
+    let shares = browser
+        .until("[data-testid=shares] tbody tr", "the shares", |t| {
+            !t.is_empty()
+        })
+        .await;
+    assert!(
+        shares
+            .iter()
+            .any(|r| r.contains("Grace Wanjiru") && r.contains("welding")),
+        "{shares:?}"
+    );
+
+    // The ledger, newest first, a page at a time, filtered.
+    let rows = browser
+        .until("[data-testid=ledger] tbody tr", "the ledger", |t| {
+            t.len() == 50
+        })
+        .await;
+    assert!(rows.iter().any(|r| r.contains("$")), "{rows:?}");
+    browser.click("[data-testid=more-entries]").await;
+    browser
+        .until("[data-testid=ledger] tbody tr", "the next page", |t| {
+            t.len() == 100
+        })
+        .await;
+    browser.choose("#ledger-kind", "in_kind").await;
+    browser
+        .until(
+            "[data-testid=ledger] tbody tr",
+            "contributions in kind",
+            |t| !t.is_empty() && t.len() <= 50 && t.iter().all(|r| !r.contains("$")),
+        )
+        .await;
+    browser.choose("#ledger-category", "materials").await;
+    browser.choose("#ledger-kind", "money").await;
+    let corrected = browser
+        .until(
+            "[data-testid=ledger] tbody tr",
+            "the corrected invoice",
+            |t| t.iter().any(|r| r.contains("Corrected by entry")),
+        )
+        .await;
+    assert!(
+        corrected.iter().any(|r| r.contains("Corrects entry")),
+        "{corrected:?}"
+    );
+
+    // Verify, in the browser.
+    browser.click("[data-testid=verify]").await;
+    let result = browser
+        .until("[data-testid=verify-result]", "the verification", |t| {
+            t.iter().any(|t| !t.is_empty())
+        })
+        .await;
+    assert!(result[0].starts_with("Verified: all"), "{result:?}");
+    browser.snapshot("accounts").await;
+
+    // Someone edits entry 30 in the database: the browser finds it.
+    {
+        let mut db = sqlx::SqliteConnection::connect(&browser.app.db.url)
+            .await
+            .unwrap();
+        sqlx::query("DROP TRIGGER ledger_entries_are_append_only_update")
+            .execute(&mut db)
+            .await
+            .unwrap();
+        sqlx::query(
+            "UPDATE ledger_entries SET note = 'nothing to see here' \
+             WHERE coalition_id = 'open-hardware-africa' AND seq = 30",
+        )
+        .execute(&mut db)
+        .await
+        .unwrap();
+    }
+    browser.click("[data-testid=verify]").await;
+    browser
+        .until("[data-testid=verify-result]", "the broken chain", |t| {
+            t.iter()
+                .any(|t| t.starts_with("The chain is broken at entry 30"))
+        })
+        .await;
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn a_cern_ohl_s_design_shows_its_share_alike_obligations() {
+    let browser = Browser::start().await;
+    browser.goto("/designs/flexure-microscope").await;
+    let obligations = browser
+        .until("[data-testid=obligations] li", "the obligations", |t| {
+            !t.is_empty()
+        })
+        .await;
+    assert!(
+        obligations
+            .iter()
+            .any(|o| o.contains("publish the changed design's complete source")),
+        "{obligations:?}"
+    );
+    browser.goto("/designs/face-shield-petg").await;
+    browser.find("[data-testid=design-title]").await;
+    assert!(
+        browser
+            .client
+            .find_all(fantoccini::Locator::Css("[data-testid=obligations]"))
+            .await
+            .unwrap()
+            .is_empty(),
+        "CC BY asks only for credit"
+    );
+    browser.close().await;
+}
