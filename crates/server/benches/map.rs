@@ -447,6 +447,15 @@ async fn stop_frames(client: &Client) -> Vec<f64> {
         .unwrap_or_default()
 }
 
+/// What the benchmark does to the map.
+#[derive(Clone, Copy)]
+enum Gesture {
+    /// A drag by so many pixels.
+    Drag(f64, f64),
+    /// A key pressed on the map.
+    Key(&'static str),
+}
+
 /// Drags the map from its centre by `dx`, `dy` pixels over half a second,
 /// then lets it settle.
 async fn drag(client: &Client, map: &Element, dx: f64, dy: f64) {
@@ -610,50 +619,40 @@ async fn main() {
         )
         .await
         .expect("the map in view");
-    // Panning: four drags, each over half a second.
-    start_frames(&client).await;
-    for (dx, dy) in [(-300.0, 0.0), (0.0, 180.0), (300.0, 0.0), (0.0, -180.0)] {
-        drag(&client, &map, dx, dy).await;
+    // Four phases: drags of half a second each, and keyboard zooms ("=" is
+    // the key "+" shares; with Shift, Leaflet would zoom three levels).
+    let phases: [(&str, &[Gesture]); 4] = [
+        (
+            "panning the world",
+            &[
+                Gesture::Drag(-300.0, 0.0),
+                Gesture::Drag(0.0, 180.0),
+                Gesture::Drag(300.0, 0.0),
+                Gesture::Drag(0.0, -180.0),
+            ],
+        ),
+        ("zooming in four levels", &[Gesture::Key("="); 4]),
+        (
+            "panning zoomed in",
+            &[Gesture::Drag(-400.0, 0.0), Gesture::Drag(0.0, 180.0)],
+        ),
+        ("zooming out four levels", &[Gesture::Key("-"); 4]),
+    ];
+    for (name, gestures) in phases {
+        start_frames(&client).await;
+        for gesture in gestures {
+            match *gesture {
+                Gesture::Drag(dx, dy) => drag(&client, &map, dx, dy).await,
+                Gesture::Key(key) => press(&map, key).await,
+            }
+        }
+        let frames = stop_frames(&client).await;
+        println!(
+            "{name}: {}; then {}",
+            summary(&frames),
+            drawn(&client).await
+        );
     }
-    let frames = stop_frames(&client).await;
-    println!(
-        "panning the world: {}; then {}",
-        summary(&frames),
-        drawn(&client).await
-    );
-
-    // Zooming: in four steps with the keyboard, then out again.
-    start_frames(&client).await;
-    // "=" is the key "+" shares; with Shift, Leaflet zooms three levels.
-    for key in ["=", "=", "=", "="] {
-        press(&map, key).await;
-    }
-    let frames = stop_frames(&client).await;
-    println!(
-        "zooming in four levels: {}; then {}",
-        summary(&frames),
-        drawn(&client).await
-    );
-    start_frames(&client).await;
-    for (dx, dy) in [(-400.0, 0.0), (0.0, 180.0)] {
-        drag(&client, &map, dx, dy).await;
-    }
-    let frames = stop_frames(&client).await;
-    println!(
-        "panning zoomed in: {}; then {}",
-        summary(&frames),
-        drawn(&client).await
-    );
-    start_frames(&client).await;
-    for key in ["-", "-", "-", "-"] {
-        press(&map, key).await;
-    }
-    let frames = stop_frames(&client).await;
-    println!(
-        "zooming out four levels: {}; then {}",
-        summary(&frames),
-        drawn(&client).await
-    );
     let at = client.current_url().await.expect("the address");
     println!("the view ended at {}", at.query().unwrap_or_default());
     client.close().await.expect("the browser closes");

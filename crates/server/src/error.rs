@@ -53,6 +53,13 @@ pub enum AppError {
 }
 
 impl AppError {
+    /// A 400 naming one field.
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        let mut fields = FieldErrors::new();
+        fields.add(field, message);
+        AppError::invalid(fields)
+    }
+
     pub fn invalid(fields: FieldErrors) -> Self {
         let message = match fields.0.len() {
             1 => fields.0.values().next().cloned().unwrap_or_default(),

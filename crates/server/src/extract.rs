@@ -79,6 +79,15 @@ impl From<PathRejection> for AppError {
     }
 }
 
+/// A query parameter's value, trimmed; `None` when absent or blank.
+pub fn filled(value: &Option<String>) -> Option<String> {
+    value
+        .as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+}
+
 #[cfg(test)]
 mod tests {
     use axum::Router;

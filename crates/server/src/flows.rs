@@ -7,13 +7,13 @@ use serde::Deserialize;
 use std::collections::HashSet;
 
 use stigmergy_core::{
-    AgentId, Chain, ChainLink, ChainNode, DesignId, ErrorBody, FieldErrors, Flow, FlowKind, FlowMap,
+    AgentId, Chain, ChainLink, ChainNode, DesignId, ErrorBody, Flow, FlowKind, FlowMap,
 };
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::AppState;
 use crate::error::{AppError, AppResult};
-use crate::extract::{Json, Query};
+use crate::extract::{Json, Query, filled};
 use crate::store::FlowFilter;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -39,12 +39,6 @@ struct FlowQuery {
     need: Option<u64>,
 }
 
-fn invalid(field: &str, message: impl Into<String>) -> AppError {
-    let mut fields = FieldErrors::new();
-    fields.add(field, message);
-    AppError::invalid(fields)
-}
-
 /// Agents by role and flows from provider to receiver: planned (active
 /// claims) and delivered (confirmed transfers), with where each goes.
 #[utoipa::path(get, path = "/api/flows", tag = "live", params(FlowQuery),
@@ -56,23 +50,22 @@ async fn flows(
     State(state): State<AppState>,
     Query(query): Query<FlowQuery>,
 ) -> AppResult<Json<FlowMap>> {
-    let filled = |v: &Option<String>| {
-        v.as_deref()
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-            .map(str::to_owned)
-    };
     let coalition = filled(&query.coalition)
-        .map(|c| AgentId::parse(&c).map_err(|m| invalid("coalition", m)))
+        .map(|c| AgentId::parse(&c).map_err(|m| AppError::field("coalition", m)))
         .transpose()?;
     let design = filled(&query.design)
-        .map(|d| DesignId::parse(&d).map_err(|m| invalid("design", m)))
+        .map(|d| DesignId::parse(&d).map_err(|m| AppError::field("design", m)))
         .transpose()?;
     let kind = match filled(&query.state).as_deref() {
         None | Some("all") => None,
         Some("planned") => Some(FlowKind::Planned),
         Some("delivered") => Some(FlowKind::Delivered),
-        Some(_) => return Err(invalid("state", "The state is planned, delivered or all.")),
+        Some(_) => {
+            return Err(AppError::field(
+                "state",
+                "The state is planned, delivered or all.",
+            ));
+        }
     };
     let since = filled(&query.since)
         .map(|s| {
@@ -80,7 +73,7 @@ async fn flows(
                 .ok()
                 .and_then(|d| d.and_hms_opt(0, 0, 0))
                 .map(|t| Utc.from_utc_datetime(&t))
-                .ok_or_else(|| invalid("since", "Give a date like 2026-11-01."))
+                .ok_or_else(|| AppError::field("since", "Give a date like 2026-11-01."))
         })
         .transpose()?;
     let filter = FlowFilter {
@@ -119,10 +112,10 @@ async fn chain(
     Query(query): Query<ChainQuery>,
 ) -> AppResult<Json<Chain>> {
     let design = match (&query.design, query.need) {
-        (Some(d), None) => Some(DesignId::parse(d).map_err(|m| invalid("design", m))?),
+        (Some(d), None) => Some(DesignId::parse(d).map_err(|m| AppError::field("design", m))?),
         (None, Some(_)) => None,
         _ => {
-            return Err(invalid(
+            return Err(AppError::field(
                 "design",
                 "Ask for the chain of one design or one need.",
             ));

@@ -22,7 +22,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::AppState;
 use crate::auth::session::Auth;
 use crate::error::{AppError, AppResult};
-use crate::extract::{Json, Path, Query};
+use crate::extract::{Json, Path, Query, filled};
 use crate::organizations::require_steward;
 use crate::store::{BudgetLine, StoreError};
 
@@ -51,12 +51,6 @@ async fn currency_of(state: &AppState, id: &AgentId) -> AppResult<String> {
         )),
         other => other.into(),
     })
-}
-
-fn field_error(field: &str, message: impl Into<String>) -> AppError {
-    let mut fields = FieldErrors::new();
-    fields.add(field, message);
-    AppError::invalid(fields)
 }
 
 /// Display names for the agent accounts among `accounts`.
@@ -229,16 +223,10 @@ async fn list_entries(
     Query(query): Query<EntryQuery>,
 ) -> AppResult<Json<LedgerPage>> {
     let id = coalition_id(&id)?;
-    let filled = |v: &Option<String>| {
-        v.as_deref()
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-            .map(str::to_owned)
-    };
     let action = filled(&query.action)
         .map(|a| {
             LedgerAction::parse(&a).ok_or_else(|| {
-                field_error(
+                AppError::field(
                     "action",
                     "The action is transfer, produce, work, use or cite.",
                 )
@@ -249,11 +237,11 @@ async fn list_entries(
         None => None,
         Some("money") => Some(true),
         Some("in_kind") => Some(false),
-        Some(_) => return Err(field_error("kind", "The kind is money or in_kind.")),
+        Some(_) => return Err(AppError::field("kind", "The kind is money or in_kind.")),
     };
     let limit = query.limit.unwrap_or(50);
     if !(1..=500).contains(&limit) {
-        return Err(field_error("limit", "The limit is from 1 to 500."));
+        return Err(AppError::field("limit", "The limit is from 1 to 500."));
     }
     let category = filled(&query.category);
     let account = filled(&query.account);
@@ -380,7 +368,10 @@ async fn export(
     let id = coalition_id(&id)?;
     let format = query.format.unwrap_or_else(|| "json".into());
     if !["json", "csv", "jsonld"].contains(&format.as_str()) {
-        return Err(field_error("format", "The format is json, csv or jsonld."));
+        return Err(AppError::field(
+            "format",
+            "The format is json, csv or jsonld.",
+        ));
     }
     let currency = currency_of(&state, &id).await?;
     let entries = state.store.ledger_entries(&id).await?;

@@ -11,8 +11,8 @@ use stigmergy_core::matching::fit;
 use stigmergy_core::need::to_milli;
 use stigmergy_core::{
     AgentId, Capacity, CapacityInput, Claim, ClaimAction, ClaimInput, CoalitionPlan, DesignId,
-    EconomicEvent, ErrorBody, FieldErrors, Gaps, MakerMatch, MembershipRole, Need, NeedInput,
-    NeedMatch, NeedQuery, NeedState, Page, Party, PlanRow, ProcessKind, RawNeedQuery,
+    EconomicEvent, ErrorBody, Gaps, MakerMatch, MembershipRole, Need, NeedInput, NeedMatch,
+    NeedQuery, NeedState, Page, Party, PlanRow, ProcessKind, RawNeedQuery,
 };
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -37,12 +37,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(makers_for_need))
         .routes(routes!(my_matches))
         .routes(routes!(coalition_plan))
-}
-
-fn field_error(field: &str, message: impl Into<String>) -> AppError {
-    let mut fields = FieldErrors::new();
-    fields.add(field, message);
-    AppError::invalid(fields)
 }
 
 fn no_need(id: u64) -> impl Fn(StoreError) -> AppError {
@@ -73,7 +67,7 @@ async fn acting_as(
         Some(id) => {
             state.store.organization(id).await.map_err(|e| match e {
                 StoreError::NotFound => {
-                    field_error(field, format!("There is no organization {id}."))
+                    AppError::field(field, format!("There is no organization {id}."))
                 }
                 other => other.into(),
             })?;
@@ -86,9 +80,9 @@ async fn acting_as(
 /// Refuses a date that is not a real calendar date, or one in the past.
 fn check_not_past(field: &str, date: &str, label: &str) -> AppResult<()> {
     let date = NaiveDate::parse_from_str(date, "%Y-%m-%d")
-        .map_err(|_| field_error(field, format!("{label} must be a date like 2026-12-24.")))?;
+        .map_err(|_| AppError::field(field, format!("{label} must be a date like 2026-12-24.")))?;
     if date < Utc::now().date_naive() {
-        return Err(field_error(field, format!("{label} is in the past.")));
+        return Err(AppError::field(field, format!("{label} is in the past.")));
     }
     Ok(())
 }
@@ -117,7 +111,7 @@ async fn create_need(
             .ok()
             .is_some_and(|o| o.coalition_licences.is_some());
         if !is_coalition {
-            return Err(field_error(
+            return Err(AppError::field(
                 "coalition",
                 format!("There is no coalition {coalition}."),
             ));
@@ -358,7 +352,7 @@ async fn list_capacities(
         .provider
         .as_deref()
         .filter(|p| !p.is_empty())
-        .map(|p| AgentId::parse(p).map_err(|message| field_error("provider", message)))
+        .map(|p| AgentId::parse(p).map_err(|message| AppError::field("provider", message)))
         .transpose()?;
     let process = query
         .process
@@ -366,7 +360,7 @@ async fn list_capacities(
         .filter(|p| !p.is_empty())
         .map(|p| {
             ProcessKind::from_slug(p).ok_or_else(|| {
-                field_error(
+                AppError::field(
                     "process",
                     format!("Unknown process kind \u{201c}{p}\u{201d}."),
                 )
@@ -405,11 +399,11 @@ async fn list_economic_events(
         .coalition
         .as_deref()
         .filter(|c| !c.is_empty())
-        .map(|c| AgentId::parse(c).map_err(|message| field_error("coalition", message)))
+        .map(|c| AgentId::parse(c).map_err(|message| AppError::field("coalition", message)))
         .transpose()?;
     let limit = query.limit.unwrap_or(100);
     if !(1..=500).contains(&limit) {
-        return Err(field_error("limit", "The limit is from 1 to 500."));
+        return Err(AppError::field("limit", "The limit is from 1 to 500."));
     }
     Ok(Json(
         state

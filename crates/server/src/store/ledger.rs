@@ -151,6 +151,23 @@ fn invalid(field: &str, message: impl Into<String>) -> StoreError {
     StoreError::Invalid(fields)
 }
 
+/// Locks `$coalition`'s ledger until the transaction `$tx` ends: one writer
+/// at a time per coalition, on both stores (the row lock of an UPDATE);
+/// `NotFound` when the coalition keeps no ledger.
+macro_rules! lock_ledger {
+    ($tx:expr, $coalition:expr) => {{
+        let locked = sqlx::query("UPDATE ledgers SET currency = currency WHERE coalition_id = $1")
+            .bind($coalition)
+            .execute(&mut *$tx)
+            .await?
+            .rows_affected();
+        if locked == 0 {
+            return Err($crate::store::StoreError::NotFound);
+        }
+    }};
+}
+pub(crate) use lock_ledger;
+
 /// Appends `$input` to `$coalition`'s ledger inside the transaction `$tx`:
 /// locks the ledger, links to the last entry, hashes and inserts. Yields
 /// the new entry; `NotFound` when the coalition keeps no ledger.
@@ -158,14 +175,7 @@ macro_rules! append_entry {
     ($tx:expr, $coalition:expr, $input:expr, $by:expr, $at:expr) => {{
         let coalition: &str = $coalition;
         let at: chrono::DateTime<chrono::Utc> = $at;
-        let locked = sqlx::query("UPDATE ledgers SET currency = currency WHERE coalition_id = $1")
-            .bind(coalition)
-            .execute(&mut *$tx)
-            .await?
-            .rows_affected();
-        if locked == 0 {
-            return Err($crate::store::StoreError::NotFound);
-        }
+        $crate::store::ledger::lock_ledger!($tx, coalition);
         let head: Option<(i64, String)> = sqlx::query_as(
             "SELECT seq, hash FROM ledger_entries WHERE coalition_id = $1 ORDER BY seq DESC LIMIT 1",
         )
@@ -353,14 +363,7 @@ impl Ledgers for SqlStore {
         with_pool!(&self.pool, p => {
             let mut tx = p.begin().await?;
             // Lock first, so that the checks below hold until the entry is in.
-            let locked = sqlx::query("UPDATE ledgers SET currency = currency WHERE coalition_id = $1")
-                .bind(c)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            if locked == 0 {
-                return Err(StoreError::NotFound);
-            }
+            lock_ledger!(tx, c);
             for (field, account) in [("provider", &input.provider), ("receiver", &input.receiver)] {
                 if is_own(account) {
                     continue;
@@ -523,14 +526,7 @@ impl Ledgers for SqlStore {
     ) -> StoreResult<ValueEquation> {
         with_pool!(&self.pool, p => {
             let mut tx = p.begin().await?;
-            let locked = sqlx::query("UPDATE ledgers SET currency = currency WHERE coalition_id = $1")
-                .bind(coalition.as_str())
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            if locked == 0 {
-                return Err(StoreError::NotFound);
-            }
+            lock_ledger!(tx, coalition.as_str());
             let (latest,): (i64,) = sqlx::query_as(
                 "SELECT CAST(COALESCE(MAX(version), 0) AS BIGINT) FROM value_equations WHERE coalition_id = $1",
             )
