@@ -108,7 +108,7 @@ struct Drawn {
     charts: Vec<(&'static str, String)>,
 }
 
-fn draw(overview: &AccountsOverview) -> Drawn {
+fn draw(overview: &AccountsOverview, steward: bool) -> Drawn {
     let names = Names(overview.names.iter().cloned().collect());
     let title = names.of(overview.coalition.as_str());
     let (flows_config, flows_html) = flows(overview);
@@ -145,14 +145,124 @@ fn draw(overview: &AccountsOverview) -> Drawn {
         export("json"),
         export("jsonld"),
     );
+    let record = if steward {
+        record_form(overview, &names)
+    } else {
+        String::new()
+    };
     Drawn {
-        html: format!("{top}{verify}{body}{ledger}"),
+        html: format!("{top}{verify}{record}{body}{ledger}"),
         title,
         charts: vec![
             ("flows-chart", flows_config),
             ("budget-chart", budget_config),
         ],
     }
+}
+
+/// The stewards' form for recording an entry: money in or out, or a
+/// contribution in kind; a correction names the entry it replaces. The
+/// server checks everything again and names each field it refuses.
+fn record_form(overview: &AccountsOverview, names: &Names) -> String {
+    let currency = escape(&overview.currency);
+    let accounts: String = [TREASURY, COMMONS_FUND]
+        .into_iter()
+        .map(str::to_owned)
+        .chain(names.0.keys().cloned())
+        .map(|id| {
+            format!(
+                r#"<option value="{}">{}</option>"#,
+                escape(&id),
+                escape(&names.of(&id))
+            )
+        })
+        .collect();
+    let categories: String = ledger::CATEGORIES
+        .into_iter()
+        .chain(["production", "design", "materials"])
+        .map(|c| format!(r#"<option value="{c}"></option>"#))
+        .collect();
+    let field = |id: &str, label: &str, input: String, hint: &str| {
+        let hint = if hint.is_empty() {
+            String::new()
+        } else {
+            format!(r#"<p class="field-hint" id="entry-{id}-hint">{hint}</p>"#)
+        };
+        format!(
+            r#"<div class="field form-field"><label for="entry-{id}">{label}</label>{hint}{input}<p class="field-error" id="entry-{id}-error"></p></div>"#
+        )
+    };
+    let input = |id: &str, extra: &str| {
+        format!(
+            r#"<input id="entry-{id}" name="{id}" aria-describedby="entry-{id}-hint entry-{id}-error" {extra}>"#
+        )
+    };
+    let fields = [
+        field(
+            "action",
+            "What happened",
+            r#"<select id="entry-action" name="action"><option value="transfer">Money or material changed hands</option><option value="work">Hours of work</option><option value="use">Hours of machine use</option><option value="cite">Pieces made citing a design</option></select>"#.into(),
+            "",
+        ),
+        field(
+            "provider",
+            "From",
+            input("provider", r#"list="entry-accounts" required"#),
+            "An agent's handle, @treasury or @commons-fund; the contributor, for work, use and citations.",
+        ),
+        field(
+            "receiver",
+            "To",
+            input("receiver", r#"list="entry-accounts" value="@treasury" required"#),
+            "",
+        ),
+        field(
+            "quantity",
+            "How much",
+            input("quantity", r#"inputmode="decimal" required"#),
+            "",
+        ),
+        field(
+            "unit",
+            "Unit",
+            input("unit", &format!(r#"value="{currency}" required"#)),
+            &format!("{currency} for money; h for work and machine use; piece for citations; kg, m… for material."),
+        ),
+        field(
+            "resource",
+            "Resource",
+            input("resource", &format!(r#"value="{currency}" required"#)),
+            "The currency for money; the skill, process, material or design otherwise.",
+        ),
+        field(
+            "category",
+            "Category",
+            input("category", r#"list="entry-categories" required"#),
+            "For money: sale, grant, donation, membership, materials, tools, space, payout, reciprocity or transfer.",
+        ),
+        field(
+            "note",
+            "Note",
+            r#"<textarea id="entry-note" name="note" rows="2" aria-describedby="entry-note-error"></textarea>"#.into(),
+            "",
+        ),
+        field(
+            "corrects",
+            "Corrects entry",
+            input("corrects", r#"inputmode="numeric""#),
+            "Only to fix a mistake: the number of the entry this one replaces (0 cancels it).",
+        ),
+        field(
+            "settles",
+            "Settles what is owed",
+            input("settles", r#"inputmode="numeric""#),
+            "For a payout: the number of the amount owed it pays.",
+        ),
+    ]
+    .concat();
+    format!(
+        r#"<section class="design-section" aria-labelledby="record-title"><details data-testid="record"><summary><h2 id="record-title" class="summary-heading">Record an entry</h2></summary><p class="muted">As a steward of this coalition. Entries cannot be changed afterwards: a mistake is fixed by a new entry that corrects it.</p><form class="stacked-form" data-testid="record-form" novalidate>{fields}<button type="submit" class="button">Record the entry</button><p role="status" data-testid="record-result"></p></form><datalist id="entry-accounts">{accounts}</datalist><datalist id="entry-categories">{categories}</datalist></details></section>"#
+    )
 }
 
 fn cards(overview: &AccountsOverview) -> String {
@@ -617,31 +727,64 @@ impl Page {
     }
 }
 
-/// Draws coalition `coalition`'s accounts in `host` and follows the
-/// reader's clicks and filters; the error, in words, when they cannot be
-/// fetched.
-#[wasm_bindgen]
-pub async fn mount(host: HtmlElement, coalition: String) -> Result<Page, String> {
+/// Whether the signed-in person (if any) is a steward of `coalition`.
+async fn is_steward(coalition: &str) -> bool {
+    let Ok(me) = fetch::<serde_json::Value>("/api/me").await else {
+        return false;
+    };
+    let Ok(organization) = fetch::<serde_json::Value>(&format!(
+        "/api/organizations/{}",
+        stigmergy_core::query::encode(coalition)
+    ))
+    .await
+    else {
+        return false;
+    };
+    organization["members"].as_array().is_some_and(|members| {
+        members
+            .iter()
+            .any(|m| m["agent"]["id"] == me["handle"] && m["role"] == "steward")
+    })
+}
+
+/// (Re)draws the whole page from a fresh overview, then its ledger.
+async fn refresh(state: Rc<RefCell<State>>) -> Result<(), String> {
+    let coalition = state.borrow().coalition.clone();
     let overview: AccountsOverview = fetch(&format!(
         "/api/coalitions/{}/accounts",
         stigmergy_core::query::encode(&coalition)
     ))
     .await?;
-    let drawn = draw(&overview);
-    host.set_inner_html(&drawn.html);
-    let _ = host.set_attribute("data-title", &drawn.title);
-    let mut charts = Vec::new();
-    for (testid, config) in drawn.charts.iter().filter(|(_, c)| !c.is_empty()) {
-        let canvas = host
-            .query_selector(&format!("[data-testid={testid}]"))
-            .ok()
-            .flatten()
-            .and_then(|c| c.dyn_into::<HtmlCanvasElement>().ok());
-        let config = js_sys::JSON::parse(config).unwrap_or(JsValue::NULL);
-        if let Some(chart) = canvas.and_then(|c| Chart::new(&c, &config).ok()) {
-            charts.push(chart);
+    let steward = is_steward(&coalition).await;
+    let drawn = draw(&overview, steward);
+    {
+        let mut s = state.borrow_mut();
+        for chart in s.charts.drain(..) {
+            chart.destroy();
         }
+        s.host.set_inner_html(&drawn.html);
+        let _ = s.host.set_attribute("data-title", &drawn.title);
+        for (testid, config) in drawn.charts.iter().filter(|(_, c)| !c.is_empty()) {
+            let canvas = s
+                .find(testid)
+                .and_then(|c| c.dyn_into::<HtmlCanvasElement>().ok());
+            let config = js_sys::JSON::parse(config).unwrap_or(JsValue::NULL);
+            if let Some(chart) = canvas.and_then(|c| Chart::new(&c, &config).ok()) {
+                s.charts.push(chart);
+            }
+        }
+        s.kind.clear();
+        s.category.clear();
     }
+    load_ledger(state, false).await;
+    Ok(())
+}
+
+/// Draws coalition `coalition`'s accounts in `host` and follows the
+/// reader's clicks and filters; the error, in words, when they cannot be
+/// fetched.
+#[wasm_bindgen]
+pub async fn mount(host: HtmlElement, coalition: String) -> Result<Page, String> {
     let state = Rc::new(RefCell::new(State {
         host: host.clone(),
         coalition,
@@ -653,9 +796,9 @@ pub async fn mount(host: HtmlElement, coalition: String) -> Result<Page, String>
         next: None,
         busy: false,
         generation: 0,
-        charts,
+        charts: Vec::new(),
     }));
-    spawn_local(load_ledger(state.clone(), false));
+    refresh(state.clone()).await?;
 
     let on_click = {
         let state = state.clone();
@@ -691,7 +834,19 @@ pub async fn mount(host: HtmlElement, coalition: String) -> Result<Page, String>
             spawn_local(load_ledger(state.clone(), false));
         })
     };
-    let on_submit = Listener::new(|event: Event| event.prevent_default());
+    let on_submit = {
+        let state = state.clone();
+        Listener::new(move |event: Event| {
+            event.prevent_default();
+            let recording = event
+                .target()
+                .and_then(|t| t.dyn_into::<Element>().ok())
+                .is_some_and(|f| f.get_attribute("data-testid").as_deref() == Some("record-form"));
+            if recording {
+                spawn_local(record(state.clone()));
+            }
+        })
+    };
     let listeners = vec![
         ("click", on_click),
         ("change", on_change),
@@ -701,6 +856,173 @@ pub async fn mount(host: HtmlElement, coalition: String) -> Result<Page, String>
         let _ = host.add_event_listener_with_callback(event, listener.as_ref().unchecked_ref());
     }
     Ok(Page { state, listeners })
+}
+
+/// The value of the form field `entry-{name}`, trimmed.
+fn field_value(state: &State, name: &str) -> String {
+    state
+        .host
+        .query_selector(&format!("#entry-{name}"))
+        .ok()
+        .flatten()
+        .and_then(|e| Reflect::get(&e, &"value".into()).ok())
+        .and_then(|v| v.as_string())
+        .unwrap_or_default()
+        .trim()
+        .to_owned()
+}
+
+/// Shows `message` beside the form field `entry-{name}` (none clears it).
+fn mark(state: &State, name: &str, message: Option<&str>) {
+    let root = &state.host;
+    if let Ok(Some(error)) = root.query_selector(&format!("#entry-{name}-error")) {
+        error.set_text_content(message);
+    }
+    if let Ok(Some(input)) = root.query_selector(&format!("#entry-{name}")) {
+        let _ = match message {
+            Some(_) => input.set_attribute("aria-invalid", "true"),
+            None => input.remove_attribute("aria-invalid"),
+        };
+    }
+}
+
+const FIELDS: [&str; 10] = [
+    "action", "provider", "receiver", "quantity", "unit", "resource", "category", "note",
+    "corrects", "settles",
+];
+
+/// Sends the stewards' form; on success redraws the page with the new
+/// entry and says so, else names what is wrong beside each field.
+async fn record(state: Rc<RefCell<State>>) {
+    let (body, status, coalition) = {
+        let s = state.borrow();
+        for name in FIELDS {
+            mark(&s, name, None);
+        }
+        let number = |name: &str| field_value(&s, name);
+        let mut problems = Vec::new();
+        let quantity = number("quantity").replace(',', ".").parse::<f64>();
+        if quantity.is_err() {
+            problems.push(("quantity", "Give the amount as a number, such as 120.50."));
+        }
+        let reference = |name: &'static str, problems: &mut Vec<(&'static str, &'static str)>| {
+            let text = number(name);
+            if text.is_empty() {
+                return None;
+            }
+            match text.parse::<u64>() {
+                Ok(n) => Some(n),
+                Err(_) => {
+                    problems.push((name, "Give the entry's or the amount's number, such as 42."));
+                    None
+                }
+            }
+        };
+        let corrects = reference("corrects", &mut problems);
+        let settles = reference("settles", &mut problems);
+        let status = s.find("record-result");
+        if !problems.is_empty() {
+            for (name, message) in &problems {
+                mark(&s, name, Some(message));
+            }
+            if let Some(status) = &status {
+                status.set_text_content(Some("Nothing was recorded: see the fields marked above."));
+                let _ = status.set_attribute("class", "notice notice-error");
+            }
+            return;
+        }
+        let body = serde_json::json!({
+            "action": number("action"),
+            "provider": number("provider"),
+            "receiver": number("receiver"),
+            "resource": number("resource"),
+            "quantity": quantity.unwrap_or_default(),
+            "unit": number("unit"),
+            "category": number("category"),
+            "note": number("note"),
+            "corrects": corrects,
+            "settles": settles,
+        });
+        (body, status, s.coalition.clone())
+    };
+    let url = format!(
+        "/api/coalitions/{}/ledger",
+        stigmergy_core::query::encode(&coalition)
+    );
+    let outcome = post(&url, &body).await;
+    match outcome {
+        Ok(entry) => {
+            let seq = entry["seq"].as_u64().unwrap_or_default();
+            if refresh(state.clone()).await.is_ok() {
+                let s = state.borrow();
+                if let (Some(details), Some(status)) = (s.find("record"), s.find("record-result")) {
+                    let _ = details.set_attribute("open", "");
+                    status.set_text_content(Some(&format!(
+                        "Recorded as entry {seq}; the balances, charts and ledger below include it."
+                    )));
+                    let _ = status.set_attribute("class", "notice notice-ok");
+                }
+            }
+        }
+        Err((message, fields)) => {
+            let s = state.borrow();
+            for name in FIELDS {
+                if let Some(text) = fields.get(name).and_then(|v| v.as_str()) {
+                    mark(&s, name, Some(text));
+                }
+            }
+            if let Some(status) = status {
+                status.set_text_content(Some(&format!("Nothing was recorded: {message}")));
+                let _ = status.set_attribute("class", "notice notice-error");
+            }
+        }
+    }
+}
+
+/// POSTs JSON as the signed-in person (the session cookie, and the header
+/// the server asks of cookie writes); the answer, or the error's message
+/// and the fields it names.
+async fn post(
+    url: &str,
+    body: &serde_json::Value,
+) -> Result<serde_json::Value, (String, serde_json::Map<String, serde_json::Value>)> {
+    let offline = |_| {
+        (
+            "The server could not be reached; check the connection and try again.".to_owned(),
+            serde_json::Map::new(),
+        )
+    };
+    let window = web_sys::window()
+        .ok_or_else(|| ("There is no window.".to_owned(), serde_json::Map::new()))?;
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    init.set_body(&JsValue::from_str(&body.to_string()));
+    init.set_headers(&options(&[
+        ("content-type", "application/json".into()),
+        ("x-stigmergy-csrf", "1".into()),
+    ]));
+    let response: Response = JsFuture::from(window.fetch_with_str_and_init(url, &init))
+        .await
+        .map_err(offline)?
+        .unchecked_into();
+    let text = JsFuture::from(response.text().map_err(offline)?)
+        .await
+        .map_err(offline)?
+        .as_string()
+        .unwrap_or_default();
+    let value: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+    if response.ok() {
+        return Ok(value);
+    }
+    let message = value["error"]["message"]
+        .as_str()
+        .map(str::to_owned)
+        .unwrap_or_else(|| format!("the server answered {}.", response.status()));
+    let fields = value["error"]["fields"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    Err((message, fields))
 }
 
 /// Fetches the first page of the ledger for the filters, or (`more`) the

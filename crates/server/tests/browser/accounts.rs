@@ -166,3 +166,87 @@ async fn a_cern_ohl_s_design_shows_its_share_alike_obligations() {
     );
     browser.close().await;
 }
+
+#[tokio::test]
+async fn a_steward_records_a_sale_and_the_accounts_follow() {
+    let browser = Browser::start().await;
+    // A visitor sees no form.
+    browser
+        .goto("/coalitions/open-hardware-africa/accounts")
+        .await;
+    browser.find("[data-testid=verify]").await;
+    assert!(
+        browser
+            .client
+            .find_all(fantoccini::Locator::Css("[data-testid=record-form]"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    browser
+        .sign_in("amara-okafor", "open hardware for everyone")
+        .await;
+    browser
+        .goto("/coalitions/open-hardware-africa/accounts")
+        .await;
+    browser.click("[data-testid=record] > summary").await;
+    browser
+        .fill("#entry-provider", "komfo-anokye-hospital")
+        .await;
+    browser.fill("#entry-quantity", "twelve hundred").await;
+    browser.fill("#entry-category", "sale").await;
+    browser
+        .click("[data-testid=record-form] button[type=submit]")
+        .await;
+    let error = browser
+        .error_beside("#entry-quantity", "the amount's problem")
+        .await;
+    assert!(error.contains("number"), "{error}");
+    // The server's own checks, beside the fields it names.
+    browser.replace("#entry-quantity", "1250.50").await;
+    browser.replace("#entry-category", "snacks").await;
+    browser
+        .click("[data-testid=record-form] button[type=submit]")
+        .await;
+    let error = browser
+        .error_beside("#entry-category", "the category's problem")
+        .await;
+    assert!(error.contains("sale"), "{error}");
+    browser.replace("#entry-category", "sale").await;
+    browser
+        .fill("#entry-note", "Visors for the new maternity wing")
+        .await;
+    browser
+        .click("[data-testid=record-form] button[type=submit]")
+        .await;
+    let result = browser
+        .until("[data-testid=record-result]", "the recorded entry", |t| {
+            t.iter().any(|t| t.starts_with("Recorded as entry"))
+        })
+        .await;
+    let seq: u64 = result[0]
+        .trim_start_matches("Recorded as entry ")
+        .split(';')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let rows = browser
+        .until(
+            "[data-testid=ledger] tbody tr",
+            "the new entry first",
+            |t| {
+                t.first()
+                    .is_some_and(|r| r.starts_with(&seq.to_string()) && r.contains("$1,250.50"))
+            },
+        )
+        .await;
+    assert!(rows[0].contains("maternity wing"), "{rows:?}");
+    browser.click("[data-testid=verify]").await;
+    browser
+        .until("[data-testid=verify-result]", "the verification", |t| {
+            t.iter().any(|t| t.starts_with("Verified: all"))
+        })
+        .await;
+    browser.close().await;
+}
