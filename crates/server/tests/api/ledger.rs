@@ -300,13 +300,12 @@ fn parse_csv(text: &str) -> Vec<Vec<String>> {
     rows
 }
 
-/// Checks `value` against the ValueFlows JSON schema `name` (from
-/// `../shared/valueflows/json-schemas`): only its properties, each of the
-/// right type, the required ones present; `$ref`s followed to the local
-/// files. JSON-LD keys (`@id`, `@type`) are allowed everywhere.
+/// Checks `value` against the ValueFlows 1.0 JSON schema `name` (copied
+/// into `tests/api/valueflows/`): only its properties, each of the right
+/// type, the required ones present; `$ref`s followed to the local files.
+/// JSON-LD keys (`@id`, `@type`) are allowed everywhere.
 fn conforms(value: &Value, name: &str) {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/valueflows/json-schemas");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/api/valueflows");
     let schema: Value = serde_json::from_str(
         &std::fs::read_to_string(dir.join(format!("{name}.json")))
             .unwrap_or_else(|e| panic!("the VF schema {name}: {e}")),
