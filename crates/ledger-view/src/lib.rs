@@ -14,7 +14,7 @@ use std::rc::Rc;
 use js_sys::{Object, Reflect};
 use stigmergy_core::ledger::{
     self, AccountsOverview, COMMONS_FUND, LedgerAction, LedgerEntry, LedgerExport, LedgerPage,
-    TREASURY,
+    TREASURY, ValueEquation,
 };
 use stigmergy_core::markup::{Cell, body, escape, table};
 use stigmergy_core::need::from_milli;
@@ -108,14 +108,15 @@ struct Drawn {
     charts: Vec<(&'static str, String)>,
 }
 
-fn draw(overview: &AccountsOverview, steward: bool) -> Drawn {
+fn draw(overview: &AccountsOverview, versions: &[ValueEquation], steward: bool) -> Drawn {
     let names = Names(overview.names.iter().cloned().collect());
     let title = names.of(overview.coalition.as_str());
     let (flows_config, flows_html) = flows(overview);
     let (budget_config, budget_html) = budget(overview);
     let body = format!(
-        "{flows_html}{budget_html}{}{}",
+        "{flows_html}{budget_html}{}{}{}",
         shares(overview, &names),
+        equations(overview, versions, &names, steward),
         owed(overview, &names)
     );
     let coalition = escape(overview.coalition.as_str());
@@ -531,6 +532,126 @@ fn shares(overview: &AccountsOverview, names: &Names) -> String {
     )
 }
 
+/// Every version of the value equation, public; and for stewards, a form
+/// to set the next one, starting from the current weights.
+fn equations(
+    overview: &AccountsOverview,
+    versions: &[ValueEquation],
+    names: &Names,
+    steward: bool,
+) -> String {
+    let mut out = String::new();
+    if !versions.is_empty() {
+        let rows: Vec<Vec<Cell>> = versions
+            .iter()
+            .map(|v| {
+                let weights = v
+                    .weights
+                    .iter()
+                    .map(|w| {
+                        format!(
+                            "{} {} {}",
+                            w.action.as_str(),
+                            w.resource.as_deref().unwrap_or("(any)"),
+                            number(w.weight)
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                vec![
+                    (v.version.to_string(), true),
+                    (
+                        v.set_by
+                            .as_ref()
+                            .map(|b| names.of(b.as_str()))
+                            .unwrap_or_default(),
+                        false,
+                    ),
+                    (
+                        v.set_at
+                            .as_ref()
+                            .map(|t| t.date().to_owned())
+                            .unwrap_or_default(),
+                        false,
+                    ),
+                    (percent(v.contributors_share), true),
+                    (percent(v.commons_share), true),
+                    (money(v.reciprocity_fee, &overview.currency), true),
+                    (weights, false),
+                    (v.note.clone(), false),
+                ]
+            })
+            .collect();
+        out.push_str(&format!(
+            r#"<details data-testid="equation-history"><summary>Every version of the value equation</summary><div class="table-scroll">{}</div></details>"#,
+            table(
+                "equations",
+                &[
+                    ("Version".into(), true),
+                    ("Set by".into(), false),
+                    ("On".into(), false),
+                    ("To contributors".into(), true),
+                    ("To the commons".into(), true),
+                    ("Fee a piece".into(), true),
+                    ("Weights".into(), false),
+                    ("Why".into(), false),
+                ],
+                &rows,
+            )
+        ));
+    }
+    if steward {
+        let current = versions.first();
+        let weights = current.map(|v| v.weights.as_slice()).unwrap_or_default();
+        let rows: String = (0..weights.len() + 2)
+            .map(|i| {
+                let w = weights.get(i);
+                let options: String = LedgerAction::ALL
+                    .into_iter()
+                    .map(|a| {
+                        let chosen = if w.is_some_and(|w| w.action == a) {
+                            " selected"
+                        } else {
+                            ""
+                        };
+                        format!(r#"<option value="{}"{chosen}>{}</option>"#, a.as_str(), a.label())
+                    })
+                    .collect();
+                let resource = escape(w.and_then(|w| w.resource.as_deref()).unwrap_or_default());
+                let weight = w.map(|w| w.weight.to_string()).unwrap_or_default();
+                format!(
+                    r#"<tr><td><select id="eq-w{i}-action" aria-label="Action of weight {n}">{options}</select></td><td><input id="eq-w{i}-resource" aria-label="Skill, process or resource of weight {n} (empty for any)" value="{resource}"><p class="field-error" id="eq-w{i}-resource-error"></p></td><td><input id="eq-w{i}-weight" inputmode="decimal" aria-label="Points per unit of weight {n} (empty to drop it)" value="{weight}"><p class="field-error" id="eq-w{i}-weight-error"></p></td></tr>"#,
+                    n = i + 1
+                )
+            })
+            .collect();
+        let value = |f: fn(&ValueEquation) -> f64, scale: f64| {
+            current
+                .map(|v| ((f(v) * scale * 1000.0).round() / 1000.0).to_string())
+                .unwrap_or_default()
+        };
+        let input = |id: &str, label: &str, value: String| {
+            format!(
+                r#"<div class="field form-field"><label for="eq-{id}">{label}</label><input id="eq-{id}" inputmode="decimal" value="{}"><p class="field-error" id="eq-{id}-error"></p></div>"#,
+                escape(&value)
+            )
+        };
+        out.push_str(&format!(
+            r#"<details data-testid="equation-edit"><summary>Set a new version</summary><p class="muted">As a steward. The new version applies to sales recorded from now on; earlier versions stay as they were, for anyone to read.</p><form class="stacked-form" data-testid="equation-form" novalidate><div class="table-scroll"><table class="data-table"><thead><tr><th scope="col">Action</th><th scope="col">Skill, process or resource</th><th scope="col">Points per unit</th></tr></thead><tbody>{rows}</tbody></table></div>{}{}{}<div class="field form-field"><label for="eq-note">Why</label><textarea id="eq-note" rows="2">{}</textarea><p class="field-error" id="eq-note-error"></p></div><button type="submit" class="button">Set the new version</button><p role="status" data-testid="equation-result"></p></form></details>"#,
+            input("contributors", "Share of each sale to contributors (%)", value(|v| v.contributors_share, 100.0)),
+            input("commons", "Share of each sale to the commons fund (%)", value(|v| v.commons_share, 100.0)),
+            input("fee", &format!("Reciprocity fee a piece ({})", escape(&overview.currency)), value(|v| v.reciprocity_fee, 1.0)),
+            escape(current.map(|v| v.note.as_str()).unwrap_or_default()),
+        ));
+    }
+    if out.is_empty() {
+        return out;
+    }
+    format!(
+        r#"<section class="design-section" aria-labelledby="equation-title"><h2 id="equation-title">The value equation</h2>{out}</section>"#
+    )
+}
+
 /// What each creditor is owed, has been paid, and is still owed.
 fn owed(overview: &AccountsOverview, names: &Names) -> String {
     let currency = &overview.currency;
@@ -756,7 +877,13 @@ async fn refresh(state: Rc<RefCell<State>>) -> Result<(), String> {
     ))
     .await?;
     let steward = is_steward(&coalition).await;
-    let drawn = draw(&overview, steward);
+    let versions: Vec<ValueEquation> = fetch(&format!(
+        "/api/coalitions/{}/value-equations",
+        stigmergy_core::query::encode(&coalition)
+    ))
+    .await
+    .unwrap_or_default();
+    let drawn = draw(&overview, &versions, steward);
     {
         let mut s = state.borrow_mut();
         for chart in s.charts.drain(..) {
@@ -838,12 +965,14 @@ pub async fn mount(host: HtmlElement, coalition: String) -> Result<Page, String>
         let state = state.clone();
         Listener::new(move |event: Event| {
             event.prevent_default();
-            let recording = event
+            let form = event
                 .target()
                 .and_then(|t| t.dyn_into::<Element>().ok())
-                .is_some_and(|f| f.get_attribute("data-testid").as_deref() == Some("record-form"));
-            if recording {
-                spawn_local(record(state.clone()));
+                .and_then(|f| f.get_attribute("data-testid"));
+            match form.as_deref() {
+                Some("record-form") => spawn_local(record(state.clone())),
+                Some("equation-form") => spawn_local(set_equation(state.clone())),
+                _ => {}
             }
         })
     };
@@ -858,11 +987,11 @@ pub async fn mount(host: HtmlElement, coalition: String) -> Result<Page, String>
     Ok(Page { state, listeners })
 }
 
-/// The value of the form field `entry-{name}`, trimmed.
-fn field_value(state: &State, name: &str) -> String {
+/// The value of the form field with this id, trimmed.
+fn field_value(state: &State, id: &str) -> String {
     state
         .host
-        .query_selector(&format!("#entry-{name}"))
+        .query_selector(&format!("#{id}"))
         .ok()
         .flatten()
         .and_then(|e| Reflect::get(&e, &"value".into()).ok())
@@ -872,13 +1001,13 @@ fn field_value(state: &State, name: &str) -> String {
         .to_owned()
 }
 
-/// Shows `message` beside the form field `entry-{name}` (none clears it).
-fn mark(state: &State, name: &str, message: Option<&str>) {
+/// Shows `message` beside the form field with this id (none clears it).
+fn mark(state: &State, id: &str, message: Option<&str>) {
     let root = &state.host;
-    if let Ok(Some(error)) = root.query_selector(&format!("#entry-{name}-error")) {
+    if let Ok(Some(error)) = root.query_selector(&format!("#{id}-error")) {
         error.set_text_content(message);
     }
-    if let Ok(Some(input)) = root.query_selector(&format!("#entry-{name}")) {
+    if let Ok(Some(input)) = root.query_selector(&format!("#{id}")) {
         let _ = match message {
             Some(_) => input.set_attribute("aria-invalid", "true"),
             None => input.remove_attribute("aria-invalid"),
@@ -897,9 +1026,9 @@ async fn record(state: Rc<RefCell<State>>) {
     let (body, status, coalition) = {
         let s = state.borrow();
         for name in FIELDS {
-            mark(&s, name, None);
+            mark(&s, &format!("entry-{name}"), None);
         }
-        let number = |name: &str| field_value(&s, name);
+        let number = |name: &str| field_value(&s, &format!("entry-{name}"));
         let mut problems = Vec::new();
         let quantity = number("quantity").replace(',', ".").parse::<f64>();
         if quantity.is_err() {
@@ -923,7 +1052,7 @@ async fn record(state: Rc<RefCell<State>>) {
         let status = s.find("record-result");
         if !problems.is_empty() {
             for (name, message) in &problems {
-                mark(&s, name, Some(message));
+                mark(&s, &format!("entry-{name}"), Some(message));
             }
             if let Some(status) = &status {
                 status.set_text_content(Some("Nothing was recorded: see the fields marked above."));
@@ -968,11 +1097,139 @@ async fn record(state: Rc<RefCell<State>>) {
             let s = state.borrow();
             for name in FIELDS {
                 if let Some(text) = fields.get(name).and_then(|v| v.as_str()) {
-                    mark(&s, name, Some(text));
+                    mark(&s, &format!("entry-{name}"), Some(text));
                 }
             }
             if let Some(status) = status {
                 status.set_text_content(Some(&format!("Nothing was recorded: {message}")));
+                let _ = status.set_attribute("class", "notice notice-error");
+            }
+        }
+    }
+}
+
+/// Sends the stewards' new version of the value equation; on success
+/// redraws the page with it, else names what is wrong beside each field.
+async fn set_equation(state: Rc<RefCell<State>>) {
+    let (body, rows, coalition) = {
+        let s = state.borrow();
+        let status = s.find("equation-result");
+        let mut problems: Vec<(String, &str)> = Vec::new();
+        let mut weights = Vec::new();
+        // Which form row each weight sent came from, for the server's errors.
+        let mut rows = Vec::new();
+        let mut i = 0;
+        while s
+            .host
+            .query_selector(&format!("#eq-w{i}-weight"))
+            .ok()
+            .flatten()
+            .is_some()
+        {
+            for part in ["resource", "weight"] {
+                mark(&s, &format!("eq-w{i}-{part}"), None);
+            }
+            let weight = field_value(&s, &format!("eq-w{i}-weight"));
+            if !weight.is_empty() {
+                match weight.replace(',', ".").parse::<f64>() {
+                    Ok(w) => {
+                        let resource = field_value(&s, &format!("eq-w{i}-resource"));
+                        weights.push(serde_json::json!({
+                            "action": field_value(&s, &format!("eq-w{i}-action")),
+                            "resource": if resource.is_empty() { None } else { Some(resource) },
+                            "weight": w,
+                        }));
+                        rows.push(i);
+                    }
+                    Err(_) => problems.push((
+                        format!("eq-w{i}-weight"),
+                        "Give the points as a number, such as 1.5.",
+                    )),
+                }
+            }
+            i += 1;
+        }
+        let mut number = |id: &str, scale: f64| {
+            mark(&s, id, None);
+            match field_value(&s, id).replace(',', ".").parse::<f64>() {
+                Ok(v) => v / scale,
+                Err(_) => {
+                    problems.push((id.to_owned(), "Give a number."));
+                    f64::NAN
+                }
+            }
+        };
+        let contributors = number("eq-contributors", 100.0);
+        let commons = number("eq-commons", 100.0);
+        let fee = number("eq-fee", 1.0);
+        if !problems.is_empty() {
+            for (id, message) in &problems {
+                mark(&s, id, Some(message));
+            }
+            if let Some(status) = &status {
+                status.set_text_content(Some("Nothing was changed: see the fields marked above."));
+                let _ = status.set_attribute("class", "notice notice-error");
+            }
+            return;
+        }
+        let body = serde_json::json!({
+            "version": 0,
+            "weights": weights,
+            "contributors_share": contributors,
+            "commons_share": commons,
+            "reciprocity_fee": fee,
+            "note": field_value(&s, "eq-note"),
+        });
+        (body, rows, s.coalition.clone())
+    };
+    let url = format!(
+        "/api/coalitions/{}/value-equations",
+        stigmergy_core::query::encode(&coalition)
+    );
+    match post(&url, &body).await {
+        Ok(saved) => {
+            let version = saved["version"].as_u64().unwrap_or_default();
+            if refresh(state.clone()).await.is_ok() {
+                let s = state.borrow();
+                if let Some(status) = s.find("equation-result") {
+                    if let Some(details) = s.find("equation-edit") {
+                        let _ = details.set_attribute("open", "");
+                    }
+                    status.set_text_content(Some(&format!(
+                        "Version {version} is in force; the shares above follow it."
+                    )));
+                    let _ = status.set_attribute("class", "notice notice-ok");
+                }
+            }
+        }
+        Err((message, fields)) => {
+            let s = state.borrow();
+            for (field, text) in &fields {
+                let Some(text) = text.as_str() else { continue };
+                let id = match field.as_str() {
+                    "contributors_share" => "eq-contributors".to_owned(),
+                    "commons_share" => "eq-commons".to_owned(),
+                    "reciprocity_fee" => "eq-fee".to_owned(),
+                    "note" => "eq-note".to_owned(),
+                    other => {
+                        // weights.{n}.{part}: the n-th weight sent.
+                        let mut parts = other.split('.');
+                        match (
+                            parts.next(),
+                            parts.next().and_then(|n| n.parse::<usize>().ok()),
+                            parts.next(),
+                        ) {
+                            (Some("weights"), Some(n), Some(part)) => {
+                                format!("eq-w{}-{part}", rows.get(n).copied().unwrap_or(n))
+                            }
+                            _ => continue,
+                        }
+                    }
+                };
+                mark(&s, &id, Some(text));
+            }
+            if let Some(status) = s.find("equation-result") {
+                status.set_text_content(Some(&format!("Nothing was changed: {message}")));
                 let _ = status.set_attribute("class", "notice notice-error");
             }
         }

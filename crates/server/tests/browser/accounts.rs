@@ -248,5 +248,49 @@ async fn a_steward_records_a_sale_and_the_accounts_follow() {
             t.iter().any(|t| t.starts_with("Verified: all"))
         })
         .await;
+
+    // A new version of the value equation: refused beside the field first,
+    // then in force, with the earlier one still public.
+    browser.click("[data-testid=equation-edit] > summary").await;
+    browser.replace("#eq-contributors", "95").await;
+    browser
+        .click("[data-testid=equation-form] button[type=submit]")
+        .await;
+    let error = browser
+        .error_beside("#eq-commons", "the shares' problem")
+        .await;
+    assert!(error.contains("cannot exceed"), "{error}");
+    browser.replace("#eq-contributors", "50").await;
+    browser.replace("#eq-commons", "15").await;
+    browser
+        .fill(
+            "#eq-note",
+            " Commons share raised for the documentation sprint.",
+        )
+        .await;
+    browser
+        .click("[data-testid=equation-form] button[type=submit]")
+        .await;
+    browser
+        .until("[data-testid=equation-result]", "the new version", |t| {
+            t.iter().any(|t| t.starts_with("Version 2 is in force"))
+        })
+        .await;
+    browser
+        .click("[data-testid=equation-history] > summary")
+        .await;
+    let versions = browser
+        .until("[data-testid=equations] tbody tr", "both versions", |t| {
+            t.len() == 2
+        })
+        .await;
+    assert!(
+        versions[0].starts_with('2') && versions[0].contains("15%"),
+        "{versions:?}"
+    );
+    assert!(
+        versions[1].starts_with('1') && versions[1].contains("55%"),
+        "{versions:?}"
+    );
     browser.close().await;
 }
