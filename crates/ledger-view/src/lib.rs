@@ -457,19 +457,7 @@ fn shares(overview: &AccountsOverview, names: &Names) -> String {
             r#"{open}<p class="muted">The stewards have not set a value equation yet, so contributions earn no shares.</p></section>"#
         );
     };
-    let weights = equation
-        .weights
-        .iter()
-        .map(|w| {
-            format!(
-                "{} {}: {}",
-                w.action.label(),
-                w.resource.as_deref().unwrap_or("(any)"),
-                number(w.weight)
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(" · ");
+    let weights = weights_of(equation);
     let set = format!(
         "Version {}{}{}. {} of each sale is owed to contributors by their shares, {} to the commons fund; a maker outside the coalition owes {} a piece of a Peer Production License design.",
         equation.version,
@@ -532,6 +520,23 @@ fn shares(overview: &AccountsOverview, names: &Names) -> String {
     )
 }
 
+/// An equation's weights in words: `Work welding: 1.2 · Machine use (any): 0.4`.
+fn weights_of(equation: &ValueEquation) -> String {
+    equation
+        .weights
+        .iter()
+        .map(|w| {
+            format!(
+                "{} {}: {}",
+                w.action.label(),
+                w.resource.as_deref().unwrap_or("(any)"),
+                number(w.weight)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
 /// Every version of the value equation, public; and for stewards, a form
 /// to set the next one, starting from the current weights.
 fn equations(
@@ -545,19 +550,7 @@ fn equations(
         let rows: Vec<Vec<Cell>> = versions
             .iter()
             .map(|v| {
-                let weights = v
-                    .weights
-                    .iter()
-                    .map(|w| {
-                        format!(
-                            "{} {} {}",
-                            w.action.as_str(),
-                            w.resource.as_deref().unwrap_or("(any)"),
-                            number(w.weight)
-                        )
-                    })
-                    .collect::<Vec<_>>()
-                    .join("; ");
+                let weights = weights_of(v);
                 vec![
                     (v.version.to_string(), true),
                     (
