@@ -47,6 +47,7 @@ pub fn ApiTokens() -> impl IntoView {
         ev.prevent_default();
         let input = TokenInput {
             name: name.get_untracked().trim().to_owned(),
+            expires_at: None,
         };
         if !form.start(input.validate()) {
             return;
@@ -161,6 +162,7 @@ fn token_row(token: TokenSummary, revoke: Callback<String>) -> impl IntoView {
         name,
         created_at,
         last_used_at,
+        ..
     } = token;
     let last_used = last_used_at
         .as_ref()

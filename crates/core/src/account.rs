@@ -43,12 +43,21 @@ pub struct Me {
     pub place: Option<Place>,
 }
 
+/// The longest an API token may live: a year, leap day included.
+pub const MAX_TOKEN_DAYS: i64 = 366;
+
 /// `POST /api/me/tokens`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TokenInput {
     /// What the token is for ("inventory sync").
     pub name: String,
+    /// When the token stops working: an RFC 3339 date and time
+    /// (`2027-01-31T18:00:00Z`), or a date alone (`2027-01-31`, meaning
+    /// 00:00 UTC that day). In the future, at most 366 days ahead; without
+    /// it the token works until revoked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
 }
 
 /// A personal API token as its owner sees it later (never the secret).
@@ -59,6 +68,9 @@ pub struct TokenSummary {
     pub name: String,
     pub created_at: Timestamp,
     pub last_used_at: Option<Timestamp>,
+    /// When it stops working; `None` when it works until revoked.
+    #[serde(default)]
+    pub expires_at: Option<Timestamp>,
 }
 
 /// A token just created: the only time its secret is shown.
@@ -69,6 +81,51 @@ pub struct NewToken {
     pub summary: TokenSummary,
     /// Send as `Authorization: Bearer <token>`. Shown once; store it safely.
     pub token: String,
+}
+
+/// `PUT /api/me/password`: a new password, proven by the current one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PasswordChange {
+    pub current_password: String,
+    /// Held to the same rules as at registration.
+    pub new_password: String,
+}
+
+impl PasswordChange {
+    /// The checks the browser can make too. (The server also refuses
+    /// common passwords, and checks the current one.)
+    pub fn validate(&self) -> Result<(), FieldErrors> {
+        let mut errors = FieldErrors::new();
+        if self.current_password.is_empty() {
+            errors.add("current_password", "Enter your current password.");
+        }
+        check_password_length(&mut errors, "new_password", &self.new_password);
+        if self.new_password == self.current_password {
+            errors.add(
+                "new_password",
+                "Choose a new password, not the one you have.",
+            );
+        }
+        errors.into_result(())
+    }
+}
+
+/// One of the signed-in person's sessions, from `GET /api/me/sessions`.
+/// Never the session's secret nor its hash: `id` is derived from the hash
+/// one way, and serves only to end the session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SessionInfo {
+    pub id: String,
+    /// When it was signed in.
+    pub created_at: Timestamp,
+    /// Its last request (written down at most once a minute).
+    pub last_seen_at: Timestamp,
+    /// When it ends at the latest (12 hours after sign-in).
+    pub expires_at: Timestamp,
+    /// Whether this is the session asking.
+    pub current: bool,
 }
 
 /// An account for an agent of an import bundle (the demo accounts).
@@ -163,6 +220,56 @@ impl TokenInput {
     }
 }
 
+#[cfg(feature = "chrono")]
+impl TokenInput {
+    /// Every check, with the expiry as a point in time (`None`: never).
+    pub fn check(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Option<chrono::DateTime<chrono::Utc>>, FieldErrors> {
+        let mut errors = self.validate().err().unwrap_or_default();
+        let expiry = match self.expires_at.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(text) => match token_expiry(text, now) {
+                Ok(at) => Some(at),
+                Err(why) => {
+                    errors.add("expires_at", why);
+                    None
+                }
+            },
+        };
+        errors.into_result(expiry)
+    }
+}
+
+/// A token's expiry: an RFC 3339 date-time, or a date (00:00 UTC that day),
+/// after `now` and at most [`MAX_TOKEN_DAYS`] ahead.
+#[cfg(feature = "chrono")]
+fn token_expiry(
+    text: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    let at = chrono::DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .or_else(|_| {
+            chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .map(|day| day.and_time(chrono::NaiveTime::MIN).and_utc())
+        })
+        .map_err(|_| {
+            "Give the expiry as a date (2027-01-31) or a date and time (2027-01-31T18:00:00Z)."
+                .to_owned()
+        })?;
+    if at <= now {
+        Err("The expiry must be in the future.".into())
+    } else if at > now + chrono::Duration::days(MAX_TOKEN_DAYS) {
+        Err(format!(
+            "A token lives at most a year: choose an expiry within {MAX_TOKEN_DAYS} days."
+        ))
+    } else {
+        Ok(at)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -210,6 +317,67 @@ mod tests {
             let mut errors = FieldErrors::new();
             check_email(&mut errors, "email", bad);
             assert!(!errors.is_empty(), "{bad} was accepted");
+        }
+    }
+
+    #[test]
+    fn a_password_change_needs_the_current_one_and_a_different_new_one() {
+        let change = |current: &str, new: &str| PasswordChange {
+            current_password: current.into(),
+            new_password: new.into(),
+        };
+        assert_eq!(
+            change("old one here", "a brand new phrase").validate(),
+            Ok(())
+        );
+        let errors = change("", "short").validate().unwrap_err();
+        assert!(errors.get("current_password").is_some());
+        assert!(errors.get("new_password").unwrap().contains("at least 8"));
+        let same = change("the same phrase", "the same phrase").validate();
+        assert!(
+            same.unwrap_err()
+                .get("new_password")
+                .unwrap()
+                .contains("not the one")
+        );
+    }
+
+    #[cfg(feature = "chrono")]
+    #[test]
+    fn a_token_expiry_is_a_date_or_a_time_within_a_year() {
+        use chrono::TimeZone;
+        let now = chrono::Utc.with_ymd_and_hms(2026, 12, 2, 12, 0, 0).unwrap();
+        let token = |expiry: Option<&str>| TokenInput {
+            name: "sync".into(),
+            expires_at: expiry.map(Into::into),
+        };
+        assert_eq!(token(None).check(now), Ok(None));
+        assert_eq!(token(Some(" ")).check(now), Ok(None));
+        assert_eq!(
+            token(Some("2027-01-31")).check(now),
+            Ok(Some(
+                chrono::Utc.with_ymd_and_hms(2027, 1, 31, 0, 0, 0).unwrap()
+            ))
+        );
+        assert_eq!(
+            token(Some("2026-12-02T14:30:00+02:00")).check(now),
+            Ok(Some(
+                chrono::Utc
+                    .with_ymd_and_hms(2026, 12, 2, 12, 30, 0)
+                    .unwrap()
+            ))
+        );
+        assert!(token(Some("2027-12-03")).check(now).is_ok(), "366 days");
+        for (bad, why) in [
+            ("2026-12-02", "future"),
+            ("2026-12-01T00:00:00Z", "future"),
+            ("2027-12-04", "at most a year"),
+            ("next tuesday", "a date"),
+            ("2027-02-30", "a date"),
+        ] {
+            let errors = token(Some(bad)).check(now).unwrap_err();
+            let message = errors.get("expires_at").unwrap_or_default();
+            assert!(message.contains(why), "{bad}: {message}");
         }
     }
 

@@ -96,6 +96,7 @@ pub fn app(state: AppState, static_dir: &Path) -> Router {
         .as_deref()
         .and_then(config::tile_origin)
         .map(str::to_owned);
+    let https = state.secure_cookies;
     let (api, openapi) = api();
     let openapi = Arc::new(openapi);
     let api = api
@@ -112,7 +113,7 @@ pub fn app(state: AppState, static_dir: &Path) -> Router {
         .layer(axum::middleware::from_fn(auth::session::csrf_guard))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(CompressionLayer::new());
-    web::security_headers(router, tile_origin.as_deref())
+    web::security_headers(router, tile_origin.as_deref(), https)
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
             let id = request

@@ -37,7 +37,12 @@ async fn main() -> anyhow::Result<()> {
         None | Some(Command::Serve) => {
             let app = Application::build(&cli.config).await?;
             let addr = app.local_addr()?;
-            tracing::info!(%addr, database = ?app.store().backend(), "listening");
+            tracing::info!(
+                %addr,
+                database = ?app.store().backend(),
+                database_url = %store::redacted(&cli.config.database_url),
+                "listening"
+            );
             println!("Stigmergy is running at http://{addr}/  (Ctrl-C to stop)");
             let store = app.store();
             app.run_until(shutdown_signal()).await?;

@@ -95,8 +95,22 @@ async fn cache_control(request: Request, next: Next) -> Response {
     response
 }
 
-/// Adds the security headers to every response that lacks them.
-pub fn security_headers(router: Router, tile_origin: Option<&str>) -> Router {
+/// HSTS: two years, subdomains too. Sent only when the portal is served
+/// over HTTPS (secure cookies), since a browser that sees it refuses plain
+/// HTTP to the host from then on.
+pub const STRICT_TRANSPORT_SECURITY: &str = "max-age=63072000; includeSubDomains";
+
+/// Adds the security headers to every response that lacks them, with
+/// `Strict-Transport-Security` when `https` (`STIGMERGY_SECURE_COOKIES=1`).
+pub fn security_headers(router: Router, tile_origin: Option<&str>, https: bool) -> Router {
+    let router = if https {
+        router.layer(SetResponseHeaderLayer::if_not_present(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static(STRICT_TRANSPORT_SECURITY),
+        ))
+    } else {
+        router
+    };
     let router = router.layer(SetResponseHeaderLayer::if_not_present(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_str(&content_security_policy(tile_origin))

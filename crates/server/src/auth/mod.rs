@@ -5,9 +5,13 @@
 //! sign-in (the old one is dropped); HttpOnly, SameSite=Lax cookies, Secure
 //! when configured; idle and absolute expiry checked on the server; sign-out
 //! deletes the session on the server; a CSRF header on cookie writes;
-//! API tokens stored hashed, shown once, revocable; failed sign-ins limited
-//! per account and per address.
+//! API tokens stored hashed, shown once, revocable, optionally expiring;
+//! failed sign-ins limited per account and per address; with secure cookies,
+//! a `__Host-` cookie name and HSTS; `Cache-Control: no-store` on answers
+//! with personal data or secrets. A person's own password and sessions are
+//! in [`own_account`], tested in `tests/api/own_account.rs`.
 
+pub mod own_account;
 pub mod password;
 pub mod session;
 
@@ -48,7 +52,12 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(me))
         .routes(routes!(list_tokens, create_token))
         .routes(routes!(revoke_token))
+        .merge(own_account::router())
 }
+
+/// `Cache-Control: no-store`, for answers no cache (the browser's, a
+/// proxy's) should keep: personal data, secrets, session lists.
+pub const NO_STORE: [(header::HeaderName, &str); 1] = [(header::CACHE_CONTROL, "no-store")];
 
 /// The address the request came from (the TCP peer).
 pub struct ClientAddress(pub Option<IpAddr>);
@@ -67,17 +76,20 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
 }
 
 /// Starts a new session for `handle`, ending the one the request carried:
-/// a fresh id at every sign-in, so a planted id is worth nothing.
+/// a fresh id at every sign-in, so a planted id is worth nothing. Every
+/// sign-in also deletes the sessions past their limits, anyone's: they
+/// could never be used again, and the store keeps no more than it must.
 async fn start_session(
     state: &AppState,
     handle: &AgentId,
     headers: &HeaderMap,
 ) -> AppResult<HeaderMap> {
-    if let Some(previous) = session_token(headers) {
+    if let Some(previous) = session_token(headers, state.secure_cookies) {
         state.store.delete_session(&hash_secret(previous)).await?;
     }
     let token = new_secret()?;
     let now = Utc::now().trunc_subsecs(3);
+    state.store.purge_sessions(now, now - session::IDLE).await?;
     state
         .store
         .create_session(&hash_secret(&token), handle, now, now + session::ABSOLUTE)
@@ -90,7 +102,9 @@ async fn start_session(
     Ok(out)
 }
 
-async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> AppResult<T> {
+pub(crate) async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> AppResult<T> {
     tokio::task::spawn_blocking(work)
         .await
         .map_err(|e| AppError::Internal(e.into()))
@@ -197,7 +211,7 @@ async fn login(
 #[utoipa::path(post, path = "/api/auth/logout", tag = "accounts",
     responses((status = 204, description = "Signed out (also when nobody was signed in)")))]
 async fn logout(State(state): State<AppState>, headers: HeaderMap) -> AppResult<Response> {
-    if let Some(token) = session_token(&headers) {
+    if let Some(token) = session_token(&headers, state.secure_cookies) {
         state.store.delete_session(&hash_secret(token)).await?;
     }
     Ok((
@@ -207,22 +221,23 @@ async fn logout(State(state): State<AppState>, headers: HeaderMap) -> AppResult<
         .into_response())
 }
 
-/// The signed-in person.
+/// The signed-in person (`Cache-Control: no-store`).
 #[utoipa::path(get, path = "/api/me", tag = "accounts",
     responses(
-        (status = 200, description = "The signed-in person", body = Me),
-        (status = 401, description = "Nobody is signed in", body = ErrorBody),
+        (status = 200, description = "The signed-in person; `Cache-Control: no-store`", body = Me),
+        (status = 401, description = "Nobody is signed in, or the API token is not valid or has expired", body = ErrorBody),
     ))]
-async fn me(State(state): State<AppState>, auth: Auth) -> AppResult<Json<Me>> {
-    Ok(Json(state.store.me(&auth.handle).await?))
+async fn me(State(state): State<AppState>, auth: Auth) -> AppResult<Response> {
+    Ok((NO_STORE, Json(state.store.me(&auth.handle).await?)).into_response())
 }
 
-/// Token management needs the person, not another token.
-fn signed_in_person(auth: &Auth) -> AppResult<()> {
-    match auth.credential {
-        Credential::Session(_) => Ok(()),
+/// Managing the account (tokens, password, sessions) needs the person
+/// signed in to the portal, not a token; the session's token hash.
+fn signed_in_person(auth: &Auth) -> AppResult<&str> {
+    match &auth.credential {
+        Credential::Session(token_hash) => Ok(token_hash),
         Credential::ApiToken => Err(AppError::Forbidden(
-            "API tokens cannot manage tokens; sign in to the portal to do that.".into(),
+            "API tokens cannot manage the account (its tokens, password or sessions); sign in to the portal to do that.".into(),
         )),
     }
 }
@@ -230,31 +245,33 @@ fn signed_in_person(auth: &Auth) -> AppResult<()> {
 /// The signed-in person's API tokens (never their secrets).
 #[utoipa::path(get, path = "/api/me/tokens", tag = "accounts",
     responses(
-        (status = 200, description = "Live tokens, newest first", body = Vec<TokenSummary>),
+        (status = 200, description = "Tokens not revoked (expired ones too, with their `expires_at`), newest first; `Cache-Control: no-store`", body = Vec<TokenSummary>),
         (status = 401, description = "Nobody is signed in", body = ErrorBody),
+        (status = 403, description = "Asked with an API token, which cannot manage tokens", body = ErrorBody),
     ))]
-async fn list_tokens(
-    State(state): State<AppState>,
-    auth: Auth,
-) -> AppResult<Json<Vec<TokenSummary>>> {
+async fn list_tokens(State(state): State<AppState>, auth: Auth) -> AppResult<Response> {
     signed_in_person(&auth)?;
-    Ok(Json(state.store.list_tokens(&auth.handle).await?))
+    Ok((NO_STORE, Json(state.store.list_tokens(&auth.handle).await?)).into_response())
 }
 
-/// Creates a personal API token; the response is the only time its secret is shown.
+/// Creates a personal API token; the response is the only time its secret
+/// is shown (`Cache-Control: no-store`). It may carry an expiry, at most
+/// 366 days ahead, after which it is refused with 401.
 #[utoipa::path(post, path = "/api/me/tokens", tag = "accounts", request_body = TokenInput,
     responses(
-        (status = 201, description = "The new token, with its secret", body = NewToken),
-        (status = 400, description = "The name is missing or too long", body = ErrorBody),
+        (status = 201, description = "The new token, with its secret; `Cache-Control: no-store`", body = NewToken),
+        (status = 400, description = "The name is missing or too long (`fields.name`), or the expiry is not a date, not in the future or more than 366 days ahead (`fields.expires_at`)", body = ErrorBody),
         (status = 401, description = "Nobody is signed in", body = ErrorBody),
+        (status = 403, description = "Asked with an API token, which cannot mint tokens", body = ErrorBody),
     ))]
 async fn create_token(
     State(state): State<AppState>,
     auth: Auth,
     Json(input): Json<TokenInput>,
-) -> AppResult<(StatusCode, Json<NewToken>)> {
+) -> AppResult<Response> {
     signed_in_person(&auth)?;
-    input.validate().map_err(AppError::invalid)?;
+    let now = Utc::now().trunc_subsecs(3);
+    let expires_at = input.check(now).map_err(AppError::invalid)?;
     let token = format!("{}{}", session::TOKEN_PREFIX, new_secret()?);
     let id: String = new_secret()?
         .chars()
@@ -268,10 +285,16 @@ async fn create_token(
             &id,
             &input.name,
             &hash_secret(&token),
-            Utc::now().trunc_subsecs(3),
+            now,
+            expires_at,
         )
         .await?;
-    Ok((StatusCode::CREATED, Json(NewToken { summary, token })))
+    Ok((
+        StatusCode::CREATED,
+        NO_STORE,
+        Json(NewToken { summary, token }),
+    )
+        .into_response())
 }
 
 /// Revokes one of the signed-in person's tokens, at once.
@@ -279,6 +302,8 @@ async fn create_token(
     params(("id" = String, Path, description = "The token's id")),
     responses(
         (status = 204, description = "Revoked"),
+        (status = 401, description = "Nobody is signed in", body = ErrorBody),
+        (status = 403, description = "Asked with an API token, which cannot revoke tokens", body = ErrorBody),
         (status = 404, description = "You have no such token", body = ErrorBody),
     ))]
 async fn revoke_token(

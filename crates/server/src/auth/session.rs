@@ -9,14 +9,19 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use sha2::{Digest, Sha256};
 use stigmergy_core::AgentId;
 
 use crate::AppState;
 use crate::error::AppError;
 
+/// The session cookie's name over plain HTTP…
 pub const COOKIE: &str = "stigmergy_session";
+/// …and with secure cookies: the `__Host-` prefix makes the browser refuse
+/// it unless it is `Secure`, for `Path=/` and without a `Domain`, so no
+/// sibling subdomain can plant or shadow it.
+pub const SECURE_COOKIE: &str = "__Host-stigmergy_session";
 /// The header the app sends with every write; a cross-site form or script
 /// cannot set it without a CORS preflight, which this server never grants.
 pub const CSRF_HEADER: &str = "x-stigmergy-csrf";
@@ -45,11 +50,17 @@ pub fn hash_secret(secret: &str) -> String {
         .collect()
 }
 
+/// The session cookie's name: [`SECURE_COOKIE`] when cookies are secure.
+pub fn cookie_name(secure: bool) -> &'static str {
+    if secure { SECURE_COOKIE } else { COOKIE }
+}
+
 /// The `Set-Cookie` value that stores a session in the browser.
 pub fn session_cookie(token: &str, secure: bool) -> HeaderValue {
+    let name = cookie_name(secure);
     let secure = if secure { "; Secure" } else { "" };
     let value = format!(
-        "{COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
+        "{name}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
         ABSOLUTE.num_seconds()
     );
     HeaderValue::from_str(&value).expect("a cookie of URL-safe characters")
@@ -57,24 +68,36 @@ pub fn session_cookie(token: &str, secure: bool) -> HeaderValue {
 
 /// The `Set-Cookie` value that removes the session cookie.
 pub fn clear_cookie(secure: bool) -> HeaderValue {
+    let name = cookie_name(secure);
     let secure = if secure { "; Secure" } else { "" };
     HeaderValue::from_str(&format!(
-        "{COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}"
+        "{name}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}"
     ))
     .expect("a static cookie")
 }
 
-/// The session token the request's cookies carry, if any.
-pub fn session_token(headers: &HeaderMap) -> Option<&str> {
+/// The session token the request's cookies carry, if any, under the name
+/// the `secure` setting gives the cookie (and no other).
+pub fn session_token(headers: &HeaderMap, secure: bool) -> Option<&str> {
+    let wanted = cookie_name(secure);
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
         .flat_map(|cookies| cookies.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
+        .find(|(name, _)| *name == wanted)
         .map(|(_, value)| value)
         .filter(|value| !value.is_empty())
+}
+
+/// A session's public id: the first 16 hex digits of the SHA-256 of its
+/// token hash. It names the session in the owner's list without giving
+/// away the hash (let alone the token), and needs no column of its own.
+pub fn session_id(token_hash: &str) -> String {
+    let mut id = hash_secret(token_hash);
+    id.truncate(16);
+    id
 }
 
 fn bearer_token(headers: &HeaderMap) -> Option<&str> {
@@ -84,6 +107,13 @@ fn bearer_token(headers: &HeaderMap) -> Option<&str> {
         .ok()?
         .strip_prefix("Bearer ")
         .map(str::trim)
+}
+
+/// Whether a session last seen at `last_seen_at` and ending at
+/// `expires_at` still signs its person in at `now`: neither idle for
+/// [`IDLE`] nor past its absolute limit.
+pub fn is_live(last_seen_at: DateTime<Utc>, expires_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    now < expires_at && now - last_seen_at < IDLE
 }
 
 /// How a request proved who it is.
@@ -110,8 +140,11 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Option<Auth>, A
     if let Some(token) = bearer_token(&parts.headers) {
         let owner = state.store.token_owner(&hash_secret(token), now).await?;
         return match owner {
-            Some(handle) => Ok(Some(Auth {
-                handle,
+            Some(owner) if owner.expired(now) => Err(unauthenticated(
+                "That API token has expired; create a new one on your account page.",
+            )),
+            Some(owner) => Ok(Some(Auth {
+                handle: owner.handle,
                 credential: Credential::ApiToken,
             })),
             None => Err(unauthenticated(
@@ -119,14 +152,14 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Option<Auth>, A
             )),
         };
     }
-    let Some(token) = session_token(&parts.headers) else {
+    let Some(token) = session_token(&parts.headers, state.secure_cookies) else {
         return Ok(None);
     };
     let token_hash = hash_secret(token);
     let Some(session) = state.store.session(&token_hash).await? else {
         return Ok(None);
     };
-    if now >= session.expires_at || now - session.last_seen_at >= IDLE {
+    if !is_live(session.last_seen_at, session.expires_at, now) {
         state.store.delete_session(&token_hash).await?;
         return Ok(None);
     }
@@ -196,12 +229,46 @@ mod tests {
             header::COOKIE,
             HeaderValue::from_static("theme=dark; stigmergy_session=abc123; x=1"),
         );
-        assert_eq!(session_token(&headers), Some("abc123"));
+        assert_eq!(session_token(&headers, false), Some("abc123"));
+        assert_eq!(session_token(&headers, true), None, "not the secure name");
         headers.insert(
             header::COOKIE,
             HeaderValue::from_static("stigmergy_session="),
         );
-        assert_eq!(session_token(&headers), None);
+        assert_eq!(session_token(&headers, false), None);
+    }
+
+    #[test]
+    fn secure_cookies_use_the_host_prefix_and_are_read_only_by_that_name() {
+        let cookie = session_cookie("tok", true);
+        let cookie = cookie.to_str().unwrap();
+        assert!(
+            cookie.starts_with("__Host-stigmergy_session=tok;"),
+            "{cookie}"
+        );
+        assert!(!cookie.contains("Domain"), "{cookie}");
+        assert!(
+            clear_cookie(true)
+                .to_str()
+                .unwrap()
+                .starts_with("__Host-stigmergy_session=;")
+        );
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_static("stigmergy_session=old; __Host-stigmergy_session=new"),
+        );
+        assert_eq!(session_token(&headers, true), Some("new"));
+        assert_eq!(session_token(&headers, false), Some("old"));
+    }
+
+    #[test]
+    fn a_session_id_is_short_stable_and_not_the_hash() {
+        let hash = hash_secret("a session token");
+        let id = session_id(&hash);
+        assert_eq!(id.len(), 16);
+        assert_eq!(id, session_id(&hash));
+        assert!(!hash.contains(&id));
     }
 
     #[test]

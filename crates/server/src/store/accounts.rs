@@ -30,6 +30,29 @@ pub struct Session {
     pub expires_at: DateTime<Utc>,
 }
 
+/// One of a person's sessions, as their session list needs it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct OwnSession {
+    pub token_hash: String,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Whose an API token is, and until when it works.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenOwner {
+    pub handle: AgentId,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl TokenOwner {
+    /// Whether the token no longer works at `now`.
+    pub fn expired(&self, now: DateTime<Utc>) -> bool {
+        self.expires_at.is_some_and(|at| at <= now)
+    }
+}
+
 #[async_trait]
 pub trait Accounts {
     /// Creates the person agent and its account together. A taken handle or
@@ -57,6 +80,32 @@ pub trait Accounts {
 
     async fn delete_session(&self, token_hash: &str) -> StoreResult<()>;
 
+    /// `handle`'s sessions, newest first, expired ones included until purged.
+    async fn sessions_of(&self, handle: &AgentId) -> StoreResult<Vec<OwnSession>>;
+
+    /// Ends one of `handle`'s sessions; `NotFound` when they have no such session.
+    async fn delete_session_of(&self, handle: &AgentId, token_hash: &str) -> StoreResult<()>;
+
+    /// Ends every session of `handle` but `keep`; how many ended.
+    async fn delete_other_sessions(&self, handle: &AgentId, keep: &str) -> StoreResult<u64>;
+
+    /// Deletes the sessions past their absolute limit (`expires_at <= now`)
+    /// or idle since `idle_before`; how many.
+    async fn purge_sessions(
+        &self,
+        now: DateTime<Utc>,
+        idle_before: DateTime<Utc>,
+    ) -> StoreResult<u64>;
+
+    /// Replaces `handle`'s password hash and ends every other session but
+    /// `keep`, in one transaction: a stolen session dies with the old password.
+    async fn set_password(
+        &self,
+        handle: &AgentId,
+        password_hash: &str,
+        keep: &str,
+    ) -> StoreResult<()>;
+
     /// Records a failed sign-in against each key and prunes rows older than `forget_before`.
     async fn record_login_failure(
         &self,
@@ -77,21 +126,23 @@ pub trait Accounts {
         name: &str,
         token_hash: &str,
         now: DateTime<Utc>,
+        expires_at: Option<DateTime<Utc>>,
     ) -> StoreResult<TokenSummary>;
 
-    /// The owner's tokens that are not revoked, newest first.
+    /// The owner's tokens that are not revoked (expired ones too), newest first.
     async fn list_tokens(&self, handle: &AgentId) -> StoreResult<Vec<TokenSummary>>;
 
     /// Revokes one of `handle`'s tokens; `NotFound` when they have no such token.
     async fn revoke_token(&self, handle: &AgentId, id: &str, now: DateTime<Utc>)
     -> StoreResult<()>;
 
-    /// The owner of a live token, noting its use.
+    /// The owner of a token that is not revoked, noting its use unless it
+    /// has expired (see [`TokenOwner::expired`]).
     async fn token_owner(
         &self,
         token_hash: &str,
         now: DateTime<Utc>,
-    ) -> StoreResult<Option<AgentId>>;
+    ) -> StoreResult<Option<TokenOwner>>;
 }
 
 fn handle_of(id: String) -> StoreResult<AgentId> {
@@ -104,6 +155,7 @@ struct TokenRow {
     name: String,
     created_at: DateTime<Utc>,
     last_used_at: Option<DateTime<Utc>>,
+    expires_at: Option<DateTime<Utc>>,
 }
 
 impl From<TokenRow> for TokenSummary {
@@ -113,6 +165,7 @@ impl From<TokenRow> for TokenSummary {
             name: row.name,
             created_at: row.created_at.into(),
             last_used_at: row.last_used_at.map(Into::into),
+            expires_at: row.expires_at.map(Into::into),
         }
     }
 }
@@ -260,6 +313,87 @@ impl Accounts for SqlStore {
         Ok(())
     }
 
+    async fn sessions_of(&self, handle: &AgentId) -> StoreResult<Vec<OwnSession>> {
+        Ok(with_pool!(&self.pool, p => {
+            sqlx::query_as(
+                "SELECT token_hash, created_at, last_seen_at, expires_at FROM sessions \
+                 WHERE agent_id = $1 ORDER BY created_at DESC, token_hash",
+            )
+            .bind(handle.as_str())
+            .fetch_all(p)
+            .await?
+        }))
+    }
+
+    async fn delete_session_of(&self, handle: &AgentId, token_hash: &str) -> StoreResult<()> {
+        let done = with_pool!(&self.pool, p => {
+            sqlx::query("DELETE FROM sessions WHERE agent_id = $1 AND token_hash = $2")
+                .bind(handle.as_str())
+                .bind(token_hash)
+                .execute(p)
+                .await?
+                .rows_affected()
+        });
+        if done == 0 {
+            Err(StoreError::NotFound)
+        } else {
+            Ok(())
+        }
+    }
+
+    async fn delete_other_sessions(&self, handle: &AgentId, keep: &str) -> StoreResult<u64> {
+        Ok(with_pool!(&self.pool, p => {
+            sqlx::query("DELETE FROM sessions WHERE agent_id = $1 AND token_hash <> $2")
+                .bind(handle.as_str())
+                .bind(keep)
+                .execute(p)
+                .await?
+                .rows_affected()
+        }))
+    }
+
+    async fn purge_sessions(
+        &self,
+        now: DateTime<Utc>,
+        idle_before: DateTime<Utc>,
+    ) -> StoreResult<u64> {
+        Ok(with_pool!(&self.pool, p => {
+            sqlx::query("DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2")
+                .bind(now)
+                .bind(idle_before)
+                .execute(p)
+                .await?
+                .rows_affected()
+        }))
+    }
+
+    async fn set_password(
+        &self,
+        handle: &AgentId,
+        password_hash: &str,
+        keep: &str,
+    ) -> StoreResult<()> {
+        with_pool!(&self.pool, p => {
+            let mut tx = p.begin().await?;
+            let done = sqlx::query("UPDATE accounts SET password_hash = $2 WHERE agent_id = $1")
+                .bind(handle.as_str())
+                .bind(password_hash)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if done == 0 {
+                return Err(StoreError::NotFound);
+            }
+            sqlx::query("DELETE FROM sessions WHERE agent_id = $1 AND token_hash <> $2")
+                .bind(handle.as_str())
+                .bind(keep)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
     async fn record_login_failure(
         &self,
         keys: &[String],
@@ -306,16 +440,19 @@ impl Accounts for SqlStore {
         name: &str,
         token_hash: &str,
         now: DateTime<Utc>,
+        expires_at: Option<DateTime<Utc>>,
     ) -> StoreResult<TokenSummary> {
         with_pool!(&self.pool, p => {
             sqlx::query(
-                "INSERT INTO api_tokens (id, agent_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4, $5)",
+                "INSERT INTO api_tokens (id, agent_id, name, token_hash, created_at, expires_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
             )
             .bind(id)
             .bind(handle.as_str())
             .bind(name.trim())
             .bind(token_hash)
             .bind(now)
+            .bind(expires_at)
             .execute(p)
             .await?;
         });
@@ -324,13 +461,14 @@ impl Accounts for SqlStore {
             name: name.trim().to_owned(),
             created_at: now.into(),
             last_used_at: None,
+            expires_at: expires_at.map(Into::into),
         })
     }
 
     async fn list_tokens(&self, handle: &AgentId) -> StoreResult<Vec<TokenSummary>> {
         let rows: Vec<TokenRow> = with_pool!(&self.pool, p => {
             sqlx::query_as(
-                "SELECT id, name, created_at, last_used_at FROM api_tokens \
+                "SELECT id, name, created_at, last_used_at, expires_at FROM api_tokens \
                  WHERE agent_id = $1 AND revoked_at IS NULL ORDER BY created_at DESC, id",
             )
             .bind(handle.as_str())
@@ -368,17 +506,25 @@ impl Accounts for SqlStore {
         &self,
         token_hash: &str,
         now: DateTime<Utc>,
-    ) -> StoreResult<Option<AgentId>> {
-        let row: Option<(String,)> = with_pool!(&self.pool, p => {
+    ) -> StoreResult<Option<TokenOwner>> {
+        // An expired token's failed attempts are not uses.
+        let row: Option<(String, Option<DateTime<Utc>>)> = with_pool!(&self.pool, p => {
             sqlx::query_as(
-                "UPDATE api_tokens SET last_used_at = $2 WHERE token_hash = $1 AND revoked_at IS NULL \
-                 RETURNING agent_id",
+                "UPDATE api_tokens SET last_used_at = CASE \
+                     WHEN expires_at IS NULL OR expires_at > $2 THEN $2 ELSE last_used_at END \
+                 WHERE token_hash = $1 AND revoked_at IS NULL RETURNING agent_id, expires_at",
             )
             .bind(token_hash)
             .bind(now)
             .fetch_optional(p)
             .await?
         });
-        row.map(|(handle,)| handle_of(handle)).transpose()
+        row.map(|(handle, expires_at)| {
+            Ok(TokenOwner {
+                handle: handle_of(handle)?,
+                expires_at,
+            })
+        })
+        .transpose()
     }
 }

@@ -17,14 +17,14 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use stigmergy_core::FieldErrors;
 
-pub use accounts::{AccountSecret, Accounts, NewAccount, Session};
+pub use accounts::{AccountSecret, Accounts, NewAccount, OwnSession, Session, TokenOwner};
 pub use commons::{Commons, ImportedAccount};
 pub use ledger::{BudgetLine, Ledgers};
 pub use live::Live;
 pub use map::{FlowFilter, SupplyMap};
 pub use needs::Needs;
 pub use organizations::Organizations;
-pub use pool::{Backend, SqlStore};
+pub use pool::{Backend, SqlStore, redacted};
 
 /// What went wrong in the store, in terms the API can map to a status.
 #[derive(Debug, thiserror::Error)]

@@ -6,6 +6,7 @@
 //! and compiled against that backend's real types (unlike `sqlx::Any`, which
 //! would lose timestamps and checks to a lowest common denominator).
 
+use std::borrow::Cow;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -33,10 +34,50 @@ impl Backend {
             "sqlite" => Ok(Backend::Sqlite),
             "postgres" | "postgresql" => Ok(Backend::Postgres),
             _ => anyhow::bail!(
-                "unsupported database URL {url:?}: use sqlite://path/to/file.db or postgres://user@host/db"
+                "unsupported database URL {:?}: use sqlite://path/to/file.db or postgres://user@host/db",
+                redacted(url)
             ),
         }
     }
+}
+
+/// A database URL fit for logs and error messages: its password, in the
+/// user part (`postgres://u:secret@h/db`) or a `password=` parameter,
+/// replaced by `***`. URLs without one are returned as they are.
+pub fn redacted(url: &str) -> Cow<'_, str> {
+    let mut out = Cow::Borrowed(url);
+    // A SQLite URL is a file name, whatever characters it holds.
+    if url.starts_with("sqlite:") {
+        return out;
+    }
+    if let Some(scheme_end) = url.find("://") {
+        let rest = &url[scheme_end + 3..];
+        let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+        if let Some(at) = authority.rfind('@')
+            && let Some(colon) = authority[..at].find(':')
+        {
+            let start = scheme_end + 3 + colon + 1;
+            let end = scheme_end + 3 + at;
+            out = Cow::Owned(format!("{}***{}", &url[..start], &url[end..]));
+        }
+    }
+    if let Some(query_at) = out.find('?') {
+        let (base, query) = out.split_at(query_at + 1);
+        if query
+            .split('&')
+            .any(|pair| pair.to_ascii_lowercase().starts_with("password="))
+        {
+            let query: Vec<String> = query
+                .split('&')
+                .map(|pair| match pair.split_once('=') {
+                    Some((key, _)) if key.eq_ignore_ascii_case("password") => format!("{key}=***"),
+                    _ => pair.to_owned(),
+                })
+                .collect();
+            out = Cow::Owned(format!("{base}{}", query.join("&")));
+        }
+    }
+    out
 }
 
 pub(crate) enum Pool {
@@ -66,7 +107,7 @@ impl SqlStore {
         let pool = match Backend::of_url(url)? {
             Backend::Sqlite => {
                 let options = SqliteConnectOptions::from_str(url)
-                    .with_context(|| format!("invalid SQLite URL {url:?}"))?
+                    .with_context(|| format!("invalid SQLite URL {:?}", redacted(url)))?
                     .create_if_missing(true)
                     .journal_mode(SqliteJournalMode::Wal)
                     // In WAL mode, NORMAL loses no committed transaction when
@@ -88,7 +129,9 @@ impl SqlStore {
                     .max_connections(8)
                     .connect_with(options)
                     .await
-                    .with_context(|| format!("cannot open the SQLite database {url:?}"))?;
+                    .with_context(|| {
+                        format!("cannot open the SQLite database {:?}", redacted(url))
+                    })?;
                 sqlx::migrate!("./migrations/sqlite")
                     .run(&pool)
                     .await
@@ -97,13 +140,15 @@ impl SqlStore {
             }
             Backend::Postgres => {
                 let options = PgConnectOptions::from_str(url)
-                    .with_context(|| format!("invalid PostgreSQL URL {url:?}"))?;
+                    .with_context(|| format!("invalid PostgreSQL URL {:?}", redacted(url)))?;
                 let pool = PgPoolOptions::new()
                     .max_connections(16)
                     .acquire_timeout(Duration::from_secs(10))
                     .connect_with(options)
                     .await
-                    .with_context(|| format!("cannot connect to PostgreSQL at {url:?}"))?;
+                    .with_context(|| {
+                        format!("cannot connect to PostgreSQL at {:?}", redacted(url))
+                    })?;
                 sqlx::migrate!("./migrations/postgres")
                     .run(&pool)
                     .await
@@ -151,5 +196,35 @@ mod tests {
         );
         assert!(Backend::of_url("mysql://localhost/test").is_err());
         assert!(Backend::of_url("stigmergy.db").is_err());
+    }
+
+    #[test]
+    fn database_urls_are_logged_without_their_password() {
+        assert_eq!(
+            redacted("postgres://u:secret@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
+        assert_eq!(
+            redacted("postgresql://app:p%40ss:w@db.example.org/stigmergy?sslmode=require"),
+            "postgresql://app:***@db.example.org/stigmergy?sslmode=require"
+        );
+        assert_eq!(
+            redacted("postgres://h/db?user=u&password=secret&sslmode=require"),
+            "postgres://h/db?user=u&password=***&sslmode=require"
+        );
+        for unchanged in [
+            "postgres://postgres@127.0.0.1:5432/test",
+            "postgres://localhost/test",
+            "sqlite://data/stigmergy.db",
+            "sqlite::memory:",
+            "sqlite://data/a:b@c.db",
+            "sqlite://a:b@c.db",
+        ] {
+            assert_eq!(redacted(unchanged), unchanged);
+        }
+        let error = Backend::of_url("mysql://u:secret@h/db")
+            .unwrap_err()
+            .to_string();
+        assert!(!error.contains("secret"), "{error}");
     }
 }

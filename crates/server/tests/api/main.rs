@@ -10,5 +10,6 @@ mod ledger;
 mod live;
 mod needs;
 mod organizations;
+mod own_account;
 mod store_contract;
 mod web;

@@ -7,7 +7,7 @@ use stigmergy_core::AgentId;
 use stigmergy_core::{DesignId, ImportBundle, RawDesignQuery};
 use stigmergy_server::demo;
 use stigmergy_server::store::{
-    Accounts, Backend, Commons, NewAccount, Organizations, SqlStore, Store, StoreError,
+    Accounts, Backend, Commons, NewAccount, Organizations, SqlStore, Store, StoreError, TokenOwner,
 };
 
 use crate::helpers::TestDb;
@@ -35,8 +35,11 @@ contract!(
     a_forged_cursor_is_invalid_input,
     accounts_are_unique_by_handle_and_email,
     sessions_live_until_deleted,
+    a_persons_sessions_are_listed_ended_and_purged,
+    a_new_password_ends_every_other_session_of_that_account_only,
     login_failures_count_within_their_window,
     tokens_are_found_by_hash_until_revoked,
+    an_expiring_token_is_listed_with_its_expiry_and_unused_after_it,
     edits_make_revisions_and_exactly_one_of_two_racing_edits_wins,
     memberships_go_from_request_to_decision,
 );
@@ -461,13 +464,16 @@ async fn tokens_are_found_by_hash_until_revoked(backend: Backend) {
     let stranger = AgentId::parse("someone-else").unwrap();
 
     store
-        .create_token(&handle, "tok1", "sync", "hash-a", now)
+        .create_token(&handle, "tok1", "sync", "hash-a", now, None)
         .await
         .unwrap();
 
     assert_eq!(
         store.token_owner("hash-a", now).await.unwrap(),
-        Some(handle.clone())
+        Some(TokenOwner {
+            handle: handle.clone(),
+            expires_at: None
+        })
     );
     assert_eq!(store.token_owner("hash-b", now).await.unwrap(), None);
     let listed = store.list_tokens(&handle).await.unwrap();
@@ -484,6 +490,137 @@ async fn tokens_are_found_by_hash_until_revoked(backend: Backend) {
         store.revoke_token(&handle, "tok1", now).await,
         Err(StoreError::NotFound)
     ));
+}
+
+async fn an_expiring_token_is_listed_with_its_expiry_and_unused_after_it(backend: Backend) {
+    let (store, _db, handle) = account_store(backend).await;
+    let now = Utc::now().trunc_subsecs(3);
+    let expiry = now + Duration::days(30);
+
+    let created = store
+        .create_token(&handle, "tok1", "sync", "hash-a", now, Some(expiry))
+        .await
+        .unwrap();
+
+    assert_eq!(created.expires_at, Some(expiry.into()));
+    let listed = store.list_tokens(&handle).await.unwrap();
+    assert_eq!(listed[0].expires_at, Some(expiry.into()));
+    let owner = store.token_owner("hash-a", now).await.unwrap().unwrap();
+    assert!(!owner.expired(now));
+    let later = expiry + Duration::seconds(1);
+    let owner = store.token_owner("hash-a", later).await.unwrap().unwrap();
+    assert!(owner.expired(later), "found, but expired");
+    assert_eq!(
+        store.list_tokens(&handle).await.unwrap()[0].last_used_at,
+        Some(now.into()),
+        "an expired token's attempt is not a use"
+    );
+}
+
+async fn a_persons_sessions_are_listed_ended_and_purged(backend: Backend) {
+    let (store, _db, handle) = account_store(backend).await;
+    let bo = second_account(&store).await;
+    let now = Utc::now().trunc_subsecs(3);
+    let hour = Duration::hours(1);
+    for (hash, who, created) in [
+        ("old", &handle, now - hour * 2),
+        ("mid", &handle, now - hour),
+        ("new", &handle, now),
+        ("bo-1", &bo, now),
+    ] {
+        store
+            .create_session(hash, who, created, created + Duration::hours(12))
+            .await
+            .unwrap();
+    }
+
+    let hashes = |list: Vec<stigmergy_server::store::OwnSession>| {
+        list.into_iter().map(|s| s.token_hash).collect::<Vec<_>>()
+    };
+    assert_eq!(
+        hashes(store.sessions_of(&handle).await.unwrap()),
+        ["new", "mid", "old"],
+        "newest first, only hers"
+    );
+    assert!(matches!(
+        store.delete_session_of(&bo, "mid").await,
+        Err(StoreError::NotFound)
+    ));
+    store.delete_session_of(&handle, "mid").await.unwrap();
+    assert_eq!(
+        hashes(store.sessions_of(&handle).await.unwrap()),
+        ["new", "old"]
+    );
+
+    // "old" was last seen two hours ago: idle, so purged; the rest stay.
+    let purged = store
+        .purge_sessions(now, now - Duration::minutes(30))
+        .await
+        .unwrap();
+    assert_eq!(purged, 1);
+    assert_eq!(hashes(store.sessions_of(&handle).await.unwrap()), ["new"]);
+    // Past the absolute limit: purged however recently seen.
+    let purged = store
+        .purge_sessions(now + Duration::hours(12), now - Duration::days(1))
+        .await
+        .unwrap();
+    assert_eq!(purged, 2);
+    assert!(store.sessions_of(&bo).await.unwrap().is_empty());
+
+    store
+        .create_session("a", &handle, now, now + hour)
+        .await
+        .unwrap();
+    store
+        .create_session("b", &handle, now, now + hour)
+        .await
+        .unwrap();
+    assert_eq!(store.delete_other_sessions(&handle, "a").await.unwrap(), 1);
+    assert_eq!(hashes(store.sessions_of(&handle).await.unwrap()), ["a"]);
+}
+
+async fn a_new_password_ends_every_other_session_of_that_account_only(backend: Backend) {
+    let (store, _db, handle) = account_store(backend).await;
+    let bo = second_account(&store).await;
+    let now = Utc::now().trunc_subsecs(3);
+    for (hash, who) in [("here", &handle), ("there", &handle), ("bo-1", &bo)] {
+        store
+            .create_session(hash, who, now, now + Duration::hours(12))
+            .await
+            .unwrap();
+    }
+
+    store
+        .set_password(&handle, "$argon2id$new", "here")
+        .await
+        .unwrap();
+
+    let secret = store.account_for_login("ana-souza").await.unwrap().unwrap();
+    assert_eq!(secret.password_hash, "$argon2id$new");
+    assert!(store.session("here").await.unwrap().is_some());
+    assert!(store.session("there").await.unwrap().is_none());
+    assert!(store.session("bo-1").await.unwrap().is_some());
+    let nobody = AgentId::parse("nobody").unwrap();
+    assert!(matches!(
+        store.set_password(&nobody, "$argon2id$x", "here").await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+/// A second account, `bo-li`, beside the one `account_store` made.
+async fn second_account(store: &SqlStore) -> AgentId {
+    let bo = AgentId::parse("bo-li").unwrap();
+    store
+        .create_account(&NewAccount {
+            handle: &bo,
+            name: "Bo Li",
+            email: "bo@example.org",
+            password_hash: "$argon2id$stand-in",
+            now: Utc::now().trunc_subsecs(3),
+        })
+        .await
+        .expect("the second account is created");
+    bo
 }
 
 async fn edits_make_revisions_and_exactly_one_of_two_racing_edits_wins(backend: Backend) {
