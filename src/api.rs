@@ -10,12 +10,13 @@ use std::pin::Pin;
 use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use stigmergy_core::account::{PasswordChange, SessionInfo};
 use stigmergy_core::query::encode;
 use stigmergy_core::{
-    ApiError, Capacity, CapacityInput, Chain, Claim, ClaimAction, ClaimInput, CoalitionPlan,
-    Design, DesignEdit, DesignSummary, ErrorBody, Facets, FlowMap, ForkInput, Gaps, LoginInput,
-    MakerMatch, Me, Need, NeedInput, NeedMatch, NewDesign, NewToken, Organization, Page,
-    PendingRequest, RawDesignQuery, RawNeedQuery, RegisterInput, TokenInput, TokenSummary,
+    ApiError, AskDecision, Capacity, CapacityInput, Chain, Claim, ClaimAction, ClaimInput,
+    CoalitionPlan, Design, DesignEdit, DesignSummary, ErrorBody, Facets, FlowMap, ForkInput, Gaps,
+    LoginInput, MakerMatch, Me, Need, NeedInput, NeedMatch, NewDesign, NewToken, Organization,
+    Page, PendingRequest, RawDesignQuery, RawNeedQuery, RegisterInput, TokenInput, TokenSummary,
     VersionSummary,
 };
 use wasm_bindgen::JsValue;
@@ -146,6 +147,28 @@ pub async fn create_token(input: &TokenInput) -> Result<NewToken, ClientError> {
 pub async fn revoke_token(id: &str) -> Result<(), ClientError> {
     let url = format!("/api/me/tokens/{}", encode(id));
     send(Request::delete(&url), None).await?;
+    Ok(())
+}
+
+/// Changes the signed-in person's password; their other sessions end.
+pub async fn change_password(input: &PasswordChange) -> Result<(), ClientError> {
+    send(Request::put("/api/me/password"), Some(to_json(input)?)).await?;
+    Ok(())
+}
+
+/// Where the signed-in person is signed in, newest first.
+pub async fn list_sessions() -> Result<Vec<SessionInfo>, ClientError> {
+    get("/api/me/sessions").await
+}
+
+/// Ends one of the signed-in person's sessions, or with `None` every one
+/// but this.
+pub async fn end_sessions(id: Option<&str>) -> Result<(), ClientError> {
+    let request = match id {
+        Some(id) => Request::delete(&format!("/api/me/sessions/{}", encode(id))),
+        None => Request::post("/api/me/sessions/end-others"),
+    };
+    send(request, None).await?;
     Ok(())
 }
 
@@ -281,6 +304,17 @@ pub async fn decide_request(
 /// The coalition's allocation plan (stewards only).
 pub async fn coalition_plan(id: &str) -> Result<CoalitionPlan, ClientError> {
     get(&format!("/api/coalitions/{}/plan", encode(id))).await
+}
+
+/// The needs asked of a coalition, for its stewards to answer.
+pub async fn asks_of(id: &str) -> Result<Page<Need>, ClientError> {
+    get(&format!("/api/needs?asked_of={}", encode(id))).await
+}
+
+/// A steward's answer to a need asked of the coalition; the need as it is now.
+pub async fn decide_ask(id: &str, need: u64, decision: &AskDecision) -> Result<Need, ClientError> {
+    let url = format!("/api/coalitions/{}/asks/{need}", encode(id));
+    from_value(post(&url, to_json(decision)?).await?)
 }
 
 /// Agents and flows for the map.

@@ -1,6 +1,6 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use stigmergy_core::{NewToken, TokenInput, TokenSummary};
+use stigmergy_core::{NewToken, Timestamp, TokenInput, TokenSummary};
 
 use crate::api;
 use crate::components::{FormField, SubmitButton};
@@ -41,13 +41,14 @@ pub fn ApiTokens() -> impl IntoView {
         }
     });
     let name = RwSignal::new(String::new());
+    let expires = RwSignal::new(String::new());
     let created = RwSignal::new(None::<NewToken>);
 
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let input = TokenInput {
             name: name.get_untracked().trim().to_owned(),
-            expires_at: None,
+            expires_at: Some(expires.get_untracked()).filter(|day| !day.is_empty()),
         };
         if !form.start(input.validate()) {
             return;
@@ -55,6 +56,7 @@ pub fn ApiTokens() -> impl IntoView {
         spawn_local(async move {
             if let Some(token) = form.finish(api::create_token(&input).await) {
                 name.try_set(String::new());
+                expires.try_set(String::new());
                 created.try_set(Some(token));
                 load();
             }
@@ -118,6 +120,7 @@ pub fn ApiTokens() -> impl IntoView {
                             <th scope="col">"Name"</th>
                             <th scope="col">"Created"</th>
                             <th scope="col">"Last used"</th>
+                            <th scope="col">"Expires"</th>
                             <th scope="col">
                                 <span class="visually-hidden">"Actions"</span>
                             </th>
@@ -147,6 +150,15 @@ pub fn ApiTokens() -> impl IntoView {
                     value=name
                     form
                 />
+                <FormField
+                    id="expires_at"
+                    label="Expires on (optional)"
+                    kind="date"
+                    autocomplete="off"
+                    hint=Some("It stops working at the start of that day (UTC), within a year. Without a date it works until you revoke it.")
+                    value=expires
+                    form
+                />
                 <SubmitButton label="Create token" busy_label="Creating…" busy=form.busy />
             </form>
         </section>
@@ -162,17 +174,16 @@ fn token_row(token: TokenSummary, revoke: Callback<String>) -> impl IntoView {
         name,
         created_at,
         last_used_at,
-        ..
+        expires_at,
     } = token;
-    let last_used = last_used_at
-        .as_ref()
-        .map_or("never", |t| t.date())
-        .to_owned();
+    let day = |t: Option<Timestamp>| t.as_ref().map_or("never", |t| t.date()).to_owned();
+    let last_used = day(last_used_at);
     view! {
         <tr data-testid="token-row">
             <th scope="row">{name.clone()}</th>
             <td>{created_at.date().to_owned()}</td>
             <td>{last_used}</td>
+            <td>{day(expires_at)}</td>
             <td class="actions">
                 <button
                     type="button"

@@ -1,10 +1,11 @@
 use leptos::prelude::*;
 
-use crate::components::ApiTokens;
+use crate::components::{ApiTokens, OwnAccount};
 use crate::session::use_session;
 
-/// The signed-in person's account (`/account`): who they are and their
-/// personal API tokens; signed out, a way to sign in and come back.
+/// The signed-in person's account (`/account`): who they are, their
+/// personal API tokens, their password and where they are signed in;
+/// signed out, a way to sign in and come back.
 ///
 /// Both states are always in the page and the style sheet shows the one
 /// the section's class names: views swapped by a reactive closure would
@@ -48,6 +49,7 @@ pub fn AccountPage() -> impl IntoView {
                     </div>
                 </dl>
                 <ApiTokens />
+                <OwnAccount />
             </div>
         </section>
     }

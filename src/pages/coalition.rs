@@ -1,7 +1,9 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::use_params_map;
-use stigmergy_core::{CoalitionPlan, MembershipRole, Organization, PendingRequest};
+use stigmergy_core::{
+    AskDecision, CoalitionPlan, MembershipRole, Need, Organization, Page, PendingRequest,
+};
 
 use crate::api::{self, ClientError};
 use crate::components::{ErrorNotice, LicenceBadge};
@@ -273,6 +275,7 @@ pub fn CoalitionPage() -> impl IntoView {
             <p class="notice notice-error" role="alert">
                 {move || problem.get().unwrap_or_default()}
             </p>
+            {move || view! { <AsksPanel id=id() steward=Signal::derive(move || standing.get() == Standing::Steward) /> }}
             {requests_view}
         </article>
     }
@@ -376,6 +379,126 @@ fn PlanPanel(id: String) -> impl IntoView {
                 {move || if busy.get() { "Planning…" } else { "Plan the open needs" }}
             </button>
             {table}
+        </section>
+    }
+}
+
+/// The needs asked of the coalition that wait for an answer, public: they
+/// count for nobody until a steward takes them on. Stewards accept each,
+/// or decline it with a reason the one who asked will read.
+#[component]
+fn AsksPanel(
+    /// The coalition's id.
+    id: String,
+    /// Whether the viewer stewards it (and so may answer).
+    #[prop(into)]
+    steward: Signal<bool>,
+) -> impl IntoView {
+    let asks = RwSignal::new(None::<Result<Page<Need>, ClientError>>);
+    let load = {
+        let id = id.clone();
+        move || {
+            let id = id.clone();
+            spawn_local(async move {
+                asks.try_set(Some(api::asks_of(&id).await));
+            });
+        }
+    };
+    load();
+    let busy = RwSignal::new(None::<u64>);
+    let problem = RwSignal::new(None::<String>);
+    let reasons = RwSignal::new(std::collections::HashMap::<u64, String>::new());
+    let answer = move |id: String, need: u64, accept: bool| {
+        if busy.get_untracked().is_some() {
+            return;
+        }
+        let reason = reasons.with_untracked(|r| r.get(&need).cloned().unwrap_or_default());
+        let decision = AskDecision { accept, reason };
+        if let Err(errors) = decision.validate() {
+            problem.set(errors.get("reason").map(str::to_owned));
+            return;
+        }
+        busy.set(Some(need));
+        problem.set(None);
+        spawn_local(async move {
+            let result = api::decide_ask(&id, need, &decision).await;
+            busy.try_set(None);
+            match result {
+                Ok(_) => {
+                    asks.try_update(|a| {
+                        if let Some(Ok(page)) = a {
+                            page.items.retain(|n| n.id != need);
+                        }
+                    });
+                }
+                Err(error) => {
+                    problem.try_set(Some(error.to_string()));
+                }
+            }
+        });
+    };
+    let list = move || {
+        match asks.get() {
+        None => view! { <p class="loading">"Loading what is asked…"</p> }.into_any(),
+        Some(Err(error)) => view! { <p class="notice notice-error">{error.to_string()}</p> }.into_any(),
+        Some(Ok(page)) if page.items.is_empty() => {
+            view! { <p class="muted">"Nothing is waiting for an answer."</p> }.into_any()
+        }
+        Some(Ok(page)) => page
+            .items
+            .into_iter()
+            .map(|need| {
+                let n = need.id;
+                let (yes, no) = (id.clone(), id.clone());
+                let controls = move || {
+                    let (yes, no) = (yes.clone(), no.clone());
+                    steward.get().then(|| {
+                        view! {
+                            <label class="field-label" for=format!("ask-reason-{n}")>"Reason, to decline"</label>
+                            <input id=format!("ask-reason-{n}") class="input" data-testid="ask-reason" maxlength="500"
+                                on:input=move |ev| reasons.update(|r| { r.insert(n, event_target_value(&ev)); }) />
+                            " "
+                            <button type="button" class="button" data-action="accept" disabled=move || busy.get().is_some()
+                                on:click=move |_| answer(yes.clone(), n, true)>
+                                "Take it on"
+                            </button>
+                            " "
+                            <button type="button" class="button button-quiet button-danger" data-action="decline-ask"
+                                disabled=move || busy.get().is_some() on:click=move |_| answer(no.clone(), n, false)>
+                                "Decline"
+                            </button>
+                        }
+                    })
+                };
+                view! {
+                    <li data-testid="ask">
+                        <a href=format!("/needs/{n}")>{need.what}</a>
+                        <span class="muted">
+                            {format!(
+                                " · {} {} · {} · for {} · due {}",
+                                need.quantity.value,
+                                need.quantity.unit.symbol(),
+                                need.place.name,
+                                need.receiver.name,
+                                need.due,
+                            )}
+                        </span>
+                        <div>{controls}</div>
+                    </li>
+                }
+            })
+            .collect_view()
+            .into_any(),
+    }
+    };
+    view! {
+        <section class="design-section" aria-labelledby="asks-title" data-testid="asks">
+            <h2 id="asks-title">"Asked of the coalition"</h2>
+            <p class="muted">
+                "Needs others asked the coalition to take on. They count in its gap signal, plans and accounts only once a steward takes them on."
+            </p>
+            <ul class="link-list">{list}</ul>
+            <p class="notice notice-error" role="alert">{move || problem.get().unwrap_or_default()}</p>
         </section>
     }
 }

@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::use_params_map;
-use stigmergy_core::{Claim, ClaimInput, MakerMatch, Need};
+use stigmergy_core::{AskState, Claim, ClaimInput, MakerMatch, Need};
 
 use crate::api::{self, ClientError};
 use crate::components::{ClaimList, ErrorNotice, FormField, SubmitButton, SupplyChain};
@@ -150,6 +150,7 @@ fn need_view(
         due,
         place,
         coalition,
+        asked_of,
         receiver,
         declared_by,
         note,
@@ -256,6 +257,21 @@ fn need_view(
                     <dt>"Coalition"</dt>
                     <dd><a href=format!("/coalitions/{}", c.id)>{c.name}</a></dd>
                 </div>
+            })}
+            {asked_of.filter(|a| a.state != AskState::Accepted).map(|a| {
+                let answer = match a.state {
+                    AskState::Declined => format!("declined: {}", a.reason),
+                    _ => "waiting for its stewards".to_owned(),
+                };
+                view! {
+                    <div data-testid="asked-of">
+                        <dt>"Asked of"</dt>
+                        <dd>
+                            <a href=format!("/coalitions/{}", a.coalition.id)>{a.coalition.name}</a>
+                            {format!(", {answer}")}
+                        </dd>
+                    </div>
+                }
             })}
         </dl>
         {(!note.is_empty()).then(|| view! { <p class="description">{note}</p> })}

@@ -16,8 +16,18 @@ pub const MAX_PASSWORD_CHARS: usize = 256;
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RegisterInput {
     /// The handle to sign in with and to be known by (`ana-souza`).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 3, max_length = 32, pattern = r"^[a-z0-9]+(-[a-z0-9]+)*$")
+    )]
     pub handle: String,
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 254, pattern = r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    )]
     pub email: String,
+    /// 8 to 256 characters, not a common password.
+    #[cfg_attr(feature = "openapi", schema(min_length = 8, max_length = 256))]
     pub password: String,
     /// The name shown to others; the handle when empty.
     #[serde(default)]
@@ -51,6 +61,7 @@ pub const MAX_TOKEN_DAYS: i64 = 366;
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TokenInput {
     /// What the token is for ("inventory sync").
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 80))]
     pub name: String,
     /// When the token stops working: an RFC 3339 date and time
     /// (`2027-01-31T18:00:00Z`), or a date alone (`2027-01-31`, meaning

@@ -28,6 +28,8 @@ macro_rules! slug_id {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+        // 2 to 80 characters, as `check_slug` says.
+        #[cfg_attr(feature = "openapi", schema(pattern = r"^[a-z0-9]+(-[a-z0-9]+)*$"))]
         #[serde(try_from = "String", into = "String")]
         pub struct $name(String);
 
@@ -104,8 +106,11 @@ impl AgentKind {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Place {
     /// The place's name for people ("Barcelona, Spain").
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 120))]
     pub name: String,
+    #[cfg_attr(feature = "openapi", schema(minimum = -90, maximum = 90))]
     pub lat: f64,
+    #[cfg_attr(feature = "openapi", schema(minimum = -180, maximum = 180))]
     pub lon: f64,
 }
 

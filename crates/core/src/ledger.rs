@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::need::to_milli;
-use crate::{FieldErrors, Timestamp};
+use crate::{Bounds, FieldErrors, Milli, Timestamp};
 
 /// The coalition's own money account.
 pub const TREASURY: &str = "@treasury";
@@ -113,6 +113,10 @@ pub struct LedgerEntry {
     /// The previous entry's hash ([`GENESIS`] for the first).
     pub prev_hash: String,
     pub hash: String,
+    /// The steward who recorded it; none for deliveries carried in from
+    /// confirmed claims. Shown beside the entry, not part of the hashed form.
+    #[serde(default)]
+    pub recorded_by: Option<String>,
 }
 
 fn escape(text: &str, out: &mut String) {
@@ -193,6 +197,7 @@ impl LedgerEntry {
             event: input.event,
             prev_hash: prev_hash.to_owned(),
             hash: String::new(),
+            recorded_by: None,
         };
         entry.hash = entry.compute_hash();
         entry
@@ -289,8 +294,12 @@ pub fn balances(entries: &[LedgerEntry]) -> BTreeMap<String, i64> {
     let mut balances: BTreeMap<String, i64> = BTreeMap::new();
     for entry in in_force(entries).into_iter().filter(|e| e.is_money()) {
         let amount = to_milli(entry.quantity);
-        *balances.entry(entry.provider.clone()).or_default() -= amount;
-        *balances.entry(entry.receiver.clone()).or_default() += amount;
+        // Entries are bounded (MAX_ENTRY_QUANTITY), so only a ledger of
+        // billions of entries could reach the ends; saturate rather than wrap.
+        let from = balances.entry(entry.provider.clone()).or_default();
+        *from = from.saturating_sub(amount);
+        let to = balances.entry(entry.receiver.clone()).or_default();
+        *to = to.saturating_add(amount);
     }
     balances
 }
@@ -322,11 +331,12 @@ pub fn flows(entries: &[LedgerEntry]) -> Flows {
             entry.category.clone(),
         );
         let amount = to_milli(entry.quantity);
-        match (is_own(&entry.provider), is_own(&entry.receiver)) {
-            (false, true) => *income.entry(key).or_default() += amount,
-            (true, false) => *spending.entry(key).or_default() += amount,
-            _ => {}
-        }
+        let total = match (is_own(&entry.provider), is_own(&entry.receiver)) {
+            (false, true) => income.entry(key).or_default(),
+            (true, false) => spending.entry(key).or_default(),
+            _ => continue,
+        };
+        *total = total.saturating_add(amount);
     }
     let list = |m: BTreeMap<(String, String), i64>| {
         m.into_iter()
@@ -347,6 +357,8 @@ pub struct Weight {
     pub action: LedgerAction,
     /// A skill, process, material or design; `None` for any.
     pub resource: Option<String>,
+    /// 0 to 1000, with at most three decimals.
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 1000))]
     pub weight: f64,
 }
 
@@ -358,12 +370,18 @@ pub struct Weight {
 pub struct ValueEquation {
     pub version: u32,
     pub weights: Vec<Weight>,
-    /// The part of each sale owed to the contributors, from 0 to 1.
+    /// The part of each sale owed to the contributors, from 0 to 1 (at
+    /// most three decimals).
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 1))]
     pub contributors_share: f64,
-    /// The part of each sale owed to the commons fund, from 0 to 1.
+    /// The part of each sale owed to the commons fund, from 0 to 1 (at
+    /// most three decimals); the two shares add up to at most 1.
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 1))]
     pub commons_share: f64,
     /// Owed to the commons fund per piece when a maker outside the coalition
-    /// claims a Peer Production License design, in the coalition's currency.
+    /// claims a Peer Production License design, in the coalition's currency:
+    /// 0 to 1,000,000, with at most three decimals.
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 1_000_000))]
     pub reciprocity_fee: f64,
     #[serde(default)]
     pub note: String,
@@ -392,41 +410,47 @@ impl ValueEquation {
     /// Checks the rules a steward must keep.
     pub fn validate(&self) -> Result<(), FieldErrors> {
         let mut errors = FieldErrors::new();
-        let fraction = |v: f64| v.is_finite() && (0.0..=1.0).contains(&v);
-        if !fraction(self.contributors_share) {
-            errors.add(
-                "contributors_share",
-                "The contributors' share is a fraction from 0 to 1.",
-            );
-        }
-        if !fraction(self.commons_share) {
-            errors.add(
-                "commons_share",
-                "The commons fund's share is a fraction from 0 to 1.",
-            );
-        }
-        if fraction(self.contributors_share)
-            && fraction(self.commons_share)
-            && self.contributors_share + self.commons_share > 1.0
+        let fraction = Bounds::zero_or_more(1.0);
+        let contributors = Milli::check(
+            &mut errors,
+            "contributors_share",
+            self.contributors_share,
+            fraction,
+            "The contributors' share (a fraction from 0 to 1)",
+        );
+        let commons = Milli::check(
+            &mut errors,
+            "commons_share",
+            self.commons_share,
+            fraction,
+            "The commons fund's share (a fraction from 0 to 1)",
+        );
+        if let (Some(contributors), Some(commons)) = (contributors, commons)
+            && contributors.get() + commons.get() > 1000
         {
             errors.add(
                 "commons_share",
                 "The contributors' and the commons fund's shares together cannot exceed the whole sale.",
             );
         }
-        if !(self.reciprocity_fee.is_finite() && self.reciprocity_fee >= 0.0) {
-            errors.add("reciprocity_fee", "The reciprocity fee is zero or more.");
-        }
+        Milli::check(
+            &mut errors,
+            "reciprocity_fee",
+            self.reciprocity_fee,
+            Bounds::zero_or_more(MAX_RECIPROCITY_FEE),
+            "The reciprocity fee (per piece)",
+        );
         if self.weights.is_empty() {
             errors.add("weights", "Give at least one weight.");
         }
         for (i, w) in self.weights.iter().enumerate() {
-            if !(w.weight.is_finite() && w.weight >= 0.0 && w.weight <= 1000.0) {
-                errors.add(
-                    format!("weights.{i}.weight"),
-                    "A weight is a number from 0 to 1000.",
-                );
-            }
+            Milli::check(
+                &mut errors,
+                &format!("weights.{i}.weight"),
+                w.weight,
+                Bounds::zero_or_more(1000.0),
+                "A weight",
+            );
             if self.weights[..i]
                 .iter()
                 .any(|o| o.action == w.action && o.resource == w.resource)
@@ -580,6 +604,10 @@ pub struct Owed {
     pub at: Timestamp,
     /// The value equation version it was worked out with.
     pub equation_version: Option<u32>,
+    /// No longer owed: the sale that made it was corrected, or the claim
+    /// that made a fee owed was withdrawn or declined. Nothing settles it.
+    #[serde(default)]
+    pub void: bool,
 }
 
 impl Owed {
@@ -588,6 +616,56 @@ impl Owed {
     }
 }
 
+/// A steward's voiding of a contribution that should not count: recorded
+/// as a correction of it to zero, with the reason as its note.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct VoidInput {
+    /// Why it does not count (1 to 400 characters).
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 400))]
+    pub reason: String,
+}
+
+impl VoidInput {
+    pub fn validate(&self) -> Result<(), FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let reason = self.reason.trim();
+        if reason.is_empty() {
+            errors.add("reason", "Say why it does not count: everyone reads it.");
+        } else if reason.chars().count() > 400 {
+            errors.add("reason", "Keep the reason under 400 characters.");
+        }
+        errors.into_result(())
+    }
+
+    /// The correction that voids `entry`: the same accounts and resource,
+    /// zero, with the reason as its note.
+    pub fn correction_of(&self, entry: &LedgerEntry) -> LedgerInput {
+        LedgerInput {
+            action: entry.action,
+            provider: entry.provider.clone(),
+            receiver: entry.receiver.clone(),
+            resource: entry.resource.clone(),
+            quantity: 0.0,
+            unit: entry.unit.clone(),
+            category: entry.category.clone(),
+            note: format!("Void: {}", self.reason.trim()),
+            corrects: Some(entry.seq),
+            claim: entry.claim,
+            settles: None,
+            event: None,
+        }
+    }
+}
+
+/// The largest quantity of one ledger entry (money or in kind). Bounded so
+/// that sums over millions of entries stay far inside `i64` thousandths.
+pub const MAX_ENTRY_QUANTITY: f64 = 1.0e9;
+
+/// The largest reciprocity fee per piece: a fee times the largest need
+/// (one million pieces) stays far inside `i64` thousandths.
+pub const MAX_RECIPROCITY_FEE: f64 = 1.0e6;
+
 /// What a steward records: the entry before the ledger numbers and hashes it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -595,7 +673,11 @@ pub struct LedgerInput {
     pub action: LedgerAction,
     pub provider: String,
     pub receiver: String,
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 120))]
     pub resource: String,
+    /// 0 (only in a correction) to 1,000,000,000, with at most three
+    /// decimals.
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 1_000_000_000))]
     pub quantity: f64,
     pub unit: String,
     pub category: String,
@@ -650,9 +732,14 @@ impl LedgerInput {
         if self.provider == self.receiver {
             errors.add("receiver", "The provider and the receiver differ.");
         }
-        if !(self.quantity.is_finite() && self.quantity >= 0.0 && self.quantity <= 1e12) {
-            errors.add("quantity", "The quantity is a number from 0 up.");
-        } else if self.quantity == 0.0 && self.corrects.is_none() {
+        let quantity = Milli::check(
+            &mut errors,
+            "quantity",
+            self.quantity,
+            Bounds::zero_or_more(MAX_ENTRY_QUANTITY),
+            "The quantity",
+        );
+        if quantity.is_some_and(|q| q.get() == 0) && self.corrects.is_none() {
             errors.add(
                 "quantity",
                 "Only a correction may be zero (it cancels the entry it corrects).",
@@ -797,8 +884,7 @@ pub fn budget_actuals(flows: &Flows, budget: &[(i32, String, String, f64)]) -> V
         let sum: i64 = lines
             .iter()
             .filter(|(month, c, _)| c == category && month.starts_with(&year.to_string()))
-            .map(|l| l.2)
-            .sum();
+            .fold(0i64, |sum, l| sum.saturating_add(l.2));
         crate::need::from_milli(sum)
     };
     budget

@@ -18,6 +18,7 @@ pub mod map;
 pub mod map_layout;
 pub mod markup;
 pub mod matching;
+pub mod milli;
 pub mod need;
 pub mod organization;
 pub mod page;
@@ -44,10 +45,11 @@ pub use licence::Licence;
 pub use live::{Change, LiveEvent};
 pub use map::{AgentRole, Chain, ChainLink, ChainNode, Flow, FlowKind, FlowMap, MapAgent};
 pub use matching::{Fit, MakerMatch, NeedMatch};
+pub use milli::{Bounds, Milli};
 pub use need::{
-    Capacity, CapacityInput, Claim, ClaimAction, ClaimInput, ClaimState, CoalitionPlan,
-    EconomicEvent, EventAction, Gap, Gaps, Need, NeedInput, NeedQuery, NeedState, Party, PlanRow,
-    RawNeedQuery,
+    AskDecision, AskState, Capacity, CapacityInput, Claim, ClaimAction, ClaimInput, ClaimState,
+    CoalitionAsk, CoalitionPlan, EconomicEvent, EventAction, Gap, Gaps, Need, NeedInput, NeedQuery,
+    NeedState, Party, PlanRow, RawNeedQuery,
 };
 pub use organization::{
     AgentProfile, CoalitionInput, Decision, JoinRequest, Member, Membership, MembershipInput,

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::validate::{optional_text, text};
 use crate::{AgentId, AgentRef, DesignId, DesignRef, FieldErrors, Place, ProcessKind, Quantity};
-use crate::{Timestamp, Unit};
+use crate::{Bounds, Milli, Timestamp, Unit};
 
 /// The largest quantity a need or claim may ask for.
 pub const MAX_NEED_QUANTITY: f64 = 1_000_000.0;
@@ -67,15 +67,13 @@ pub fn check_date(errors: &mut FieldErrors, field: &str, date: &str, label: &str
 }
 
 fn check_amount(errors: &mut FieldErrors, field: &str, value: f64, label: &str) {
-    if value.is_nan() {
-        errors.add(field, "Enter a number, like 2.5 or 12.");
-    } else if value <= 0.0 {
-        errors.add(field, format!("{label} must be greater than zero."));
-    } else if value > MAX_NEED_QUANTITY {
-        errors.add(field, format!("{label} can be at most one million."));
-    } else if ((value * 1000.0) - (value * 1000.0).round()).abs() > 1e-6 {
-        errors.add(field, format!("{label} can have at most three decimals."));
-    }
+    Milli::check(
+        errors,
+        field,
+        value,
+        Bounds::positive(MAX_NEED_QUANTITY),
+        label,
+    );
 }
 
 /// `POST /api/needs`: what is needed, how much, by when and where.
@@ -87,14 +85,17 @@ pub struct NeedInput {
     pub design: Option<DesignId>,
     /// What is needed when it is not a design ("PETG sheet, 0.5 mm").
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 120))]
     pub resource: Option<String>,
     /// How much; pieces for a design.
     pub quantity: Quantity,
     /// The smallest claim that helps (in the same unit); a claim for the
     /// whole remainder is always allowed.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0.001, maximum = 1_000_000))]
     pub minimum_quantity: Option<f64>,
-    /// The date it is needed by (`2026-12-24`).
+    /// The date it is needed by (`2026-12-24`), not in the past.
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"))]
     pub due: String,
     /// Where it is needed.
     pub place: Place,
@@ -106,6 +107,7 @@ pub struct NeedInput {
     #[serde(default)]
     pub receiver: Option<AgentId>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 2000))]
     pub note: String,
 }
 
@@ -215,12 +217,87 @@ pub struct Need {
     pub state: NeedState,
     pub due: String,
     pub place: Place,
+    /// The coalition whose need this is: it counts in that coalition's gap
+    /// signal, plans, map and accounts. Set only once the coalition took it
+    /// on (see `asked_of`).
     pub coalition: Option<AgentRef>,
+    /// The coalition it was asked of, and its answer: accepted at once when
+    /// an active member declared it, else waiting for a steward.
+    #[serde(default)]
+    pub asked_of: Option<CoalitionAsk>,
     pub receiver: AgentRef,
     /// Who declared it (a steward, when the receiver is an organization).
     pub declared_by: AgentId,
     pub note: String,
     pub created_at: Timestamp,
+}
+
+/// Where a need's ask of a coalition stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum AskState {
+    /// Asked of the coalition; its stewards have not answered yet.
+    Asked,
+    /// The coalition's own need.
+    Accepted,
+    /// The coalition's stewards declined it, with a reason.
+    Declined,
+}
+
+impl AskState {
+    pub fn slug(self) -> &'static str {
+        match self {
+            AskState::Asked => "asked",
+            AskState::Accepted => "accepted",
+            AskState::Declined => "declined",
+        }
+    }
+}
+
+/// A need asked of a coalition: which, and its answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CoalitionAsk {
+    pub coalition: AgentRef,
+    pub state: AskState,
+    /// Why the stewards declined it (empty otherwise).
+    #[serde(default)]
+    pub reason: String,
+    /// The steward who answered; none when a member declared it.
+    #[serde(default)]
+    pub decided_by: Option<AgentId>,
+    #[serde(default)]
+    pub decided_at: Option<Timestamp>,
+}
+
+/// A steward's answer to a need asked of their coalition.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AskDecision {
+    /// `true` takes the need on as the coalition's; `false` declines it.
+    pub accept: bool,
+    /// Why, when declining (1 to 500 characters); optional when accepting.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 500))]
+    pub reason: String,
+}
+
+impl AskDecision {
+    pub fn validate(&self) -> Result<(), FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let reason = self.reason.trim();
+        if !self.accept && reason.is_empty() {
+            errors.add(
+                "reason",
+                "Say why the coalition declines it, so the one who asked knows.",
+            );
+        }
+        if reason.chars().count() > 500 {
+            errors.add("reason", "Keep the reason under 500 characters.");
+        }
+        errors.into_result(())
+    }
 }
 
 /// What a claim's state may change by, and who may change it.
@@ -403,13 +480,16 @@ impl ClaimAction {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ClaimInput {
-    /// How much of the need to make, in the need's unit.
+    /// How much of the need to make, in the need's unit: 0.001 to
+    /// 1,000,000, with at most three decimals.
+    #[cfg_attr(feature = "openapi", schema(minimum = 0.001, maximum = 1_000_000))]
     pub quantity: f64,
     /// Who makes it: an organization the sender stewards; the sender when
     /// absent.
     #[serde(default)]
     pub provider: Option<AgentId>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 500))]
     pub note: String,
 }
 
@@ -467,20 +547,28 @@ pub struct CapacityInput {
     /// An organization the sender stewards; the sender when absent.
     #[serde(default)]
     pub provider: Option<AgentId>,
+    #[cfg_attr(feature = "openapi", schema(min_items = 1))]
     pub processes: Vec<ProcessKind>,
+    /// At most 30 names, each 1 to 80 characters.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_items = 30))]
     pub materials: Vec<String>,
-    /// Units a week.
+    /// Units a week: 0.001 to 100,000, with at most three decimals.
+    #[cfg_attr(feature = "openapi", schema(minimum = 0.001, maximum = 100_000))]
     pub rate: f64,
     /// Available from this date (`2026-12-01`)…
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"))]
     pub available_from: String,
     /// …until this one, or open-ended.
     #[serde(default)]
     pub available_until: Option<String>,
-    /// How far it delivers, in km.
+    /// How far it delivers, in km: 0 to 20,000, with at most three
+    /// decimals.
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 20_000))]
     pub radius_km: f64,
     pub place: Place,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 2000))]
     pub note: String,
 }
 
@@ -503,9 +591,13 @@ impl CapacityInput {
                 format!("\u{201c}{bad}\u{201d} is not a material name (1 to 80 characters)."),
             );
         }
-        if !(self.rate > 0.0 && self.rate <= 100_000.0) {
-            errors.add("rate", "The rate is a number of units a week, above zero.");
-        }
+        Milli::check(
+            &mut errors,
+            "rate",
+            self.rate,
+            Bounds::positive(100_000.0),
+            "The rate (units a week)",
+        );
         check_date(
             &mut errors,
             "available_from",
@@ -518,9 +610,13 @@ impl CapacityInput {
                 errors.add("available_until", "The end comes before the start.");
             }
         }
-        if !(self.radius_km >= 0.0 && self.radius_km <= 20_000.0) {
-            errors.add("radius_km", "The radius is between 0 and 20,000 km.");
-        }
+        Milli::check(
+            &mut errors,
+            "radius_km",
+            self.radius_km,
+            Bounds::zero_or_more(20_000.0),
+            "The radius (km)",
+        );
         if let Err(place) = self.place.validate() {
             errors.merge_under("place", place);
         }
@@ -576,6 +672,10 @@ pub struct EconomicEvent {
     /// Where it ended up.
     pub place: Option<Place>,
     pub coalition: Option<AgentId>,
+    /// Whether it counts in the coalition's accounts: the need was the
+    /// coalition's and the maker an active member when it was confirmed.
+    #[serde(default)]
+    pub in_accounts: bool,
 }
 
 /// Demand against supply for one design or one region: what a maker scans
@@ -657,8 +757,12 @@ pub struct RawNeedQuery {
     pub design: Option<String>,
     /// Needs whose design uses this process kind (slug).
     pub process: Option<String>,
-    /// Needs asked of this coalition (its id).
+    /// The needs of this coalition (its id): declared by its members or
+    /// accepted by its stewards.
     pub coalition: Option<String>,
+    /// Needs asked of this coalition (its id) that wait for its stewards'
+    /// answer.
+    pub asked_of: Option<String>,
     /// `lat,lon`: needs within `radius_km` of this point.
     pub near: Option<String>,
     /// The radius for `near`, in km (default 100).
@@ -679,6 +783,8 @@ pub struct NeedQuery {
     pub design: Option<DesignId>,
     pub process: Option<ProcessKind>,
     pub coalition: Option<AgentId>,
+    /// Needs asked of this coalition, waiting for an answer.
+    pub asked_of: Option<AgentId>,
     /// (lat, lon, radius in km)
     pub near: Option<(f64, f64, f64)>,
     /// `None` for every state.
@@ -708,6 +814,7 @@ impl RawNeedQuery {
         }
         for (field, value, slot) in [
             ("coalition", &self.coalition, &mut query.coalition),
+            ("asked_of", &self.asked_of, &mut query.asked_of),
             ("receiver", &self.receiver, &mut query.receiver),
         ] {
             if let Some(value) = filled(value) {
@@ -918,8 +1025,10 @@ mod tests {
         assert_eq!(to_milli(2.0), 2000);
         assert_eq!(from_milli(1500), 1.5);
         let mut errors = FieldErrors::new();
-        check_amount(&mut errors, "q", 0.0005, "The quantity");
+        check_amount(&mut errors, "q", 2.0005, "The quantity");
         assert!(errors.get("q").unwrap().contains("three decimals"));
+        check_amount(&mut errors, "tiny", 1.07e-146, "The quantity");
+        assert!(errors.get("tiny").unwrap().contains("at least 0.001"));
     }
 
     #[test]

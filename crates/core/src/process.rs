@@ -6,8 +6,13 @@ use serde::{Deserialize, Serialize};
 macro_rules! process_kinds {
     ($($variant:ident => $slug:literal, $label:literal;)+) => {
         /// A kind of production process, serialised as a kebab-case slug.
+        // `rename_all` as well as each variant's `rename`: the OpenAPI derive
+        // does not read a `rename` whose value comes from a macro, and would
+        // document `FdmPrinting` where serde sends `fdm-printing`. A test
+        // below keeps the two spellings the same.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+        #[serde(rename_all = "kebab-case")]
         pub enum ProcessKind {
             $(#[serde(rename = $slug)] $variant,)+
         }

@@ -71,6 +71,9 @@ impl Unit {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Quantity {
+    /// More than zero, at most three decimals: 0.001 to 1,000,000,000
+    /// (a need asks for at most 1,000,000).
+    #[cfg_attr(feature = "openapi", schema(minimum = 0.001, maximum = 1_000_000_000))]
     pub value: f64,
     pub unit: Unit,
 }
@@ -83,15 +86,16 @@ impl Quantity {
         Self { value, unit }
     }
 
-    /// Checks that the value is a positive, finite, plausible number.
+    /// Checks that the value is a positive, finite, plausible number of
+    /// thousandths (see [`crate::milli`]).
     pub fn check(&self, errors: &mut FieldErrors, field: &str) {
-        if self.value.is_nan() {
-            errors.add(field, "Enter a number, like 2.5 or 12.");
-        } else if !self.value.is_finite() || self.value <= 0.0 {
-            errors.add(field, "Enter a quantity greater than zero.");
-        } else if self.value > MAX_QUANTITY {
-            errors.add(field, "That quantity is too large (at most one billion).");
-        }
+        crate::Milli::check(
+            errors,
+            field,
+            self.value,
+            crate::Bounds::positive(MAX_QUANTITY),
+            "The quantity",
+        );
     }
 
     /// Checks the quantity and that it measures time.
@@ -137,7 +141,16 @@ mod tests {
 
     #[test]
     fn rejects_zero_negative_infinite_and_huge_quantities() {
-        for value in [0.0, -1.0, f64::NAN, f64::INFINITY, 2.0e9] {
+        for value in [
+            0.0,
+            -1.0,
+            f64::NAN,
+            f64::INFINITY,
+            2.0e9,
+            1e-300,
+            1e308,
+            0.0001,
+        ] {
             let mut errors = FieldErrors::new();
             Quantity::new(value, Unit::Gram).check(&mut errors, "qty");
             assert!(errors.get("qty").is_some(), "{value} was accepted");

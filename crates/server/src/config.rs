@@ -50,8 +50,11 @@ pub struct Config {
     #[arg(long, env = "STIGMERGY_STATIC_DIR", default_value = "dist")]
     pub static_dir: PathBuf,
 
-    /// Load the demo commons into an empty database at start-up (1 or 0).
-    #[arg(long, env = "STIGMERGY_DEMO", default_value = "1", value_parser = parse_switch, action = clap::ArgAction::Set)]
+    /// Load the demo commons, with its four demo accounts whose password is
+    /// public, into an empty database at start-up (`--demo`, or 1 or 0).
+    /// Off unless asked: a portal of its own never gets them.
+    #[arg(long, env = "STIGMERGY_DEMO", default_value = "0", num_args = 0..=1,
+        default_missing_value = "1", value_parser = parse_switch, action = clap::ArgAction::Set)]
     pub demo: bool,
 
     /// Mark session cookies `Secure` (1 when the portal is served over HTTPS).
@@ -142,6 +145,16 @@ mod tests {
         assert_eq!(parse_switch("1"), Ok(true));
         assert_eq!(parse_switch("off"), Ok(false));
         assert!(parse_switch("maybe").is_err());
+    }
+
+    #[test]
+    fn the_demo_loads_only_when_asked() {
+        let plain = Cli::try_parse_from(["stigmergy"]).unwrap();
+        assert!(!plain.config.demo, "no demo accounts unless asked");
+        let asked = Cli::try_parse_from(["stigmergy", "--demo"]).unwrap();
+        assert!(asked.config.demo);
+        let off = Cli::try_parse_from(["stigmergy", "--demo", "0"]).unwrap();
+        assert!(!off.config.demo);
     }
 
     #[test]

@@ -14,9 +14,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use stigmergy_core::ledger::{
     self, AccountsOverview, Balance, LedgerAction, LedgerEntry, LedgerExport, LedgerInput,
-    LedgerPage, Owed, OwedTotal, ValueEquation, Verification, is_own,
+    LedgerPage, Owed, OwedTotal, ValueEquation, Verification, VoidInput, is_own,
 };
-use stigmergy_core::{AgentId, ErrorBody, FieldErrors};
+use stigmergy_core::{AgentId, Bounds, ErrorBody, FieldErrors, Milli};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::AppState;
@@ -31,6 +31,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(accounts))
         .routes(routes!(open_ledger))
         .routes(routes!(list_entries, record_entry))
+        .routes(routes!(void_entry))
         .routes(routes!(verify))
         .routes(routes!(export))
         .routes(routes!(list_equations, set_equation))
@@ -111,10 +112,11 @@ async fn accounts(
         .map(|e| ledger::shares(&entries, e))
         .unwrap_or_default();
     let mut totals: BTreeMap<String, (i64, i64)> = BTreeMap::new();
-    for o in owed.iter().filter(|o| !is_void(o, &entries)) {
+    for o in owed.iter().filter(|o| !o.void) {
         let t = totals.entry(o.creditor.clone()).or_default();
-        t.0 += stigmergy_core::need::to_milli(o.amount);
-        t.1 += stigmergy_core::need::to_milli(o.settled);
+        t.0 = t.0.saturating_add(stigmergy_core::need::to_milli(o.amount));
+        t.1 =
+            t.1.saturating_add(stigmergy_core::need::to_milli(o.settled));
     }
     let owed: Vec<OwedTotal> = totals
         .into_iter()
@@ -151,13 +153,6 @@ async fn accounts(
     }))
 }
 
-/// Whether what is owed no longer stands: the sale that made it was
-/// corrected.
-fn is_void(owed: &Owed, entries: &[LedgerEntry]) -> bool {
-    owed.triggered_by
-        .is_some_and(|seq| entries.iter().any(|e| e.corrects == Some(seq)))
-}
-
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 struct OpenInput {
     /// ISO 4217, such as EUR.
@@ -165,8 +160,8 @@ struct OpenInput {
 }
 
 /// Opens the coalition's ledger in a currency (stewards only); the
-/// deliveries recorded so far are carried into it. Opening it again in the
-/// same currency changes nothing.
+/// deliveries recorded so far are carried into it. It is opened once: of
+/// two concurrent opens one gets 204, the other 409.
 #[utoipa::path(post, path = "/api/coalitions/{id}/ledger/open", tag = "accounts",
     params(("id" = String, Path, description = "The coalition")),
     request_body = OpenInput,
@@ -174,7 +169,9 @@ struct OpenInput {
         (status = 204, description = "The ledger is open"),
         (status = 400, description = "The currency is invalid", body = ErrorBody),
         (status = 403, description = "Not a steward", body = ErrorBody),
-        (status = 409, description = "Already open in another currency", body = ErrorBody),
+        (status = 401, description = "Nobody is signed in", body = ErrorBody),
+        (status = 404, description = "No such coalition", body = ErrorBody),
+        (status = 409, description = "Already open", body = ErrorBody),
     ))]
 async fn open_ledger(
     State(state): State<AppState>,
@@ -206,6 +203,7 @@ struct EntryQuery {
     /// Entries before this number (the previous page's `next`).
     before: Option<u64>,
     /// At most this many, 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
 }
 
@@ -326,6 +324,70 @@ async fn record_entry(
     Ok((StatusCode::CREATED, Json(entry)))
 }
 
+/// Voids a contribution that should not count (stewards only): a delivery
+/// carried in from a claim, work, machine use, a citation or material given
+/// in kind. Recorded as a correction of the entry to zero, with the reason
+/// as its note and the steward as who recorded it (never an UPDATE); its
+/// points vanish from the shares. Money is corrected with a new entry
+/// (`POST …/ledger` with `corrects`) instead.
+#[utoipa::path(post, path = "/api/coalitions/{id}/ledger/{seq}/void", tag = "accounts",
+    params(
+        ("id" = String, Path, description = "The coalition"),
+        ("seq" = u64, Path, description = "The entry's number"),
+    ),
+    request_body = VoidInput,
+    responses(
+        (status = 201, description = "The correction that voids it", body = LedgerEntry),
+        (status = 400, description = "No reason, a money entry, or an entry corrected already", body = ErrorBody),
+        (status = 401, description = "Nobody is signed in", body = ErrorBody),
+        (status = 403, description = "Not a steward", body = ErrorBody),
+        (status = 404, description = "No such coalition or entry, or it keeps no accounts", body = ErrorBody),
+    ))]
+async fn void_entry(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path((id, seq)): Path<(String, u64)>,
+    Json(input): Json<VoidInput>,
+) -> AppResult<(StatusCode, Json<LedgerEntry>)> {
+    let id = coalition_id(&id)?;
+    currency_of(&state, &id).await?;
+    require_steward(
+        &state,
+        &id,
+        &auth.handle,
+        "void contributions in its accounts",
+    )
+    .await?;
+    input.validate().map_err(AppError::invalid)?;
+    let entries = state.store.ledger_entries(&id).await?;
+    let entry = entries
+        .iter()
+        .find(|e| e.seq == seq)
+        .ok_or_else(|| AppError::NotFound(format!("There is no entry {seq} in this ledger.")))?;
+    if entry.is_money() {
+        return Err(AppError::field(
+            "seq",
+            "This entry moves money: correct it with a new entry that names it instead.",
+        ));
+    }
+    if entry.quantity == 0.0 {
+        return Err(AppError::field(
+            "seq",
+            "This entry counts for nothing already.",
+        ));
+    }
+    let correction = state
+        .store
+        .record_entry(
+            &id,
+            input.correction_of(entry),
+            Some(&auth.handle),
+            Utc::now().trunc_subsecs(3),
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(correction)))
+}
+
 /// Re-checks the whole hash chain on the server: the numbering, each link
 /// and each entry's hash; names the first entry that fails.
 #[utoipa::path(get, path = "/api/coalitions/{id}/ledger/verify", tag = "accounts",
@@ -436,18 +498,29 @@ pub const CSV_COLUMNS: [&str; 16] = [
     "hash",
 ];
 
-/// RFC 4180: fields with commas, quotes or line breaks in quotes, quotes
-/// doubled; lines end in CRLF.
-fn to_csv(entries: &[LedgerEntry]) -> String {
-    fn field(out: &mut String, text: &str) {
-        if text.contains([',', '"', '\n', '\r']) {
-            out.push('"');
-            out.push_str(&text.replace('"', "\"\""));
-            out.push('"');
-        } else {
-            out.push_str(text);
-        }
+/// One CSV cell. A cell a spreadsheet would read as a formula (starting
+/// with `=`, `+`, `-`, `@`, a tab or a carriage return; OWASP's CSV
+/// injection) gets a leading `'`, so `@treasury` reads `'@treasury`; then
+/// RFC 4180: a field with commas, quotes or line breaks in quotes, quotes
+/// doubled.
+fn csv_field(out: &mut String, text: &str) {
+    let neutral = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    };
+    if neutral.contains([',', '"', '\n', '\r']) {
+        out.push('"');
+        out.push_str(&neutral.replace('"', "\"\""));
+        out.push('"');
+    } else {
+        out.push_str(&neutral);
     }
+}
+
+/// RFC 4180 with formula-like cells neutralised (see [`csv_field`]); lines
+/// end in CRLF.
+fn to_csv(entries: &[LedgerEntry]) -> String {
     let optional = |v: Option<u64>| v.map(|v| v.to_string()).unwrap_or_default();
     let mut out = CSV_COLUMNS.join(",");
     out.push_str("\r\n");
@@ -474,7 +547,7 @@ fn to_csv(entries: &[LedgerEntry]) -> String {
             if i > 0 {
                 out.push(',');
             }
-            field(&mut out, value);
+            csv_field(&mut out, value);
         }
         out.push_str("\r\n");
     }
@@ -602,8 +675,8 @@ async fn set_equation(
 }
 
 /// What is owed (revenue shares, the commons fund's share, reciprocity
-/// fees), what is paid and what is outstanding; a share of a corrected sale
-/// is void.
+/// fees), what is paid and what is outstanding. Void amounts are left out:
+/// shares of a corrected sale, fees of a withdrawn or declined claim.
 #[utoipa::path(get, path = "/api/coalitions/{id}/owed", tag = "accounts",
     params(("id" = String, Path, description = "The coalition")),
     responses(
@@ -616,13 +689,12 @@ async fn list_owed(
 ) -> AppResult<Json<Vec<Owed>>> {
     let id = coalition_id(&id)?;
     currency_of(&state, &id).await?;
-    let entries = state.store.ledger_entries(&id).await?;
     let owed = state
         .store
         .owed(&id)
         .await?
         .into_iter()
-        .filter(|o| !is_void(o, &entries))
+        .filter(|o| !o.void)
         .collect();
     Ok(Json(owed))
 }
@@ -633,7 +705,7 @@ async fn list_owed(
     request_body = Vec<BudgetLine>,
     responses(
         (status = 204, description = "The budget is set"),
-        (status = 400, description = "A line is invalid", body = ErrorBody),
+        (status = 400, description = "A line is invalid, or two lines share a category and direction", body = ErrorBody),
         (status = 403, description = "Not a steward", body = ErrorBody),
     ))]
 async fn set_budget(
@@ -653,7 +725,17 @@ async fn set_budget(
             format!("The year is from 2000 to {}.", this_year + 5),
         );
     }
+    let mut seen = BTreeSet::new();
     for (i, line) in lines.iter().enumerate() {
+        if !seen.insert((line.direction.as_str(), line.category.as_str())) {
+            errors.add(
+                format!("{i}.category"),
+                format!(
+                    "There is already a line for {} on {}: one line per category and direction.",
+                    line.category, line.direction
+                ),
+            );
+        }
         if !["income", "spending"].contains(&line.direction.as_str()) {
             errors.add(
                 format!("{i}.direction"),
@@ -666,9 +748,13 @@ async fn set_budget(
                 format!("The category is one of {}.", ledger::CATEGORIES.join(", ")),
             );
         }
-        if !(line.amount.is_finite() && line.amount >= 0.0 && line.amount < 1e12) {
-            errors.add(format!("{i}.amount"), "The amount is zero or more.");
-        }
+        Milli::check(
+            &mut errors,
+            &format!("{i}.amount"),
+            line.amount,
+            Bounds::zero_or_more(ledger::MAX_ENTRY_QUANTITY),
+            "The amount",
+        );
         if line.year != year {
             errors.add(
                 format!("{i}.year"),
@@ -681,4 +767,30 @@ async fn set_budget(
     }
     state.store.set_budget(&id, year, &lines).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csv_field;
+
+    fn cell(text: &str) -> String {
+        let mut out = String::new();
+        csv_field(&mut out, text);
+        out
+    }
+
+    #[test]
+    fn cells_a_spreadsheet_would_run_as_formulas_are_neutralised() {
+        assert_eq!(
+            cell("=HYPERLINK(\"http://x\")"),
+            "\"'=HYPERLINK(\"\"http://x\"\")\""
+        );
+        assert_eq!(cell("+1+1"), "'+1+1");
+        assert_eq!(cell("-2"), "'-2");
+        assert_eq!(cell("@treasury"), "'@treasury");
+        assert_eq!(cell("\tcmd"), "'\tcmd");
+        assert_eq!(cell("a, b"), "\"a, b\"");
+        assert_eq!(cell("Face shields for Kumasi"), "Face shields for Kumasi");
+        assert_eq!(cell("12.5"), "12.5");
+    }
 }

@@ -15,6 +15,7 @@ pub mod health;
 pub mod ledger;
 pub mod live;
 pub mod needs;
+pub mod openapi;
 pub mod organizations;
 pub mod store;
 pub mod web;
@@ -53,6 +54,8 @@ pub struct AppState {
     pub hub: Arc<live::Hub>,
     /// The map's tile URL template, when the deployment has a tile server.
     pub map_tiles: Option<String>,
+    /// Demo accounts with the README's password exist: every page says so.
+    pub demo_portal: bool,
 }
 
 #[derive(OpenApi)]
@@ -74,9 +77,10 @@ pub struct AppState {
 )]
 struct ApiDoc;
 
-/// The API routes with their OpenAPI document.
+/// The API routes with their OpenAPI document, which lists the responses
+/// every operation shares (see [`openapi`]) as well as each one's own.
 pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(health::router())
         .merge(auth::router())
         .merge(organizations::router())
@@ -85,7 +89,9 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(live::router())
         .merge(flows::router())
         .merge(ledger::router())
-        .split_for_parts()
+        .split_for_parts();
+    openapi::add_shared_responses(&mut doc);
+    (router, doc)
 }
 
 /// The whole HTTP app: API, OpenAPI document, the built browser app, and
@@ -97,6 +103,7 @@ pub fn app(state: AppState, static_dir: &Path) -> Router {
         .and_then(config::tile_origin)
         .map(str::to_owned);
     let https = state.secure_cookies;
+    let demo_portal = state.demo_portal;
     let (api, openapi) = api();
     let openapi = Arc::new(openapi);
     let api = api
@@ -109,7 +116,7 @@ pub fn app(state: AppState, static_dir: &Path) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state);
     let router = api
-        .merge(web::app_files(static_dir.to_path_buf()))
+        .merge(web::app_files(static_dir.to_path_buf(), demo_portal))
         .layer(axum::middleware::from_fn(auth::session::csrf_guard))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(CompressionLayer::new());
@@ -162,6 +169,14 @@ impl Application {
                 "loaded the demo commons"
             );
         }
+        let demo_accounts = demo::open_demo_accounts(store.as_ref()).await?;
+        if !demo_accounts.is_empty() {
+            tracing::warn!(
+                accounts = %demo_accounts.join(", "),
+                "demo accounts exist and sign in with the password printed in the README: \
+                 this is a demo portal, not one for real work"
+            );
+        }
         if !web::is_built(&config.static_dir) {
             tracing::warn!(dir = %config.static_dir.display(), "no built app here; only the API will work");
         }
@@ -171,6 +186,7 @@ impl Application {
             secure_cookies: config.secure_cookies,
             hub: hub.clone(),
             map_tiles: config.map_tiles.clone(),
+            demo_portal: !demo_accounts.is_empty(),
         };
         let router = app(state, &config.static_dir);
         let listener = TcpListener::bind(config.bind).await?;

@@ -10,9 +10,9 @@ use serde::Deserialize;
 use stigmergy_core::matching::fit;
 use stigmergy_core::need::to_milli;
 use stigmergy_core::{
-    AgentId, Capacity, CapacityInput, Claim, ClaimAction, ClaimInput, CoalitionPlan, DesignId,
-    EconomicEvent, ErrorBody, Gaps, MakerMatch, MembershipRole, Need, NeedInput, NeedMatch,
-    NeedQuery, NeedState, Page, Party, PlanRow, ProcessKind, RawNeedQuery,
+    AgentId, AskDecision, Capacity, CapacityInput, Claim, ClaimAction, ClaimInput, CoalitionPlan,
+    DesignId, EconomicEvent, ErrorBody, Gaps, MakerMatch, MembershipRole, Need, NeedInput,
+    NeedMatch, NeedQuery, NeedState, Page, Party, PlanRow, ProcessKind, RawNeedQuery,
 };
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -37,6 +37,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(makers_for_need))
         .routes(routes!(my_matches))
         .routes(routes!(coalition_plan))
+        .routes(routes!(decide_ask))
 }
 
 fn no_need(id: u64) -> impl Fn(StoreError) -> AppError {
@@ -88,7 +89,10 @@ fn check_not_past(field: &str, date: &str, label: &str) -> AppResult<()> {
 }
 
 /// Declares a need: a design (in pieces) or a resource, how much, by when
-/// and where, optionally asked of a coalition.
+/// and where, optionally asked of a coalition. Asked by an active member
+/// (or for an organization that is one), it is the coalition's at once;
+/// asked by anyone else, it waits for a steward to accept it
+/// (`asked_of.state` is `asked`) and counts for nobody meanwhile.
 #[utoipa::path(post, path = "/api/needs", tag = "needs", request_body = NeedInput,
     responses(
         (status = 201, description = "The new need", body = Need),
@@ -382,6 +386,7 @@ struct EventQuery {
     /// Events after this id (for paging and catching up).
     after: Option<u64>,
     /// At most this many, 1 to 500 (default 100).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
 }
 
@@ -404,6 +409,14 @@ async fn list_economic_events(
     let limit = query.limit.unwrap_or(100);
     if !(1..=500).contains(&limit) {
         return Err(AppError::field("limit", "The limit is from 1 to 500."));
+    }
+    // Claims are numbered within i64; a larger number names none (and the
+    // store would say not found for the whole list).
+    if query
+        .claim
+        .is_some_and(|claim| i64::try_from(claim).is_err())
+    {
+        return Err(AppError::field("claim", "No claim has that number."));
     }
     Ok(Json(
         state
@@ -620,4 +633,50 @@ async fn coalition_plan(
         unassigned: result.unassigned,
         total_distance_km: result.total_distance_km,
     }))
+}
+
+/// A steward's answer to a need asked of the coalition: accepted, the need
+/// becomes the coalition's (its gap signal, plans, map and accounts);
+/// declined, it stays a need of its own, with the reason shown on it.
+/// The needs waiting for an answer are `GET /api/needs?asked_of={id}&state=all`.
+#[utoipa::path(post, path = "/api/coalitions/{id}/asks/{need}", tag = "needs", request_body = AskDecision,
+    params(
+        ("id" = String, Path, description = "The coalition"),
+        ("need" = u64, Path, description = "The need's number"),
+    ),
+    responses(
+        (status = 200, description = "Answered; the need as it is now", body = Need),
+        (status = 400, description = "Declined without a reason, or the reason is too long", body = ErrorBody),
+        (status = 401, description = "Nobody is signed in", body = ErrorBody),
+        (status = 403, description = "Only the coalition's stewards answer", body = ErrorBody),
+        (status = 404, description = "No such coalition, or the need was not asked of it", body = ErrorBody),
+        (status = 409, description = "The ask was answered already", body = ErrorBody),
+    ))]
+async fn decide_ask(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path((id, need)): Path<(String, u64)>,
+    Json(decision): Json<AskDecision>,
+) -> AppResult<Json<Need>> {
+    let id = AgentId::parse(&id)
+        .map_err(|_| AppError::NotFound(format!("There is no coalition \u{201c}{id}\u{201d}.")))?;
+    require_steward(&state, &id, &auth.handle, "answer what is asked of it").await?;
+    decision.validate().map_err(AppError::invalid)?;
+    let need = state
+        .store
+        .decide_ask(
+            need,
+            &id,
+            &decision,
+            &auth.handle,
+            Utc::now().trunc_subsecs(3),
+        )
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => AppError::NotFound(format!(
+                "Need number {need} was not asked of \u{201c}{id}\u{201d}."
+            )),
+            other => other.into(),
+        })?;
+    Ok(Json(need))
 }

@@ -174,6 +174,7 @@ async fn ask_to_join(
     params(("id" = String, Path, description = "The organization")),
     responses(
         (status = 200, description = "Waiting requests, oldest first", body = Vec<PendingRequest>),
+        (status = 401, description = "Nobody is signed in", body = ErrorBody),
         (status = 403, description = "Only stewards see requests", body = ErrorBody),
     ))]
 async fn list_requests(

@@ -31,25 +31,56 @@ pub fn content_security_policy(tile_origin: Option<&str>) -> String {
     }
 }
 
-/// The built app under `dir`, with `index.html` for client routes.
-pub fn app_files(dir: PathBuf) -> Router {
+/// The banner every page of a demo portal shows, above the app (plain
+/// HTML in `index.html`, so it costs the app nothing and shows even before
+/// the app starts).
+pub const DEMO_BANNER: &str = "<p class=\"demo-banner\" role=\"note\" data-testid=\"demo-banner\">\
+     <strong>Demo portal: example data and accounts.</strong> \
+     The demo accounts' password is public; do not enter anything real.</p>";
+
+/// `index.html` with the demo banner as the body's first element.
+pub fn with_demo_banner(html: &str) -> String {
+    match html.find("<body>") {
+        Some(at) => {
+            let at = at + "<body>".len();
+            format!("{}\n    {DEMO_BANNER}{}", &html[..at], &html[at..])
+        }
+        None => html.to_owned(),
+    }
+}
+
+/// The built app under `dir`, with `index.html` for client routes (and the
+/// demo banner in it when `demo` is set).
+pub fn app_files(dir: PathBuf, demo: bool) -> Router {
     let index = dir.join("index.html");
+    let page = index.clone();
     let serve_dir = ServeDir::new(&dir)
-        .append_index_html_on_directories(true)
-        .fallback((move |request: Request| client_route(index.clone(), request)).into_service());
+        .append_index_html_on_directories(false)
+        .fallback(
+            (move |request: Request| client_route(index.clone(), demo, request)).into_service(),
+        );
+    let home = move || index_page(page.clone(), demo);
     Router::new()
+        .route("/", axum::routing::get(home.clone()))
+        .route("/index.html", axum::routing::get(home))
         .fallback_service(serve_dir)
         .layer(middleware::from_fn(cache_control))
 }
 
 /// A path the server has no file for: `index.html` when it looks like one
 /// of the app's routes (no file extension), else 404.
-async fn client_route(index: PathBuf, request: Request) -> Response {
+async fn client_route(index: PathBuf, demo: bool, request: Request) -> Response {
     let last = request.uri().path().rsplit('/').next().unwrap_or_default();
     if last.contains('.') {
         return (StatusCode::NOT_FOUND, "Not found").into_response();
     }
+    index_page(index, demo).await
+}
+
+/// `index.html`, read afresh (a new build is served at once).
+async fn index_page(index: PathBuf, demo: bool) -> Response {
     match tokio::fs::read_to_string(&index).await {
+        Ok(html) if demo => Html(with_demo_banner(&html)).into_response(),
         Ok(html) => Html(html).into_response(),
         Err(error) => {
             tracing::error!(path = %index.display(), %error, "the browser app is not built");
@@ -145,6 +176,18 @@ pub fn is_built(dir: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_demo_banner_comes_first_in_the_body() {
+        let html = "<html><head></head><body>\n<noscript>x</noscript></body></html>";
+        let shown = with_demo_banner(html);
+        assert!(
+            shown.contains("<body>\n    <p class=\"demo-banner\""),
+            "{shown}"
+        );
+        assert!(shown.ends_with("<noscript>x</noscript></body></html>"));
+        assert!(!shown.contains("<script"), "nothing inline for the CSP");
+    }
 
     #[test]
     fn trunk_hashed_names_are_recognised() {

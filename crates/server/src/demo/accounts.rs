@@ -216,7 +216,7 @@ pub async fn load(store: &dyn Store, seed: &AccountsSeed, now: DateTime<Utc>) ->
                 for owed in store.owed(c).await? {
                     let outstanding = owed.outstanding();
                     let due = owed.at < (payday - Duration::days(20)).into();
-                    if outstanding <= 0.0 || !due || owed.debtor != TREASURY {
+                    if owed.void || outstanding <= 0.0 || !due || owed.debtor != TREASURY {
                         continue;
                     }
                     let payout = LedgerInput {

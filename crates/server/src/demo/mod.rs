@@ -243,6 +243,25 @@ pub async fn import(store: &dyn Store, bundle: &ImportBundle) -> StoreResult<Imp
     store.import(bundle, &accounts).await
 }
 
+/// The demo accounts that still sign in with the password the README
+/// prints: while there is one, anyone can act as it, so the server warns
+/// and every page says it is a demo portal.
+pub async fn open_demo_accounts(store: &dyn Store) -> anyhow::Result<Vec<String>> {
+    let mut open = Vec::new();
+    for account in bundle()?.accounts {
+        let Some(secret) = store.account_for_login(account.agent.as_str()).await? else {
+            continue;
+        };
+        let hash = secret.password_hash;
+        let known =
+            tokio::task::spawn_blocking(move || password::verify(&account.password, &hash)).await?;
+        if known {
+            open.push(secret.handle.to_string());
+        }
+    }
+    Ok(open)
+}
+
 /// Loads the demo commons when the database holds no design yet.
 pub async fn load_if_empty(store: &dyn Store) -> anyhow::Result<Option<ImportReport>> {
     if store.count_designs().await? > 0 {

@@ -29,7 +29,7 @@ pub struct BudgetLine {
 #[async_trait]
 pub trait Ledgers {
     /// Opens the coalition's ledger in `currency` and carries its goods
-    /// events recorded so far into it; nothing changes if it is open.
+    /// events recorded so far into it; `Conflict` when it is open already.
     async fn open_ledger(
         &self,
         coalition: &AgentId,
@@ -104,10 +104,11 @@ pub(crate) struct EntryRow {
     event_id: Option<i64>,
     prev_hash: String,
     hash: String,
+    recorded_by: Option<String>,
 }
 
 pub(crate) const ENTRY_COLUMNS: &str = "seq, at, action, provider, receiver, resource, quantity, unit, \
-     category, note, corrects, claim_id, settles, event_id, prev_hash, hash";
+     category, note, corrects, claim_id, settles, event_id, prev_hash, hash, recorded_by";
 
 fn id_of(v: i64) -> u64 {
     u64::try_from(v).unwrap_or_default()
@@ -141,6 +142,7 @@ impl EntryRow {
             event: self.event_id.map(id_of),
             prev_hash: self.prev_hash,
             hash: self.hash,
+            recorded_by: self.recorded_by,
         })
     }
 }
@@ -186,13 +188,14 @@ macro_rules! append_entry {
             Some((seq, hash)) => (seq + 1, hash),
             None => (1, stigmergy_core::ledger::GENESIS.to_owned()),
         };
-        let entry = stigmergy_core::ledger::LedgerEntry::seal(
+        let by: Option<&stigmergy_core::AgentId> = $by;
+        let mut entry = stigmergy_core::ledger::LedgerEntry::seal(
             u64::try_from(seq).unwrap_or_default(),
             at.into(),
             $input,
             &prev,
         );
-        let by: Option<&stigmergy_core::AgentId> = $by;
+        entry.recorded_by = by.map(|b| b.as_str().to_owned());
         let opt = |v: Option<u64>| v.map(|v| i64::try_from(v).unwrap_or(i64::MAX));
         sqlx::query(
             "INSERT INTO ledger_entries (coalition_id, seq, at, action, provider, receiver, resource, \
@@ -224,15 +227,16 @@ macro_rules! append_entry {
 }
 pub(crate) use append_entry;
 
-/// Carries the coalition's goods events that are not in its ledger yet
-/// into it, oldest first (for a ledger opened after deliveries happened).
+/// Carries the coalition's goods events that count in its accounts (see
+/// `economic_events.in_accounts`) and are not in its ledger yet into it,
+/// oldest first (for a ledger opened after deliveries happened).
 macro_rules! carry_events {
     ($tx:expr, $coalition:expr) => {{
         let coalition: &str = $coalition;
         let pending: Vec<(i64, String, String, String, String, i64, String, chrono::DateTime<chrono::Utc>, Option<i64>)> =
             sqlx::query_as(
                 "SELECT e.id, e.action, e.provider_id, e.receiver_id, e.resource, e.quantity, e.unit, e.at, e.fulfils \
-                 FROM economic_events e WHERE e.coalition_id = $1 \
+                 FROM economic_events e WHERE e.coalition_id = $1 AND e.in_accounts = TRUE \
                  AND NOT EXISTS (SELECT 1 FROM ledger_entries l WHERE l.event_id = e.id) ORDER BY e.id",
             )
             .bind(coalition)
@@ -290,7 +294,15 @@ struct OwedRow {
     equation_version: Option<i64>,
     at: DateTime<Utc>,
     settled: i64,
+    void: bool,
 }
+
+/// Whether the `owed` row `o` no longer stands: the sale entry that made it
+/// owed was corrected, or the claim that made a fee owed was withdrawn or
+/// declined (a boolean on both stores).
+const VOID: &str = "(EXISTS (SELECT 1 FROM ledger_entries k WHERE k.coalition_id = o.coalition_id \
+     AND k.corrects = o.triggered_by) \
+     OR EXISTS (SELECT 1 FROM claims c WHERE c.id = o.need_claim AND c.state IN ('declined', 'withdrawn')))";
 
 #[async_trait]
 impl Ledgers for SqlStore {
@@ -308,34 +320,32 @@ impl Ledgers for SqlStore {
         }
         with_pool!(&self.pool, p => {
             let mut tx = p.begin().await?;
-            let coalition_row: Option<(String,)> =
-                sqlx::query_as("SELECT agent_id FROM coalitions WHERE agent_id = $1")
-                    .bind(coalition.as_str())
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            if coalition_row.is_none() {
-                return Err(StoreError::NotFound);
+            // One statement opens it, so that of two concurrent opens one
+            // wins and the other is told it is open (the primary key).
+            let opened = sqlx::query(
+                "INSERT INTO ledgers (coalition_id, currency, opened_at) \
+                 SELECT agent_id, $2, $3 FROM coalitions WHERE agent_id = $1 \
+                 ON CONFLICT (coalition_id) DO NOTHING",
+            )
+            .bind(coalition.as_str())
+            .bind(currency)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if opened == 0 {
+                let kept: Option<(String,)> =
+                    sqlx::query_as("SELECT currency FROM ledgers WHERE coalition_id = $1")
+                        .bind(coalition.as_str())
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                return Err(match kept {
+                    Some((kept,)) => StoreError::Conflict(format!(
+                        "This coalition's accounts are open already, in {kept}."
+                    )),
+                    None => StoreError::NotFound,
+                });
             }
-            let existing: Option<(String,)> =
-                sqlx::query_as("SELECT currency FROM ledgers WHERE coalition_id = $1")
-                    .bind(coalition.as_str())
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            if let Some((kept,)) = existing {
-                return if kept == currency {
-                    Ok(())
-                } else {
-                    Err(StoreError::Conflict(format!(
-                        "This coalition already keeps its accounts in {kept}."
-                    )))
-                };
-            }
-            sqlx::query("INSERT INTO ledgers (coalition_id, currency, opened_at) VALUES ($1, $2, $3)")
-                .bind(coalition.as_str())
-                .bind(currency)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
             carry_events!(tx, coalition.as_str());
             tx.commit().await?;
             Ok(())
@@ -411,16 +421,22 @@ impl Ledgers for SqlStore {
                 }
             }
             if let Some(owed) = input.settles {
-                let row: Option<(String, String, i64)> = sqlx::query_as(
-                    "SELECT creditor, debtor, amount FROM owed WHERE id = $1 AND coalition_id = $2",
-                )
+                let row: Option<(String, String, i64, bool)> = sqlx::query_as(&format!(
+                    "SELECT o.creditor, o.debtor, o.amount, {VOID} FROM owed o WHERE o.id = $1 AND o.coalition_id = $2",
+                ))
                 .bind(db_id(owed))
                 .bind(c)
                 .fetch_optional(&mut *tx)
                 .await?;
-                let Some((creditor, debtor, amount)) = row else {
+                let Some((creditor, debtor, amount, void)) = row else {
                     return Err(invalid("settles", format!("Nothing owed has the number {owed} here.")));
                 };
+                if void {
+                    return Err(invalid(
+                        "settles",
+                        format!("What was owed under {owed} is void (its sale was corrected, or its claim withdrawn or declined): nothing is left to pay."),
+                    ));
+                }
                 if input.provider != debtor || input.receiver != creditor {
                     return Err(invalid(
                         "settles",
@@ -554,14 +570,15 @@ impl Ledgers for SqlStore {
     async fn owed(&self, coalition: &AgentId) -> StoreResult<Vec<Owed>> {
         let currency = self.ledger_currency(coalition).await?;
         let rows: Vec<OwedRow> = with_pool!(&self.pool, p => {
-            sqlx::query_as(
+            sqlx::query_as(&format!(
                 "SELECT o.id, o.kind, o.creditor, o.debtor, o.amount, o.triggered_by, o.need_claim, \
                  o.equation_version, o.at, \
                  CAST(COALESCE((SELECT SUM(l.quantity) FROM ledger_entries l WHERE l.coalition_id = o.coalition_id \
                    AND l.settles = o.id AND NOT EXISTS (SELECT 1 FROM ledger_entries k \
-                   WHERE k.coalition_id = l.coalition_id AND k.corrects = l.seq)), 0) AS BIGINT) AS settled \
+                   WHERE k.coalition_id = l.coalition_id AND k.corrects = l.seq)), 0) AS BIGINT) AS settled, \
+                 {VOID} AS void \
                  FROM owed o WHERE o.coalition_id = $1 ORDER BY o.id",
-            )
+            ))
             .bind(coalition.as_str())
             .fetch_all(p)
             .await?
@@ -580,6 +597,7 @@ impl Ledgers for SqlStore {
                 settled: from_milli(row.settled),
                 at: row.at.into(),
                 equation_version: row.equation_version.and_then(|v| u32::try_from(v).ok()),
+                void: row.void,
             })
             .collect())
     }

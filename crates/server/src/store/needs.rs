@@ -14,9 +14,10 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use stigmergy_core::need::{from_milli, region_of, to_milli};
 use stigmergy_core::{
-    AgentId, AgentRef, BillOfMaterials, Capacity, CapacityInput, Change, Claim, ClaimAction,
-    ClaimState, DesignId, DesignRef, EconomicEvent, EventAction, FieldErrors, Gap, Gaps, Need,
-    NeedInput, NeedQuery, NeedState, Page, Place, ProcessKind, Quantity, Unit,
+    AgentId, AgentRef, AskDecision, AskState, BillOfMaterials, Capacity, CapacityInput, Change,
+    Claim, ClaimAction, ClaimState, CoalitionAsk, DesignId, DesignRef, EconomicEvent, EventAction,
+    FieldErrors, Gap, Gaps, Need, NeedInput, NeedQuery, NeedState, Page, Place, ProcessKind,
+    Quantity, Unit,
 };
 
 use super::commons::{Bind, Conditions, bind_all, decode_cursor, encode_cursor};
@@ -37,6 +38,18 @@ pub trait Needs {
     ) -> StoreResult<u64>;
 
     async fn need(&self, id: u64) -> StoreResult<Need>;
+
+    /// A steward's answer to a need asked of `coalition`: accepted, it
+    /// becomes the coalition's; declined, it keeps the reason. `NotFound`
+    /// when the need was not asked of it, `Conflict` when already answered.
+    async fn decide_ask(
+        &self,
+        need: u64,
+        coalition: &AgentId,
+        decision: &AskDecision,
+        by: &AgentId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Need>;
 
     /// A page of needs, most urgent (earliest due) first.
     async fn list_needs(&self, query: &NeedQuery) -> StoreResult<Page<Need>>;
@@ -190,12 +203,16 @@ fn need_select() -> String {
          n.due, n.place_name, n.lat, n.lon, \
          n.coalition_id, co.name AS coalition_name, co.kind AS coalition_kind, \
          co.place_name AS coalition_place, co.lat AS coalition_lat, co.lon AS coalition_lon, \
+         n.asked_of, ao.name AS asked_of_name, ao.kind AS asked_of_kind, \
+         ao.place_name AS asked_of_place, ao.lat AS asked_of_lat, ao.lon AS asked_of_lon, \
+         n.ask_state, n.ask_reason, n.ask_decided_by, n.ask_decided_at, \
          n.receiver_id, r.name AS receiver_name, r.kind AS receiver_kind, \
          r.place_name AS receiver_place, r.lat AS receiver_lat, r.lon AS receiver_lon, \
          n.declared_by, n.note, n.created_at \
          FROM needs n \
          LEFT JOIN designs d ON d.id = n.design_id \
          LEFT JOIN agents co ON co.id = n.coalition_id \
+         LEFT JOIN agents ao ON ao.id = n.asked_of \
          JOIN agents r ON r.id = n.receiver_id",
         claim_sum(COMMITTED),
         claim_sum(DELIVERED),
@@ -227,6 +244,16 @@ struct NeedRow {
     coalition_place: Option<String>,
     coalition_lat: Option<f64>,
     coalition_lon: Option<f64>,
+    asked_of: Option<String>,
+    asked_of_name: Option<String>,
+    asked_of_kind: Option<String>,
+    asked_of_place: Option<String>,
+    asked_of_lat: Option<f64>,
+    asked_of_lon: Option<f64>,
+    ask_state: Option<String>,
+    ask_reason: String,
+    ask_decided_by: Option<String>,
+    ask_decided_at: Option<DateTime<Utc>>,
     receiver_id: String,
     receiver_name: String,
     receiver_kind: String,
@@ -264,6 +291,28 @@ impl NeedRow {
             )?),
             _ => None,
         };
+        let asked_of = match (
+            self.asked_of,
+            self.asked_of_name,
+            self.asked_of_kind,
+            self.ask_state,
+        ) {
+            (Some(id), Some(name), Some(kind), Some(state)) => Some(CoalitionAsk {
+                coalition: agent_ref(
+                    &id,
+                    &name,
+                    &kind,
+                    self.asked_of_place,
+                    self.asked_of_lat,
+                    self.asked_of_lon,
+                )?,
+                state: parse_stored::<AskState>(&state)?,
+                reason: self.ask_reason,
+                decided_by: self.ask_decided_by.as_deref().map(agent_id).transpose()?,
+                decided_at: self.ask_decided_at.map(Into::into),
+            }),
+            _ => None,
+        };
         let what = design
             .as_ref()
             .map(|d| d.name.clone())
@@ -287,6 +336,7 @@ impl NeedRow {
                 lon: self.lon,
             },
             coalition,
+            asked_of,
             receiver: receiver_of!(self),
             declared_by: agent_id(&self.declared_by)?,
             note: self.note,
@@ -374,6 +424,10 @@ fn need_filters(query: &NeedQuery) -> Conditions {
         let p = conditions.bind(Bind::Text(coalition.as_str().to_owned()));
         conditions.push(format!("n.coalition_id = {p}"));
     }
+    if let Some(coalition) = &query.asked_of {
+        let p = conditions.bind(Bind::Text(coalition.as_str().to_owned()));
+        conditions.push(format!("n.asked_of = {p} AND n.ask_state = 'asked'"));
+    }
     if let Some(receiver) = &query.receiver {
         let p = conditions.bind(Bind::Text(receiver.as_str().to_owned()));
         conditions.push(format!("(n.receiver_id = {p} OR n.declared_by = {p})"));
@@ -415,10 +469,22 @@ impl Needs for SqlStore {
         input.validate().map_err(StoreError::Invalid)?;
         let id: i64 = with_pool!(&self.pool, p => {
             let mut tx = p.begin().await?;
-            let (id,): (i64,) = sqlx::query_as(
+            // Asked of a coalition, the need is the coalition's at once only
+            // when its declarer (or the organization it is for) is an active
+            // member; otherwise it waits for a steward to accept it.
+            // The write comes first (on SQLite it takes the write lock at
+            // once) and decides in the same statement whether the need is
+            // the coalition's: only when its declarer, or the organization
+            // it is for, is an active member; otherwise it is asked of it.
+            let (id, coalition): (i64, Option<String>) = sqlx::query_as(
                 "INSERT INTO needs (design_id, resource, quantity, unit, minimum_quantity, due, \
-                 place_name, lat, lon, coalition_id, receiver_id, declared_by, note, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
+                 place_name, lat, lon, coalition_id, receiver_id, declared_by, note, created_at, \
+                 asked_of, ask_state) \
+                 SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, CASE WHEN m.n > 0 THEN $10 END, $11, $12, $13, $14, \
+                 $10, CASE WHEN $10 IS NULL THEN NULL WHEN m.n > 0 THEN 'accepted' ELSE 'asked' END \
+                 FROM (SELECT COUNT(*) AS n FROM memberships WHERE organization_id = $10 \
+                   AND member_id IN ($11, $12) AND state = 'active') m \
+                 RETURNING id, coalition_id",
             )
             .bind(input.design.as_ref().map(DesignId::as_str))
             .bind(input.resource.as_deref().map(str::trim).filter(|r| !r.is_empty()))
@@ -455,11 +521,82 @@ impl Needs for SqlStore {
                 place: input.place.clone(),
                 receiver: receiver.clone(),
             };
-            emit!(self, tx, input.coalition.as_ref().map(AgentId::as_str), &change, now);
+            emit!(self, tx, coalition.as_deref(), &change, now);
             tx.commit().await?;
             id
         });
         Ok(id_of(id))
+    }
+
+    async fn decide_ask(
+        &self,
+        need: u64,
+        coalition: &AgentId,
+        decision: &AskDecision,
+        by: &AgentId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Need> {
+        decision.validate().map_err(StoreError::Invalid)?;
+        let id = db_id(need)?;
+        let state = if decision.accept {
+            AskState::Accepted
+        } else {
+            AskState::Declined
+        };
+        with_pool!(&self.pool, p => {
+            let mut tx = p.begin().await?;
+            // Compare-and-set: only an ask still waiting is answered, once.
+            let answered = sqlx::query(
+                "UPDATE needs SET ask_state = $3, ask_reason = $4, ask_decided_by = $5, ask_decided_at = $6, \
+                 coalition_id = CASE WHEN $3 = 'accepted' THEN asked_of ELSE NULL END \
+                 WHERE id = $1 AND asked_of = $2 AND ask_state = 'asked'",
+            )
+            .bind(id)
+            .bind(coalition.as_str())
+            .bind(state.slug())
+            .bind(decision.reason.trim())
+            .bind(by.as_str())
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if answered == 0 {
+                let row: Option<(Option<String>, Option<String>)> =
+                    sqlx::query_as("SELECT asked_of, ask_state FROM needs WHERE id = $1")
+                        .bind(id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                return Err(match row {
+                    Some((Some(asked), Some(state))) if asked == coalition.as_str() => {
+                        StoreError::Conflict(format!(
+                            "This need was already {state}: an ask is answered once."
+                        ))
+                    }
+                    _ => StoreError::NotFound,
+                });
+            }
+            if decision.accept {
+                // Now the coalition's: its live views hear of it as declared.
+                let (what, quantity, unit, place_name, lat, lon, receiver): (String, i64, String, String, f64, f64, String) =
+                    sqlx::query_as(
+                        "SELECT COALESCE(d.name, n.resource), n.quantity, n.unit, n.place_name, n.lat, n.lon, n.receiver_id \
+                         FROM needs n LEFT JOIN designs d ON d.id = n.design_id WHERE n.id = $1",
+                    )
+                    .bind(id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                let change = Change::NeedDeclared {
+                    need,
+                    what,
+                    quantity: quantity_of(quantity, &unit)?,
+                    place: Place { name: place_name, lat, lon },
+                    receiver: agent_id(&receiver)?,
+                };
+                emit!(self, tx, Some(coalition.as_str()), &change, now);
+            }
+            tx.commit().await?;
+        });
+        self.need(need).await
     }
 
     async fn need(&self, id: u64) -> StoreResult<Need> {
@@ -738,12 +875,16 @@ impl Needs for SqlStore {
             }
             if to == ClaimState::Confirmed {
                 // The maker produced it, then transferred it to the receiver.
+                // It counts in the coalition's accounts only when the need is
+                // the coalition's and the maker an active member now.
                 for (action, receiver) in [("produce", "c.provider_id"), ("transfer", "n.receiver_id")] {
                     let sql = format!(
                         "INSERT INTO economic_events (action, provider_id, receiver_id, design_id, resource, \
-                         quantity, unit, at, fulfils, place_name, lat, lon, coalition_id) \
+                         quantity, unit, at, fulfils, place_name, lat, lon, coalition_id, in_accounts) \
                          SELECT $2, c.provider_id, {receiver}, n.design_id, COALESCE(d.name, n.resource), \
-                         c.quantity, n.unit, $3, c.id, n.place_name, n.lat, n.lon, n.coalition_id \
+                         c.quantity, n.unit, $3, c.id, n.place_name, n.lat, n.lon, n.coalition_id, \
+                         EXISTS (SELECT 1 FROM memberships m WHERE m.organization_id = n.coalition_id \
+                           AND m.member_id = c.provider_id AND m.state = 'active') \
                          FROM claims c JOIN needs n ON n.id = c.need_id LEFT JOIN designs d ON d.id = n.design_id \
                          WHERE c.id = $1"
                     );
@@ -945,7 +1086,7 @@ impl Needs for SqlStore {
         let limit = conditions.bind(Bind::Int(i64::from(limit)));
         let sql = format!(
             "SELECT e.id, e.action, e.design_id, d.name AS design_name, e.resource, e.quantity, e.unit, \
-             e.at, e.fulfils, e.place_name, e.lat, e.lon, e.coalition_id, \
+             e.at, e.fulfils, e.place_name, e.lat, e.lon, e.coalition_id, e.in_accounts, \
              p.id AS provider_id, p.name AS provider_name, p.kind AS provider_kind, \
              p.place_name AS provider_place, p.lat AS provider_lat, p.lon AS provider_lon, \
              r.id AS receiver_id, r.name AS receiver_name, r.kind AS receiver_kind, \
@@ -1028,6 +1169,7 @@ struct EventRow {
     lat: Option<f64>,
     lon: Option<f64>,
     coalition_id: Option<String>,
+    in_accounts: bool,
     provider_id: String,
     provider_name: String,
     provider_kind: String,
@@ -1063,6 +1205,7 @@ impl EventRow {
             fulfils: self.fulfils.map(id_of),
             place: place_of(self.place_name, self.lat, self.lon),
             coalition: self.coalition_id.as_deref().map(agent_id).transpose()?,
+            in_accounts: self.in_accounts,
         })
     }
 }

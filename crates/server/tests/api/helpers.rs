@@ -80,6 +80,14 @@ impl TestDb {
         }
     }
 
+    /// The same database for a second server (the first keeps it alive).
+    pub fn sharing(&self) -> TestDb {
+        TestDb {
+            url: self.url.clone(),
+            _dir: None,
+        }
+    }
+
     pub async fn for_backend(backend: Backend) -> TestDb {
         match backend {
             Backend::Sqlite => TestDb::sqlite(),

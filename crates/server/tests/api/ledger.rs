@@ -233,7 +233,17 @@ async fn the_exports_parse_back_and_agree() {
             entry["quantity"].as_f64().unwrap()
         );
         assert_eq!(row[15], entry["hash"].as_str().unwrap());
+        // Cells a spreadsheet would run as a formula start with a quote.
+        for (cell, field) in [(&row[3], "provider"), (&row[4], "receiver")] {
+            let account = entry[field].as_str().unwrap();
+            if account.starts_with('@') {
+                assert_eq!(*cell, format!("'{account}"));
+            } else {
+                assert_eq!(cell, account);
+            }
+        }
     }
+    assert!(rows[1..].iter().any(|r| r[4] == "'@treasury"));
     // A note with a comma and quotes survives the round trip.
     assert!(rows.iter().any(|r| r[9].contains(',')));
 
@@ -650,9 +660,10 @@ async fn editing_a_row_in_the_database_breaks_the_chain_there_on_postgres() {
     editing_a_row_in_the_database_breaks_the_chain_there_on(Backend::Postgres).await;
 }
 
-/// Deliveries reach the ledger with the claim's confirmation; a Peer
-/// Production License design claimed by a maker outside the coalition owes
-/// the commons fund its reciprocity fee, a member's claim does not.
+/// A member's delivery reaches the ledger with the claim's confirmation, an
+/// outsider's does not (its events are still recorded); a Peer Production
+/// License design claimed by a maker outside the coalition owes the commons
+/// fund its reciprocity fee, a member's claim does not.
 #[tokio::test]
 async fn deliveries_and_reciprocity_fees_reach_the_ledger() {
     let app = TestApp::spawn(Seed::Demo).await;
@@ -707,20 +718,40 @@ async fn deliveries_and_reciprocity_fees_reach_the_ledger() {
     assert_eq!(fees[0]["amount"], 2.0, "0.25 USD a piece for 8 desks");
     assert_ne!(fees[0]["need_claim"], member_claim["id"]);
 
-    // The outsider makes and delivers; the steward confirms: in the ledger.
+    // The outsider makes and delivers; the steward confirms: the events
+    // are recorded, but an outsider's delivery earns no shares.
     let before = entries(&app, OHA).await.len();
+    let deliver = |who: &reqwest::Client, claim: &Value, action: &str| {
+        let path = format!("/api/claims/{}/{action}", claim["id"]);
+        let who = who.clone();
+        let app = &app;
+        async move { post_as(app, &who, &path, json!({})).await }
+    };
     for (who, action) in [
         (&outsider, "start"),
         (&outsider, "deliver"),
         (&steward, "confirm"),
     ] {
-        let response = post_as(
-            &app,
-            who,
-            &format!("/api/claims/{}/{action}", claim["id"]),
-            json!({}),
-        )
+        let response = deliver(who, &claim, action).await;
+        assert_eq!(
+            response.status(),
+            200,
+            "{action}: {}",
+            response.text().await.unwrap()
+        );
+    }
+    assert_eq!(entries(&app, OHA).await.len(), before);
+    let events = app
+        .get_json(&format!("/api/economic-events?claim={}", claim["id"]), 200)
         .await;
+    assert_eq!(events.as_array().unwrap().len(), 2);
+    // The member's delivery is carried into the ledger.
+    for (who, action) in [
+        (&member, "start"),
+        (&member, "deliver"),
+        (&steward, "confirm"),
+    ] {
+        let response = deliver(who, &member_claim, action).await;
         assert_eq!(
             response.status(),
             200,
@@ -735,9 +766,9 @@ async fn deliveries_and_reciprocity_fees_reach_the_ledger() {
     assert_eq!(new[1]["action"], "transfer");
     assert!(
         new.iter()
-            .all(|e| e["claim"] == claim["id"] && e["event"].is_u64())
+            .all(|e| e["claim"] == member_claim["id"] && e["event"].is_u64())
     );
-    assert_eq!(new[1]["quantity"], 8.0);
+    assert_eq!(new[1]["quantity"], 4.0);
     let check = app
         .get_json(&format!("/api/coalitions/{OHA}/ledger/verify"), 200)
         .await;

@@ -203,7 +203,20 @@ async fn a_client_too_far_behind_is_told_so_and_filters_apply() {
     declare(&app, &clinic, 3.0).await; // no coalition
     let mut asked = gauze(4.0);
     asked["coalition"] = json!("open-hardware-africa");
-    let response = post_as(&app, &clinic, "/api/needs", &asked).await;
+    // Asked by an outsider, it is not the coalition's: no event for it.
+    let outside = post_as(&app, &clinic, "/api/needs", &asked).await;
+    assert_eq!(outside.status(), 201);
+    // Declared by a member (a steward of it), it is.
+    let steward = app.other_client();
+    let signed_in = post_as(
+        &app,
+        &steward,
+        "/api/auth/login",
+        json!({"login": "amara-okafor", "password": "open hardware for everyone"}),
+    )
+    .await;
+    assert_eq!(signed_in.status(), 200);
+    let response = post_as(&app, &steward, "/api/needs", &asked).await;
     let need = response.json::<Value>().await.unwrap()["id"].clone();
     let event = filtered.next(Duration::from_secs(5)).await.unwrap();
     assert_eq!(event.data["change"]["need"], need);

@@ -2,13 +2,17 @@
 //! test. Also the store contract suite, run against SQLite and PostgreSQL.
 
 mod auth;
+mod coalition_asks;
 mod design_writes;
 mod designs;
 mod health;
 mod helpers;
 mod ledger;
+mod ledger_rules;
 mod live;
 mod needs;
+mod numbers;
+mod openapi;
 mod organizations;
 mod own_account;
 mod store_contract;

@@ -291,7 +291,13 @@ async fn the_board_filters_pages_and_shows_the_gap() {
     let kumasi = declare(&app, &clinic, &shields("Kumasi, Ghana", 6.69, -1.62, 40)).await;
     let accra = declare(&app, &clinic, &shields("Accra, Ghana", 5.60, -0.19, 20)).await;
     let lagos = declare(&app, &clinic, &shields("Lagos, Nigeria", 6.52, 3.38, 60)).await;
-    assert_eq!(kumasi["coalition"]["id"], "open-hardware-africa");
+    // Asked of the coalition by someone outside it: waiting for its stewards.
+    assert_eq!(kumasi["coalition"], Value::Null);
+    assert_eq!(
+        kumasi["asked_of"]["coalition"]["id"],
+        "open-hardware-africa"
+    );
+    assert_eq!(kumasi["asked_of"]["state"], "asked");
     assert!(!kumasi["processes"].as_array().unwrap().is_empty());
     let id = |n: &Value| n["id"].as_u64().unwrap();
 
@@ -327,7 +333,7 @@ async fn the_board_filters_pages_and_shows_the_gap() {
     let by_process = app
         .get_json(
             &format!(
-                "/api/needs?process={process}&coalition=open-hardware-africa&receiver=akua-mensah"
+                "/api/needs?process={process}&asked_of=open-hardware-africa&receiver=akua-mensah"
             ),
             200,
         )

@@ -134,3 +134,63 @@ async fn a_configured_tile_server_is_offered_to_the_map_and_allowed_by_the_csp()
         "{csp}"
     );
 }
+
+/// The binary on its own creates no demo accounts; a demo portal (asked
+/// for with `--demo`) says so on every page, and one whose demo accounts
+/// no longer sign in with the public password does not.
+#[tokio::test]
+async fn only_a_demo_portal_has_demo_accounts_and_says_so_on_every_page() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("index.html"), INDEX).unwrap();
+    let login =
+        serde_json::json!({"login": "amara-okafor", "password": "open hardware for everyone"});
+
+    let plain = TestApp::spawn_on(TestDb::sqlite(), Seed::Empty, dir.path().to_path_buf()).await;
+    assert_eq!(
+        plain.post_json("/api/auth/login", &login).await.status(),
+        401
+    );
+    for path in ["/", "/index.html", "/needs"] {
+        let page = plain.get(path).await.text().await.unwrap();
+        assert_eq!(page, INDEX, "{path}");
+    }
+
+    let demo = TestApp::spawn_on(TestDb::sqlite(), Seed::Demo, dir.path().to_path_buf()).await;
+    for path in [
+        "/",
+        "/index.html",
+        "/needs",
+        "/coalitions/open-hardware-africa",
+    ] {
+        let response = demo.get(path).await;
+        assert_eq!(response.status(), 200, "{path}");
+        let page = response.text().await.unwrap();
+        assert!(
+            page.contains("data-testid=\"demo-banner\"")
+                && page.contains("Demo portal: example data and accounts"),
+            "{path}: {page}"
+        );
+    }
+    assert_eq!(
+        demo.post_json("/api/auth/login", &login).await.status(),
+        200
+    );
+
+    // Once every demo account has another password, the banner goes (at
+    // the next start).
+    let store = stigmergy_server::store::connect(&demo.db.url)
+        .await
+        .unwrap();
+    let hash = stigmergy_server::auth::password::hash("a harbour of nets, mended at dawn").unwrap();
+    for handle in [
+        "tomas-novak",
+        "kenji-watanabe",
+        "amara-okafor",
+        "lucia-fernandez",
+    ] {
+        let id = stigmergy_core::AgentId::parse(handle).unwrap();
+        store.set_password(&id, &hash, "").await.unwrap();
+    }
+    let changed = TestApp::spawn_on(demo.db.sharing(), Seed::Demo, dir.path().to_path_buf()).await;
+    assert_eq!(changed.get("/").await.text().await.unwrap(), INDEX);
+}

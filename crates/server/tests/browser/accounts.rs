@@ -5,7 +5,10 @@
 
 use sqlx::Connection;
 
+use serde_json::json;
+
 use super::Browser;
+use super::helpers::{PASSWORD, post_as};
 
 #[tokio::test]
 async fn a_visitor_reads_the_accounts_and_verifies_the_chain_in_the_browser() {
@@ -292,5 +295,109 @@ async fn a_steward_records_a_sale_and_the_accounts_follow() {
         versions[1].starts_with('1') && versions[1].contains("55%"),
         "{versions:?}"
     );
+    browser.close().await;
+}
+
+/// A person's own account: a wrong current password is refused beside that
+/// field; the right one changes the password and signs out the other
+/// session; signing in again takes the new one; the sessions list marks
+/// this one.
+#[tokio::test]
+async fn a_person_changes_their_password_on_the_account_page_and_sees_their_sessions() {
+    const NEW_PASSWORD: &str = "kelp drying on the north pier";
+    let browser = Browser::start().await;
+    browser.sign_up("eli-mendes", "Eli Mendes").await;
+    // Signed in on a laptop too.
+    let laptop = browser.app.other_client();
+    let login = |password: &'static str| json!({"login": "eli-mendes", "password": password});
+    let signed_in = post_as(&browser.app, &laptop, "/api/auth/login", login(PASSWORD)).await;
+    assert_eq!(signed_in.status(), 200);
+    browser.goto("/account").await;
+    let rows = browser
+        .until("[data-testid=session-row]", "both sessions", |rows| {
+            rows.len() == 2
+        })
+        .await;
+    assert_eq!(
+        rows.iter().filter(|r| r.contains("This session")).count(),
+        1,
+        "{rows:?}"
+    );
+    assert!(
+        rows[0].contains("Sign out"),
+        "the laptop's, newest: {rows:?}"
+    );
+    assert!(rows[1].contains("This session"), "{rows:?}");
+
+    // A wrong current password: refused beside that field, nothing changes.
+    browser
+        .fill("#current_password", "not my password at all")
+        .await;
+    browser.fill("#new_password", NEW_PASSWORD).await;
+    browser
+        .click("[data-testid=password-form] button[type=submit]")
+        .await;
+    let refusal = browser
+        .until("#current_password-error", "the refusal", |t| {
+            t.iter().any(|t| !t.is_empty())
+        })
+        .await
+        .concat();
+    assert!(refusal.contains("not your current password"), "{refusal}");
+    assert_eq!(browser.text("#new_password-error").await, "");
+    let field = browser.find("#current_password").await;
+    assert_eq!(
+        field.attr("aria-invalid").await.unwrap().as_deref(),
+        Some("true")
+    );
+    let me = |client: &reqwest::Client| client.get(browser.app.url("/api/me")).send();
+    assert_eq!(me(&laptop).await.unwrap().status(), 200, "not yet");
+
+    // The right one: changed, and the laptop is signed out.
+    field.clear().await.unwrap();
+    browser.fill("#current_password", PASSWORD).await;
+    browser
+        .click("[data-testid=password-form] button[type=submit]")
+        .await;
+    browser
+        .until("[data-testid=password-changed]", "the confirmation", |t| {
+            t.iter().any(|t| t.contains("Your password is changed"))
+        })
+        .await;
+    let rows = browser
+        .until("[data-testid=session-row]", "this session alone", |rows| {
+            rows.len() == 1
+        })
+        .await;
+    assert!(rows[0].contains("This session"), "{rows:?}");
+    assert_eq!(me(&laptop).await.unwrap().status(), 401);
+    assert_eq!(
+        browser
+            .find("#current_password")
+            .await
+            .prop("value")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some(""),
+        "the form is emptied"
+    );
+
+    // Sign out, then in with the new password.
+    browser.click("[data-testid=account-menu] button").await;
+    browser.until_path("/").await;
+    browser.goto("/signin?next=/account").await;
+    browser.fill("#login", "eli-mendes").await;
+    browser.fill("#password", NEW_PASSWORD).await;
+    browser.click("form button[type=submit]").await;
+    browser.until_path("/account").await;
+    let rows = browser
+        .until("[data-testid=session-row]", "the new session", |rows| {
+            rows.len() == 1
+        })
+        .await;
+    assert!(rows[0].contains("This session"), "{rows:?}");
+    let old = post_as(&browser.app, &laptop, "/api/auth/login", login(PASSWORD)).await;
+    assert_eq!(old.status(), 401, "the old password no longer signs in");
     browser.close().await;
 }

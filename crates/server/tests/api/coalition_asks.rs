@@ -1,0 +1,405 @@
+//! Only a coalition decides what is its own, on both stores: a need asked
+//! of a coalition by outsiders counts for nobody until a steward accepts it;
+//! a delivery earns shares only when the need is the coalition's and its
+//! maker an active member; stewards void a contribution that should not
+//! count, in the open.
+
+use serde_json::{Value, json};
+use stigmergy_server::store::Backend;
+
+use crate::helpers::{Seed, TestApp, TestDb, assert_error, person, post_as};
+use crate::needs::due;
+
+const OHA: &str = "open-hardware-africa";
+const DEMO_PASSWORD: &str = "open hardware for everyone";
+
+async fn demo_app(backend: Backend) -> TestApp {
+    TestApp::spawn_on(
+        TestDb::for_backend(backend).await,
+        Seed::Demo,
+        "/nonexistent".into(),
+    )
+    .await
+}
+
+/// A demo account, signed in on a client of its own.
+async fn demo(app: &TestApp, handle: &str) -> reqwest::Client {
+    let client = app.other_client();
+    let response = post_as(
+        app,
+        &client,
+        "/api/auth/login",
+        json!({"login": handle, "password": DEMO_PASSWORD}),
+    )
+    .await;
+    assert_eq!(response.status(), 200, "signing in {handle}");
+    client
+}
+
+fn face_shields(quantity: f64) -> Value {
+    json!({
+        "design": "face-shield-hospital",
+        "quantity": {"value": quantity, "unit": "piece"},
+        "due": due(40),
+        "place": {"name": "Kumasi, Ghana", "lat": 6.6885, "lon": -1.6244},
+        "coalition": OHA,
+        "note": "Face shields for the wards of a teaching hospital."
+    })
+}
+
+async fn created(response: reqwest::Response, what: &str) -> Value {
+    let status = response.status();
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(status, 201, "{what}: {body}");
+    body
+}
+
+async fn ok(response: reqwest::Response, what: &str) -> Value {
+    let status = response.status();
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(status, 200, "{what}: {body}");
+    body
+}
+
+/// Claims `quantity` of `need` as `maker` and takes it to delivered; the
+/// receiver then confirms. Returns the claim's id.
+async fn deliver(
+    app: &TestApp,
+    maker: &reqwest::Client,
+    receiver: &reqwest::Client,
+    need: &Value,
+    quantity: f64,
+) -> u64 {
+    let claim = created(
+        post_as(
+            app,
+            maker,
+            &format!("/api/needs/{}/claims", need["id"]),
+            json!({"quantity": quantity}),
+        )
+        .await,
+        "claiming",
+    )
+    .await;
+    let id = claim["id"].as_u64().unwrap();
+    for (who, step) in [(maker, "start"), (maker, "deliver"), (receiver, "confirm")] {
+        ok(
+            post_as(app, who, &format!("/api/claims/{id}/{step}"), json!({})).await,
+            step,
+        )
+        .await;
+    }
+    id
+}
+
+async fn entries(app: &TestApp) -> Vec<Value> {
+    let export = app
+        .get_json(&format!("/api/coalitions/{OHA}/ledger/export"), 200)
+        .await;
+    export["entries"].as_array().unwrap().clone()
+}
+
+async fn accounts(app: &TestApp) -> Value {
+    app.get_json(&format!("/api/coalitions/{OHA}/accounts"), 200)
+        .await
+}
+
+fn points_of(accounts: &Value, who: &str) -> f64 {
+    accounts["shares"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["contributor"] == who)
+        .map_or(0.0, |s| s["points"].as_f64().unwrap())
+}
+
+async fn the_share_attack_fails_on(backend: Backend) {
+    // Arrange: two accounts made a minute ago, members of nothing.
+    let app = demo_app(backend).await;
+    let asker = person(&app, "ama-darko").await;
+    let maker = person(&app, "kofi-owusu").await;
+    let steward = demo(&app, "amara-okafor").await;
+    let member = demo(&app, "kenji-watanabe").await;
+    let ledger_before = entries(&app).await.len();
+
+    // Act: the attack as tried on a fresh portal. A asks the coalition for a
+    // million face shields; B claims them all, makes and delivers; A confirms.
+    let asked = created(
+        post_as(&app, &asker, "/api/needs", face_shields(1_000_000.0)).await,
+        "asking",
+    )
+    .await;
+    assert_eq!(asked["coalition"], Value::Null, "{asked}");
+    assert_eq!(asked["asked_of"]["coalition"]["id"], OHA);
+    assert_eq!(asked["asked_of"]["state"], "asked");
+    let claim = deliver(&app, &maker, &asker, &asked, 1_000_000.0).await;
+
+    // Assert: nothing of it is the coalition's.
+    let events = app
+        .get_json(&format!("/api/economic-events?claim={claim}"), 200)
+        .await;
+    let events = events.as_array().unwrap();
+    assert_eq!(
+        events.len(),
+        2,
+        "the delivery is still recorded: {events:?}"
+    );
+    assert!(
+        events
+            .iter()
+            .all(|e| e["coalition"].is_null() && e["in_accounts"] == false)
+    );
+    assert_eq!(entries(&app).await.len(), ledger_before);
+    let ours = app
+        .get_json(
+            &format!("/api/needs?coalition={OHA}&state=all&limit=100"),
+            200,
+        )
+        .await;
+    assert!(
+        ours["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|n| n["id"] != asked["id"]),
+        "an ask is not the coalition's need"
+    );
+
+    // Outsiders cannot answer for the coalition.
+    let answer = json!({"accept": true});
+    let path = |need: &Value| format!("/api/coalitions/{OHA}/asks/{}", need["id"]);
+    for who in [&asker, &maker, &member] {
+        let response = post_as(&app, who, &path(&asked), &answer).await;
+        assert_eq!(response.status(), 403);
+    }
+    let anonymous = post_as(&app, &app.other_client(), &path(&asked), &answer).await;
+    assert_eq!(anonymous.status(), 401);
+
+    // A steward declines the first ask (a reason is required) …
+    let no_reason = post_as(&app, &steward, &path(&asked), json!({"accept": false})).await;
+    assert_eq!(no_reason.status(), 400);
+    assert_error(&no_reason.json().await.unwrap(), "invalid_input");
+    let declined = ok(
+        post_as(
+            &app,
+            &steward,
+            &path(&asked),
+            json!({"accept": false, "reason": "Already delivered, and far more than any ward uses."}),
+        )
+        .await,
+        "declining",
+    )
+    .await;
+    assert_eq!(declined["asked_of"]["state"], "declined");
+    assert_eq!(declined["asked_of"]["decided_by"], "amara-okafor");
+    assert!(
+        declined["asked_of"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("far more")
+    );
+    let again = post_as(&app, &steward, &path(&asked), &answer).await;
+    assert_eq!(again.status(), 409, "an ask is answered once");
+
+    // … and accepts a real one: the need becomes the coalition's.
+    let hospital = created(
+        post_as(&app, &asker, "/api/needs", face_shields(300.0)).await,
+        "asking again",
+    )
+    .await;
+    let waiting = app
+        .get_json(&format!("/api/needs?asked_of={OHA}&state=all"), 200)
+        .await;
+    assert!(
+        waiting["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["id"] == hospital["id"])
+    );
+    let accepted = ok(
+        post_as(&app, &steward, &path(&hospital), &answer).await,
+        "accepting",
+    )
+    .await;
+    assert_eq!(accepted["coalition"]["id"], OHA);
+    assert_eq!(accepted["asked_of"]["state"], "accepted");
+    let not_asked_here = post_as(
+        &app,
+        &steward,
+        &format!(
+            "/api/coalitions/circular-plastics-europe/asks/{}",
+            hospital["id"]
+        ),
+        &answer,
+    )
+    .await;
+    assert_eq!(not_asked_here.status(), 403, "not a steward there");
+
+    // The outsider delivers on the accepted need: on the map, not in the accounts.
+    let outsider_claim = deliver(&app, &maker, &asker, &hospital, 200.0).await;
+    let events = app
+        .get_json(&format!("/api/economic-events?claim={outsider_claim}"), 200)
+        .await;
+    assert!(
+        events
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["coalition"] == OHA && e["in_accounts"] == false)
+    );
+    assert_eq!(entries(&app).await.len(), ledger_before);
+
+    // A member's delivery to the outside receiver counts.
+    let member_points = points_of(&accounts(&app).await, "kenji-watanabe");
+    let member_claim = deliver(&app, &member, &asker, &hospital, 100.0).await;
+    let all = entries(&app).await;
+    let new = &all[ledger_before..];
+    assert_eq!(new.len(), 2, "produce and transfer: {new:?}");
+    assert!(new.iter().all(|e| e["claim"] == member_claim));
+    assert_eq!(new[0]["action"], "produce");
+    assert_eq!(new[0]["provider"], "kenji-watanabe");
+    let after = accounts(&app).await;
+    assert!(points_of(&after, "kenji-watanabe") > member_points);
+
+    // A sale afterwards owes the outsiders nothing.
+    let currency = after["currency"].as_str().unwrap().to_owned();
+    let sale = created(
+        post_as(
+            &app,
+            &steward,
+            &format!("/api/coalitions/{OHA}/ledger"),
+            json!({
+                "action": "transfer", "provider": "ama-darko", "receiver": "@treasury",
+                "resource": currency, "quantity": 3000, "unit": currency,
+                "category": "sale", "note": "Face shields for the teaching hospital"
+            }),
+        )
+        .await,
+        "recording the sale",
+    )
+    .await;
+    let owed = app
+        .get_json(&format!("/api/coalitions/{OHA}/owed"), 200)
+        .await;
+    let of_sale: Vec<&Value> = owed
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["triggered_by"] == sale["seq"])
+        .collect();
+    assert!(!of_sale.is_empty());
+    assert!(
+        of_sale
+            .iter()
+            .all(|o| o["creditor"] != "ama-darko" && o["creditor"] != "kofi-owusu"),
+        "{of_sale:?}"
+    );
+    let after = accounts(&app).await;
+    assert_eq!(points_of(&after, "ama-darko"), 0.0);
+    assert_eq!(points_of(&after, "kofi-owusu"), 0.0);
+    let check = app
+        .get_json(&format!("/api/coalitions/{OHA}/ledger/verify"), 200)
+        .await;
+    assert_eq!(check["valid"], true, "{check}");
+}
+
+#[tokio::test]
+async fn the_share_attack_fails_on_sqlite() {
+    the_share_attack_fails_on(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn the_share_attack_fails_on_postgres() {
+    the_share_attack_fails_on(Backend::Postgres).await;
+}
+
+async fn stewards_void_a_contribution_on(backend: Backend) {
+    let app = demo_app(backend).await;
+    let steward = demo(&app, "amara-okafor").await;
+    let member = demo(&app, "kenji-watanabe").await;
+    let hospital = demo(&app, "tomas-novak").await;
+    // A member's need is the coalition's at once.
+    let need = created(
+        post_as(&app, &steward, "/api/needs", face_shields(50.0)).await,
+        "a member's need",
+    )
+    .await;
+    assert_eq!(need["coalition"]["id"], OHA);
+    assert_eq!(need["asked_of"]["state"], "accepted");
+    assert_eq!(need["asked_of"]["decided_by"], Value::Null);
+    let before = points_of(&accounts(&app).await, "kenji-watanabe");
+    deliver(&app, &member, &steward, &need, 50.0).await;
+    let all = entries(&app).await;
+    let produce = all
+        .iter()
+        .rev()
+        .find(|e| e["action"] == "produce" && e["provider"] == "kenji-watanabe")
+        .unwrap()
+        .clone();
+    let earned = points_of(&accounts(&app).await, "kenji-watanabe");
+    assert!(earned > before);
+    let path = format!("/api/coalitions/{OHA}/ledger/{}/void", produce["seq"]);
+    let reason = json!({"reason": "The shields failed the hospital's splash test."});
+
+    // Only stewards void, with a reason, and only contributions.
+    assert_eq!(post_as(&app, &member, &path, &reason).await.status(), 403);
+    assert_eq!(post_as(&app, &hospital, &path, &reason).await.status(), 403);
+    let empty = post_as(&app, &steward, &path, json!({"reason": "  "})).await;
+    assert_eq!(empty.status(), 400);
+    let money = all.iter().find(|e| e["unit"] == "USD").unwrap();
+    let money_path = format!("/api/coalitions/{OHA}/ledger/{}/void", money["seq"]);
+    assert_eq!(
+        post_as(&app, &steward, &money_path, &reason).await.status(),
+        400
+    );
+    let missing = format!("/api/coalitions/{OHA}/ledger/999999/void");
+    assert_eq!(
+        post_as(&app, &steward, &missing, &reason).await.status(),
+        404
+    );
+    assert_eq!(
+        entries(&app).await.len(),
+        all.len(),
+        "refusals write nothing"
+    );
+
+    let void = created(post_as(&app, &steward, &path, &reason).await, "voiding").await;
+    assert_eq!(void["corrects"], produce["seq"]);
+    assert_eq!(void["quantity"], 0.0);
+    assert_eq!(void["recorded_by"], "amara-okafor");
+    assert!(void["note"].as_str().unwrap().contains("splash test"));
+    let points = points_of(&accounts(&app).await, "kenji-watanabe");
+    assert!(
+        (points - before).abs() < 1e-9,
+        "the voided points vanish: {before} → {earned} → {points}"
+    );
+    // Voided once; the page lists who corrected it.
+    let twice = post_as(&app, &steward, &path, &reason).await;
+    assert_eq!(twice.status(), 400);
+    let page = app
+        .get_json(&format!("/api/coalitions/{OHA}/ledger?limit=5"), 200)
+        .await;
+    assert_eq!(page["items"][0]["recorded_by"], "amara-okafor");
+    assert!(
+        page["corrected_by"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|pair| pair[0] == produce["seq"] && pair[1] == void["seq"])
+    );
+    let check = app
+        .get_json(&format!("/api/coalitions/{OHA}/ledger/verify"), 200)
+        .await;
+    assert_eq!(check["valid"], true);
+}
+
+#[tokio::test]
+async fn stewards_void_a_contribution_on_sqlite() {
+    stewards_void_a_contribution_on(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn stewards_void_a_contribution_on_postgres() {
+    stewards_void_a_contribution_on(Backend::Postgres).await;
+}
