@@ -231,7 +231,7 @@ pub async fn claim_need(id: u64, input: &ClaimInput) -> Result<Claim, ClientErro
 /// One step of a claim's life.
 pub async fn act_on_claim(id: u64, action: ClaimAction) -> Result<Claim, ClientError> {
     let url = format!("/api/claims/{id}/{}", action.slug());
-    from_value(send(Request::post(&url), None).await?)
+    from_value(write(&url, None).await?)
 }
 
 /// The gap signal, per design and per region.
@@ -342,7 +342,55 @@ async fn get<T: DeserializeOwned>(url: &str) -> Result<T, ClientError> {
 }
 
 fn post(url: &str, body: JsValue) -> Reply {
-    send(Request::post(url), Some(body))
+    write(url, Some(body))
+}
+
+thread_local! {
+    /// This page load's random prefix for idempotency keys, and per request
+    /// (URL and body) how many of its submissions have been answered.
+    static SUBMISSIONS: std::cell::RefCell<(String, std::collections::HashMap<u64, u32>)> =
+        std::cell::RefCell::new((
+            format!("{:x}", (web_sys::js_sys::Math::random() * 1e15) as u64),
+            Default::default(),
+        ));
+}
+
+/// FNV-1a over the URL and the body: which submission this is.
+fn fingerprint(url: &str, body: &str) -> u64 {
+    url.bytes()
+        .chain([0])
+        .chain(body.bytes())
+        .fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+            (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+        })
+}
+
+/// A POST with an `Idempotency-Key` that stays the same until the server
+/// answers: a double click, or a retry after the connection dropped, sends
+/// the same key, and the server writes once. Once answered, the same form
+/// sent again is a new submission with a new key.
+fn write(url: &str, body: Option<JsValue>) -> Reply {
+    let print = fingerprint(
+        url,
+        &body
+            .as_ref()
+            .and_then(JsValue::as_string)
+            .unwrap_or_default(),
+    );
+    let key = SUBMISSIONS.with_borrow(|(prefix, answered)| {
+        format!(
+            "{prefix}-{print:x}-{}",
+            answered.get(&print).copied().unwrap_or(0)
+        )
+    });
+    let reply = send(Request::post(url).header("idempotency-key", &key), body);
+    Box::pin(async move {
+        let result = reply.await;
+        if !matches!(result, Err(ClientError::Network(_))) {
+            SUBMISSIONS.with_borrow_mut(|(_, answered)| *answered.entry(print).or_insert(0) += 1);
+        }
+        result
+    })
 }
 
 /// A request on its way: the JSON body of a successful answer (`null` when

@@ -12,6 +12,7 @@ pub mod error;
 pub mod extract;
 pub mod flows;
 pub mod health;
+pub mod idempotency;
 pub mod ledger;
 pub mod live;
 pub mod needs;
@@ -91,6 +92,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(ledger::router())
         .split_for_parts();
     openapi::add_shared_responses(&mut doc);
+    idempotency::document(&mut doc);
     (router, doc)
 }
 
@@ -114,6 +116,12 @@ pub fn app(state: AppState, static_dir: &Path) -> Router {
         .route("/api", any(api_not_found))
         .route("/api/{*rest}", any(api_not_found))
         .method_not_allowed_fallback(method_not_allowed)
+        // Inside the CSRF guard: a forged write is refused before its key
+        // is kept.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            idempotency::guard,
+        ))
         .with_state(state);
     let router = api
         .merge(web::app_files(static_dir.to_path_buf(), demo_portal))

@@ -136,8 +136,17 @@ fn unauthenticated(message: &str) -> AppError {
 }
 
 async fn authenticate(parts: &Parts, state: &AppState) -> Result<Option<Auth>, AppError> {
+    authenticate_headers(&parts.headers, state).await
+}
+
+/// Who the request's credential (API token or session cookie) signs in, if
+/// anyone; an error for a token that is not valid.
+pub(crate) async fn authenticate_headers(
+    headers: &HeaderMap,
+    state: &AppState,
+) -> Result<Option<Auth>, AppError> {
     let now = Utc::now();
-    if let Some(token) = bearer_token(&parts.headers) {
+    if let Some(token) = bearer_token(headers) {
         let owner = state.store.token_owner(&hash_secret(token), now).await?;
         return match owner {
             Some(owner) if owner.expired(now) => Err(unauthenticated(
@@ -152,7 +161,7 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Option<Auth>, A
             )),
         };
     }
-    let Some(token) = session_token(&parts.headers, state.secure_cookies) else {
+    let Some(token) = session_token(headers, state.secure_cookies) else {
         return Ok(None);
     };
     let token_hash = hash_secret(token);

@@ -5,6 +5,7 @@
 
 mod accounts;
 mod commons;
+pub mod idempotency;
 pub mod ledger;
 pub mod live;
 mod map;
@@ -19,6 +20,7 @@ use stigmergy_core::FieldErrors;
 
 pub use accounts::{AccountSecret, Accounts, NewAccount, OwnSession, Session, TokenOwner};
 pub use commons::{Commons, ImportedAccount};
+pub use idempotency::Idempotency;
 pub use ledger::{BudgetLine, Ledgers};
 pub use live::Live;
 pub use map::{FlowFilter, SupplyMap};
@@ -91,7 +93,17 @@ pub struct ImportReport {
 /// per feature (each in its own module), so `Arc<dyn Store>` offers them all.
 #[async_trait]
 pub trait Store:
-    Commons + Accounts + Organizations + Needs + Live + SupplyMap + Ledgers + Send + Sync + 'static
+    Commons
+    + Accounts
+    + Organizations
+    + Needs
+    + Live
+    + SupplyMap
+    + Ledgers
+    + Idempotency
+    + Send
+    + Sync
+    + 'static
 {
     /// Which database this is (`sqlite` or `postgres`).
     fn backend(&self) -> Backend;

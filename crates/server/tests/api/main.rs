@@ -7,6 +7,7 @@ mod design_writes;
 mod designs;
 mod health;
 mod helpers;
+mod idempotency;
 mod ledger;
 mod ledger_rules;
 mod live;
