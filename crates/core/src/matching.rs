@@ -194,6 +194,7 @@ mod tests {
             due: "2026-12-24".into(),
             place: place("Kumasi, Ghana", 6.6885, -1.6244),
             coalition: None,
+            asked_of: None,
             receiver: agent("samuel-mensah"),
             declared_by: AgentId::parse("samuel-mensah").unwrap(),
             note: String::new(),
