@@ -162,7 +162,7 @@ mod tests {
 
     #[test]
     fn more_than_three_decimals_are_refused_not_rounded() {
-        for value in [0.0015, 2.6751, 1.23456789, 999_999.9999] {
+        for value in [0.0015, 2.6751, 1.23456789, 999_999.999_9] {
             let message = parse(value).unwrap_err();
             assert!(message.contains("three decimals"), "{value}: {message}");
         }
