@@ -176,14 +176,14 @@ fn token_row(token: TokenSummary, revoke: Callback<String>) -> impl IntoView {
         last_used_at,
         expires_at,
     } = token;
-    let day = |t: Option<Timestamp>| t.as_ref().map_or("never", |t| t.date()).to_owned();
-    let last_used = day(last_used_at);
+    let day = |t: Option<Timestamp>, none| t.as_ref().map_or(none, |t| t.date()).to_owned();
+    let last_used = day(last_used_at, "never");
     view! {
         <tr data-testid="token-row">
             <th scope="row">{name.clone()}</th>
             <td>{created_at.date().to_owned()}</td>
             <td>{last_used}</td>
-            <td>{day(expires_at)}</td>
+            <td>{day(expires_at, "when revoked")}</td>
             <td class="actions">
                 <button
                     type="button"

@@ -25,7 +25,8 @@ pub fn OwnAccount() -> impl IntoView {
     let new = RwSignal::new(String::new());
     let changed = RwSignal::new(false);
     let sessions = RwSignal::new(Vec::<SessionInfo>::new());
-    let problem = RwSignal::new(None::<String>);
+    // Problems with the list show above the password form too: one notice.
+    let problem = form.problem;
     let load = move || {
         spawn_local(async move {
             match api::list_sessions().await {
@@ -108,25 +109,9 @@ pub fn OwnAccount() -> impl IntoView {
         </section>
         <section class="design-section" aria-labelledby="sessions">
             <h2 id="sessions">"Where you are signed in"</h2>
-            <p class="notice notice-error" role="alert">{move || problem.get()}</p>
-            <div class="table-scroll">
-                <table class="data-table" data-testid="session-table">
-                    <thead>
-                        <tr>
-                            <th scope="col">"Signed in"</th>
-                            <th scope="col">"Last seen"</th>
-                            <th scope="col">
-                                <span class="visually-hidden">"Actions"</span>
-                            </th>
-                        </tr>
-                    </thead>
-                    <tbody>
-                        {move || {
-                            sessions.get().into_iter().map(|s| session_row(s, end)).collect_view()
-                        }}
-                    </tbody>
-                </table>
-            </div>
+            <ul class="session-list" data-testid="sessions">
+                {move || { sessions.get().into_iter().map(|s| session_row(s, end)).collect_view() }}
+            </ul>
             <button
                 type="button"
                 class="button button-danger"
@@ -139,16 +124,13 @@ pub fn OwnAccount() -> impl IntoView {
     }
 }
 
-/// A time to the minute, in UTC (`2026-12-02 09:41 UTC`).
+/// A time to the minute, in UTC (`2026-12-02 09:41`).
 fn minute(time: &Timestamp) -> String {
-    format!(
-        "{} {} UTC",
-        time.date(),
-        time.as_str().get(11..16).unwrap_or_default()
-    )
+    time.as_str().get(..16).unwrap_or_default().replace('T', " ")
 }
 
-/// One session: this one marked, any other with its "Sign out".
+/// One session: when it signed in and was last seen (UTC), this one
+/// marked, any other with its "Sign out".
 fn session_row(session: SessionInfo, end: Callback<Option<String>>) -> impl IntoView {
     let SessionInfo {
         id,
@@ -157,22 +139,23 @@ fn session_row(session: SessionInfo, end: Callback<Option<String>>) -> impl Into
         current,
         ..
     } = session;
+    let when = format!(
+        "Signed in {}, last seen {} UTC ",
+        minute(&created_at),
+        minute(&last_seen_at)
+    );
     view! {
-        <tr data-testid="session-row">
-            <td>{minute(&created_at)}</td>
-            <td>{minute(&last_seen_at)}</td>
-            <td class="actions">
-                <strong hidden=!current>"This session"</strong>
-                <button
-                    type="button"
-                    class="button"
-                    data-testid="end-session"
-                    hidden=current
-                    on:click=move |_| end.run(Some(id.clone()))
-                >
-                    "Sign out"
-                </button>
-            </td>
-        </tr>
+        <li data-testid="session-row">
+            {when} <strong hidden=!current>"This session"</strong>
+            <button
+                type="button"
+                class="button"
+                data-testid="end-session"
+                hidden=current
+                on:click=move |_| end.run(Some(id.clone()))
+            >
+                "Sign out"
+            </button>
+        </li>
     }
 }
