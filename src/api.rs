@@ -346,13 +346,12 @@ fn post(url: &str, body: JsValue) -> Reply {
 }
 
 thread_local! {
-    /// This page load's random prefix for idempotency keys, and per request
-    /// (URL and body) how many of its submissions have been answered.
-    static SUBMISSIONS: std::cell::RefCell<(String, std::collections::HashMap<u64, u32>)> =
-        std::cell::RefCell::new((
-            format!("{:x}", (web_sys::js_sys::Math::random() * 1e15) as u64),
-            Default::default(),
-        ));
+    /// This page load's random prefix for idempotency keys, and the
+    /// fingerprints of the submissions answered so far.
+    static SUBMISSIONS: std::cell::RefCell<(u64, Vec<u64>)> = std::cell::RefCell::new((
+        (web_sys::js_sys::Math::random() * 1e15) as u64,
+        Vec::new(),
+    ));
 }
 
 /// FNV-1a over the URL and the body: which submission this is.
@@ -377,17 +376,16 @@ fn write(url: &str, body: Option<JsValue>) -> Reply {
             .and_then(JsValue::as_string)
             .unwrap_or_default(),
     );
+    // The prefix, the request, and how many times it was answered before.
     let key = SUBMISSIONS.with_borrow(|(prefix, answered)| {
-        format!(
-            "{prefix}-{print:x}-{}",
-            answered.get(&print).copied().unwrap_or(0)
-        )
+        let done = answered.iter().filter(|p| **p == print).count();
+        format!("{prefix:x}-{print:x}-{done}")
     });
     let reply = send(Request::post(url).header("idempotency-key", &key), body);
     Box::pin(async move {
         let result = reply.await;
         if !matches!(result, Err(ClientError::Network(_))) {
-            SUBMISSIONS.with_borrow_mut(|(_, answered)| *answered.entry(print).or_insert(0) += 1);
+            SUBMISSIONS.with_borrow_mut(|(_, answered)| answered.push(print));
         }
         result
     })

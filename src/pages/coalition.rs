@@ -407,12 +407,17 @@ fn AsksPanel(
     load();
     let busy = RwSignal::new(None::<u64>);
     let problem = RwSignal::new(None::<String>);
-    let reasons = RwSignal::new(std::collections::HashMap::<u64, String>::new());
+    let reasons = RwSignal::new(Vec::<(u64, String)>::new());
     let answer = move |id: String, need: u64, accept: bool| {
         if busy.get_untracked().is_some() {
             return;
         }
-        let reason = reasons.with_untracked(|r| r.get(&need).cloned().unwrap_or_default());
+        let reason = reasons.with_untracked(|r| {
+            r.iter()
+                .rfind(|(n, _)| *n == need)
+                .map(|(_, text)| text.clone())
+                .unwrap_or_default()
+        });
         let decision = AskDecision { accept, reason };
         if let Err(errors) = decision.validate() {
             problem.set(errors.get("reason").map(str::to_owned));
@@ -456,7 +461,10 @@ fn AsksPanel(
                         view! {
                             <label class="field-label" for=format!("ask-reason-{n}")>"Reason, to decline"</label>
                             <input id=format!("ask-reason-{n}") class="input" data-testid="ask-reason" maxlength="500"
-                                on:input=move |ev| reasons.update(|r| { r.insert(n, event_target_value(&ev)); }) />
+                                on:input=move |ev| reasons.update(|r| {
+                                    r.retain(|(m, _)| *m != n);
+                                    r.push((n, event_target_value(&ev)));
+                                }) />
                             " "
                             <button type="button" class="button" data-action="accept" disabled=move || busy.get().is_some()
                                 on:click=move |_| answer(yes.clone(), n, true)>

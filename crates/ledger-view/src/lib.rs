@@ -23,6 +23,8 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{JsFuture, spawn_local};
 use web_sys::{Element, Event, HtmlCanvasElement, HtmlElement, Response};
 
+mod void;
+
 #[wasm_bindgen]
 extern "C" {
     /// A Chart.js chart (the page loads the library before this module).
@@ -147,7 +149,7 @@ fn draw(overview: &AccountsOverview, versions: &[ValueEquation], steward: bool) 
         export("jsonld"),
     );
     let record = if steward {
-        record_form(overview, &names)
+        record_form(overview, &names) + &void::form()
     } else {
         String::new()
     };
@@ -722,6 +724,9 @@ fn entry_row(
     if let Some(newer) = corrected_by {
         note = format!("Corrected by entry {newer}; no longer counts. {note}");
     }
+    if let Some(steward) = &e.recorded_by {
+        note = format!("{note} Recorded by {}.", names.of(steward));
+    }
     vec![
         (e.seq.to_string(), true),
         (e.at.date().to_owned(), false),
@@ -965,6 +970,7 @@ pub async fn mount(host: HtmlElement, coalition: String) -> Result<Page, String>
             match form.as_deref() {
                 Some("record-form") => spawn_local(record(state.clone())),
                 Some("equation-form") => spawn_local(set_equation(state.clone())),
+                Some("void-form") => spawn_local(void::send(state.clone())),
                 _ => {}
             }
         })
@@ -1229,6 +1235,25 @@ async fn set_equation(state: Rc<RefCell<State>>) {
     }
 }
 
+thread_local! {
+    /// This page load's prefix for idempotency keys, and per request (URL
+    /// and body) how many of its submissions the server answered.
+    static SUBMISSIONS: RefCell<(String, BTreeMap<u64, u32>)> = RefCell::new((
+        format!("{:x}", (js_sys::Math::random() * 1e15) as u64),
+        BTreeMap::new(),
+    ));
+}
+
+/// FNV-1a over the URL and the body: which submission this is.
+fn submission(url: &str, body: &str) -> u64 {
+    url.bytes()
+        .chain([0])
+        .chain(body.bytes())
+        .fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+            (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+        })
+}
+
 /// POSTs JSON as the signed-in person (the session cookie, and the header
 /// the server asks of cookie writes); the answer, or the error's message
 /// and the fields it names.
@@ -1247,14 +1272,26 @@ async fn post(
     let init = web_sys::RequestInit::new();
     init.set_method("POST");
     init.set_body(&JsValue::from_str(&body.to_string()));
+    // One key per submission: the same until the server answers, so a
+    // double click or a retry after a dropped connection writes once.
+    let text = body.to_string();
+    let print = submission(url, &text);
+    let key = SUBMISSIONS.with_borrow(|(prefix, answered)| {
+        format!(
+            "{prefix}-{print:x}-{}",
+            answered.get(&print).copied().unwrap_or(0)
+        )
+    });
     init.set_headers(&options(&[
         ("content-type", "application/json".into()),
         ("x-stigmergy-csrf", "1".into()),
+        ("idempotency-key", key.into()),
     ]));
     let response: Response = JsFuture::from(window.fetch_with_str_and_init(url, &init))
         .await
         .map_err(offline)?
         .unchecked_into();
+    SUBMISSIONS.with_borrow_mut(|(_, answered)| *answered.entry(print).or_insert(0) += 1);
     let text = JsFuture::from(response.text().map_err(offline)?)
         .await
         .map_err(offline)?

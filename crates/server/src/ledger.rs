@@ -273,9 +273,11 @@ async fn list_entries(
     };
     let names = names_of(
         &state,
-        items
-            .iter()
-            .flat_map(|e| [e.provider.clone(), e.receiver.clone()]),
+        items.iter().flat_map(|e| {
+            [e.provider.clone(), e.receiver.clone()]
+                .into_iter()
+                .chain(e.recorded_by.clone())
+        }),
     )
     .await?;
     let shown: BTreeSet<u64> = items.iter().map(|e| e.seq).collect();
