@@ -308,7 +308,12 @@ pub async fn coalition_plan(id: &str) -> Result<CoalitionPlan, ClientError> {
 
 /// The needs asked of a coalition, for its stewards to answer.
 pub async fn asks_of(id: &str) -> Result<Page<Need>, ClientError> {
-    get(&format!("/api/needs?asked_of={}", encode(id))).await
+    // Every state: an ask fully claimed meanwhile still waits for an answer.
+    get(&format!(
+        "/api/needs?asked_of={}&state=all&limit=100",
+        encode(id)
+    ))
+    .await
 }
 
 /// A steward's answer to a need asked of the coalition; the need as it is now.

@@ -13,10 +13,13 @@ use std::process::ExitCode;
 /// A ratchet against regressions, not a target. It was 200 KiB while the
 /// app was the commons and accounts; the design editor, coalition, needs,
 /// live and map pages (fifteen routes, most of them forms) took it to
-/// about 356 KiB. Splitting the wasm per route is the next lever, not a
-/// higher number: the accounts page is the first so split, its own module
-/// in `dist/ledger/` loaded only when it opens (listed, not counted).
-const DEFAULT_BUDGET_KIB: f64 = 360.0;
+/// about 356 KiB, and issue 11's trust work on existing pages (a person's
+/// password and sessions, what is asked of a coalition, safe retries) to
+/// about 375. Splitting the wasm per route (issue 14) is the lever that
+/// brings it down, not a higher number: the accounts page is the first so
+/// split, its own module in `dist/ledger/` loaded only when it opens
+/// (listed, not counted).
+const DEFAULT_BUDGET_KIB: f64 = 380.0;
 
 struct Sizes {
     raw: usize,
