@@ -160,7 +160,9 @@ async fn a_steward_answers_what_is_asked_of_the_coalition_and_voids_a_contributi
         })
         .await;
     browser
-        .until("[data-testid=ask]", "the two asks", |t| t.len() == 2)
+        .until("[data-testid=ask]", "the two asks", |t| {
+            t.iter().any(|t| t.contains("washable")) && t.iter().any(|t| t.contains("fun run"))
+        })
         .await;
     assert!(
         !browser
@@ -191,14 +193,17 @@ async fn a_steward_answers_what_is_asked_of_the_coalition_and_voids_a_contributi
         .click(&format!("{fun_run} button[data-action=decline-ask]"))
         .await;
     browser
-        .until("[data-testid=ask]", "one ask left", |t| t.len() == 1)
+        .until("[data-testid=ask]", "the declined ask gone", |t| {
+            !t.iter().any(|t| t.contains("fun run"))
+        })
+        .await;
+    let washable = format!("[data-testid=ask]:has(a[href='/needs/{}'])", ids[0]);
+    browser
+        .click(&format!("{washable} button[data-action=accept]"))
         .await;
     browser
-        .click("[data-testid=ask] button[data-action=accept]")
-        .await;
-    browser
-        .until("[data-testid=asks]", "nothing waiting", |t| {
-            t.iter().any(|t| t.contains("Nothing is waiting"))
+        .until("[data-testid=ask]", "the accepted ask gone", |t| {
+            !t.iter().any(|t| t.contains("washable")) && t.iter().any(|t| t.contains("Push seeder"))
         })
         .await;
     let taken = app.get_json(&format!("/api/needs/{}", ids[0]), 200).await;
