@@ -126,7 +126,10 @@ pub fn OwnAccount() -> impl IntoView {
 
 /// A time to the minute, in UTC (`2026-12-02 09:41`).
 fn minute(time: &Timestamp) -> String {
-    time.as_str().get(..16).unwrap_or_default().replace('T', " ")
+    time.as_str()
+        .get(..16)
+        .unwrap_or_default()
+        .replace('T', " ")
 }
 
 /// One session: when it signed in and was last seen (UTC), this one
