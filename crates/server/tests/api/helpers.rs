@@ -241,6 +241,33 @@ pub async fn person(app: &TestApp, handle: &str) -> reqwest::Client {
     client
 }
 
+/// The password of the demo accounts (the README prints it).
+pub const DEMO_PASSWORD: &str = "open hardware for everyone";
+
+/// A server with the demo commons on a fresh database of `backend`.
+pub async fn demo_app(backend: Backend) -> TestApp {
+    TestApp::spawn_on(
+        TestDb::for_backend(backend).await,
+        Seed::Demo,
+        "/nonexistent".into(),
+    )
+    .await
+}
+
+/// A demo account, signed in on a client of its own.
+pub async fn demo_account(app: &TestApp, handle: &str) -> reqwest::Client {
+    let client = app.other_client();
+    let response = post_as(
+        app,
+        &client,
+        "/api/auth/login",
+        serde_json::json!({"login": handle, "password": DEMO_PASSWORD}),
+    )
+    .await;
+    assert_eq!(response.status(), 200, "signing in {handle}");
+    client
+}
+
 /// The password test accounts use.
 pub const PASSWORD: &str = "mending nets by the harbour";
 

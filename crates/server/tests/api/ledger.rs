@@ -8,33 +8,11 @@ use serde_json::{Value, json};
 use sqlx::Connection;
 use stigmergy_server::store::Backend;
 
-use crate::helpers::{Seed, TestApp, TestDb, assert_error, person, post_as, put_as};
+use crate::helpers::{
+    Seed, TestApp, assert_error, demo_account as demo, demo_app as app_on, person, post_as, put_as,
+};
 
 const OHA: &str = "open-hardware-africa";
-const DEMO_PASSWORD: &str = "open hardware for everyone";
-
-async fn app_on(backend: Backend) -> TestApp {
-    TestApp::spawn_on(
-        TestDb::for_backend(backend).await,
-        Seed::Demo,
-        "/nonexistent".into(),
-    )
-    .await
-}
-
-/// A demo account, signed in on a client of its own.
-async fn demo(app: &TestApp, handle: &str) -> reqwest::Client {
-    let client = app.other_client();
-    let response = post_as(
-        app,
-        &client,
-        "/api/auth/login",
-        json!({"login": handle, "password": DEMO_PASSWORD}),
-    )
-    .await;
-    assert_eq!(response.status(), 200, "signing in {handle}");
-    client
-}
 
 async fn entries(app: &TestApp, coalition: &str) -> Vec<Value> {
     let export = app

@@ -6,33 +6,12 @@
 use serde_json::{Value, json};
 use stigmergy_server::store::Backend;
 
-use crate::helpers::{Seed, TestApp, TestDb, assert_error, person, post_as, put_as};
+use crate::helpers::{
+    Seed, TestApp, TestDb, assert_error, demo_account as demo, demo_app, person, post_as, put_as,
+};
 use crate::needs::due;
 
 const OHA: &str = "open-hardware-africa";
-const DEMO_PASSWORD: &str = "open hardware for everyone";
-
-async fn demo_app(backend: Backend) -> TestApp {
-    TestApp::spawn_on(
-        TestDb::for_backend(backend).await,
-        Seed::Demo,
-        "/nonexistent".into(),
-    )
-    .await
-}
-
-async fn demo(app: &TestApp, handle: &str) -> reqwest::Client {
-    let client = app.other_client();
-    let response = post_as(
-        app,
-        &client,
-        "/api/auth/login",
-        json!({"login": handle, "password": DEMO_PASSWORD}),
-    )
-    .await;
-    assert_eq!(response.status(), 200, "signing in {handle}");
-    client
-}
 
 async fn owed(app: &TestApp) -> Vec<Value> {
     app.get_json(&format!("/api/coalitions/{OHA}/owed"), 200)
