@@ -379,3 +379,61 @@ async fn stewards_void_a_contribution_on_sqlite() {
 async fn stewards_void_a_contribution_on_postgres() {
     stewards_void_a_contribution_on(Backend::Postgres).await;
 }
+
+/// Two answers to one ask at the same moment (one accepting, one
+/// declining): one wins, the other is told it was answered, and the need is
+/// what the winner said, never both.
+async fn racing_answers_settle_once_on(backend: Backend) {
+    let app = demo_app(backend).await;
+    let asker = person(&app, "abena-osei").await;
+    let first = demo(&app, "amara-okafor").await;
+    let second = demo(&app, "amara-okafor").await;
+    for round in 0..5 {
+        let need = created(
+            post_as(
+                &app,
+                &asker,
+                "/api/needs",
+                face_shields(50.0 + f64::from(round)),
+            )
+            .await,
+            "asking",
+        )
+        .await;
+        let path = format!("/api/coalitions/{OHA}/asks/{}", need["id"]);
+        let (accept, decline) = tokio::join!(
+            post_as(&app, &first, &path, json!({"accept": true})),
+            post_as(
+                &app,
+                &second,
+                &path,
+                json!({"accept": false, "reason": "Covered by the Accra workshop this month."})
+            )
+        );
+        let statuses = (accept.status().as_u16(), decline.status().as_u16());
+        let now = app
+            .get_json(&format!("/api/needs/{}", need["id"]), 200)
+            .await;
+        match statuses {
+            (200, 409) => {
+                assert_eq!(now["asked_of"]["state"], "accepted");
+                assert_eq!(now["coalition"]["id"], OHA);
+            }
+            (409, 200) => {
+                assert_eq!(now["asked_of"]["state"], "declined");
+                assert_eq!(now["coalition"], Value::Null);
+            }
+            other => panic!("round {round}: {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn racing_answers_settle_once_on_sqlite() {
+    racing_answers_settle_once_on(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn racing_answers_settle_once_on_postgres() {
+    racing_answers_settle_once_on(Backend::Postgres).await;
+}
