@@ -12,6 +12,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use stigmergy_core::account::{PasswordChange, SessionInfo};
 use stigmergy_core::query::encode;
+use stigmergy_core::submission::Submissions;
 use stigmergy_core::{
     ApiError, AskDecision, Capacity, CapacityInput, Chain, Claim, ClaimAction, ClaimInput,
     CoalitionPlan, Design, DesignEdit, DesignSummary, ErrorBody, Facets, FlowMap, ForkInput, Gaps,
@@ -351,46 +352,26 @@ fn post(url: &str, body: JsValue) -> Reply {
 }
 
 thread_local! {
-    /// This page load's random prefix for idempotency keys, and the
-    /// fingerprints of the submissions answered so far.
-    static SUBMISSIONS: std::cell::RefCell<(u64, Vec<u64>)> = std::cell::RefCell::new((
-        (web_sys::js_sys::Math::random() * 1e15) as u64,
-        Vec::new(),
-    ));
-}
-
-/// FNV-1a over the URL and the body: which submission this is.
-fn fingerprint(url: &str, body: &str) -> u64 {
-    url.bytes()
-        .chain([0])
-        .chain(body.bytes())
-        .fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
-            (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
-        })
+    /// This page load's submissions, for their idempotency keys.
+    static SUBMISSIONS: std::cell::RefCell<Submissions> = std::cell::RefCell::new(
+        Submissions::new((web_sys::js_sys::Math::random() * 1e15) as u64),
+    );
 }
 
 /// A POST with an `Idempotency-Key` that stays the same until the server
-/// answers: a double click, or a retry after the connection dropped, sends
-/// the same key, and the server writes once. Once answered, the same form
-/// sent again is a new submission with a new key.
+/// answers (see [`Submissions`]), so a double click or a retry after the
+/// connection dropped writes once.
 fn write(url: &str, body: Option<JsValue>) -> Reply {
-    let print = fingerprint(
-        url,
-        &body
-            .as_ref()
-            .and_then(JsValue::as_string)
-            .unwrap_or_default(),
-    );
-    // The prefix, the request, and how many times it was answered before.
-    let key = SUBMISSIONS.with_borrow(|(prefix, answered)| {
-        let done = answered.iter().filter(|p| **p == print).count();
-        format!("{prefix:x}-{print:x}-{done}")
-    });
+    let text = body
+        .as_ref()
+        .and_then(JsValue::as_string)
+        .unwrap_or_default();
+    let (print, key) = SUBMISSIONS.with_borrow(|sent| sent.key(url, &text));
     let reply = send(Request::post(url).header("idempotency-key", &key), body);
     Box::pin(async move {
         let result = reply.await;
         if !matches!(result, Err(ClientError::Network(_))) {
-            SUBMISSIONS.with_borrow_mut(|(_, answered)| answered.push(print));
+            SUBMISSIONS.with_borrow_mut(|sent| sent.answered(print));
         }
         result
     })

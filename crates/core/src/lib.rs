@@ -27,6 +27,7 @@ pub mod planner;
 pub mod process;
 pub mod query;
 pub mod recipe;
+pub mod submission;
 pub mod time;
 pub mod unit;
 mod validate;

@@ -1236,22 +1236,10 @@ async fn set_equation(state: Rc<RefCell<State>>) {
 }
 
 thread_local! {
-    /// This page load's prefix for idempotency keys, and per request (URL
-    /// and body) how many of its submissions the server answered.
-    static SUBMISSIONS: RefCell<(String, BTreeMap<u64, u32>)> = RefCell::new((
-        format!("{:x}", (js_sys::Math::random() * 1e15) as u64),
-        BTreeMap::new(),
-    ));
-}
-
-/// FNV-1a over the URL and the body: which submission this is.
-fn submission(url: &str, body: &str) -> u64 {
-    url.bytes()
-        .chain([0])
-        .chain(body.bytes())
-        .fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
-            (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
-        })
+    /// This page load's submissions, for their idempotency keys.
+    static SUBMISSIONS: RefCell<stigmergy_core::submission::Submissions> = RefCell::new(
+        stigmergy_core::submission::Submissions::new((js_sys::Math::random() * 1e15) as u64),
+    );
 }
 
 /// POSTs JSON as the signed-in person (the session cookie, and the header
@@ -1271,17 +1259,11 @@ async fn post(
         .ok_or_else(|| ("There is no window.".to_owned(), serde_json::Map::new()))?;
     let init = web_sys::RequestInit::new();
     init.set_method("POST");
-    init.set_body(&JsValue::from_str(&body.to_string()));
-    // One key per submission: the same until the server answers, so a
-    // double click or a retry after a dropped connection writes once.
-    let text = body.to_string();
-    let print = submission(url, &text);
-    let key = SUBMISSIONS.with_borrow(|(prefix, answered)| {
-        format!(
-            "{prefix}-{print:x}-{}",
-            answered.get(&print).copied().unwrap_or(0)
-        )
-    });
+    let sent = body.to_string();
+    init.set_body(&JsValue::from_str(&sent));
+    // One key per submission (see `Submissions`): a double click or a
+    // retry after a dropped connection writes once.
+    let (print, key) = SUBMISSIONS.with_borrow(|submissions| submissions.key(url, &sent));
     init.set_headers(&options(&[
         ("content-type", "application/json".into()),
         ("x-stigmergy-csrf", "1".into()),
@@ -1291,7 +1273,7 @@ async fn post(
         .await
         .map_err(offline)?
         .unchecked_into();
-    SUBMISSIONS.with_borrow_mut(|(_, answered)| *answered.entry(print).or_insert(0) += 1);
+    SUBMISSIONS.with_borrow_mut(|submissions| submissions.answered(print));
     let text = JsFuture::from(response.text().map_err(offline)?)
         .await
         .map_err(offline)?

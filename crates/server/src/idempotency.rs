@@ -83,7 +83,9 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
     let Ok(Some(auth)) = authenticate_headers(request.headers(), &state).await else {
         return next.run(request).await;
     };
-    let (parts, body) = request.into_parts();
+    let (mut parts, body) = request.into_parts();
+    // The handler's `Auth` reads it from here rather than asking the store again.
+    parts.extensions.insert(auth.clone());
     let bytes = match to_bytes(body, crate::MAX_BODY_BYTES).await {
         Ok(bytes) => bytes,
         Err(_) => {

@@ -661,7 +661,6 @@ async fn decide_ask(
     let id = AgentId::parse(&id)
         .map_err(|_| AppError::NotFound(format!("There is no coalition \u{201c}{id}\u{201d}.")))?;
     require_steward(&state, &id, &auth.handle, "answer what is asked of it").await?;
-    decision.validate().map_err(AppError::invalid)?;
     let need = state
         .store
         .decide_ask(

@@ -59,6 +59,20 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// proxy's) should keep: personal data, secrets, session lists.
 pub const NO_STORE: [(header::HeaderName, &str); 1] = [(header::CACHE_CONTROL, "no-store")];
 
+/// What failed sign-ins (and wrong current passwords) of an account are
+/// counted under.
+pub(crate) fn failures_key(account: &str) -> String {
+    format!("account:{account}")
+}
+
+/// The 429 once the failures in [`FAILURE_WINDOW`] reach their limit.
+pub(crate) fn locked_out(what: &str) -> AppError {
+    AppError::TooManyRequests {
+        message: format!("{what} Wait 15 minutes, then try again."),
+        retry_after_seconds: FAILURE_WINDOW.num_seconds() as u64,
+    }
+}
+
 /// The address the request came from (the TCP peer).
 pub struct ClientAddress(pub Option<IpAddr>);
 
@@ -168,8 +182,8 @@ async fn login(
     let since = now - FAILURE_WINDOW;
     let account = state.store.account_for_login(&input.login).await?;
     let account_key = match &account {
-        Some(account) => format!("account:{}", account.handle),
-        None => format!("account:{}", input.login.trim().to_lowercase()),
+        Some(account) => failures_key(account.handle.as_str()),
+        None => failures_key(&input.login.trim().to_lowercase()),
     };
     let address_key = address.map(|ip| format!("address:{ip}"));
     let too_many = state.store.login_failures(&account_key, since).await? >= FAILURES_PER_ACCOUNT
@@ -178,10 +192,7 @@ async fn login(
             None => false,
         };
     if too_many {
-        return Err(AppError::TooManyRequests {
-            message: "Too many failed sign-ins. Wait 15 minutes, then try again.".into(),
-            retry_after_seconds: FAILURE_WINDOW.num_seconds() as u64,
-        });
+        return Err(locked_out("Too many failed sign-ins."));
     }
 
     let (handle, stored) = match account {

@@ -11,7 +11,10 @@ use stigmergy_core::account::{PasswordChange, SessionInfo};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::session::{self, Auth, clear_cookie, session_id};
-use super::{FAILURE_WINDOW, FAILURES_PER_ACCOUNT, NO_STORE, blocking, password, signed_in_person};
+use super::{
+    FAILURE_WINDOW, FAILURES_PER_ACCOUNT, NO_STORE, blocking, failures_key, locked_out, password,
+    signed_in_person,
+};
 use crate::AppState;
 use crate::error::{AppError, AppResult};
 use crate::extract::{Json, Path};
@@ -61,12 +64,9 @@ async fn change_password(
 
     let now = Utc::now();
     let since = now - FAILURE_WINDOW;
-    let account_key = format!("account:{}", auth.handle);
+    let account_key = failures_key(auth.handle.as_str());
     if state.store.login_failures(&account_key, since).await? >= FAILURES_PER_ACCOUNT {
-        return Err(AppError::TooManyRequests {
-            message: "Too many wrong passwords. Wait 15 minutes, then try again.".into(),
-            retry_after_seconds: FAILURE_WINDOW.num_seconds() as u64,
-        });
+        return Err(locked_out("Too many wrong passwords."));
     }
     let stored = state
         .store

@@ -136,6 +136,10 @@ fn unauthenticated(message: &str) -> AppError {
 }
 
 async fn authenticate(parts: &Parts, state: &AppState) -> Result<Option<Auth>, AppError> {
+    // A layer in front (the idempotency guard) may have looked already.
+    if let Some(auth) = parts.extensions.get::<Auth>() {
+        return Ok(Some(auth.clone()));
+    }
     authenticate_headers(&parts.headers, state).await
 }
 
