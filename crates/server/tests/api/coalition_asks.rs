@@ -437,3 +437,49 @@ async fn racing_answers_settle_once_on_sqlite() {
 async fn racing_answers_settle_once_on_postgres() {
     racing_answers_settle_once_on(Backend::Postgres).await;
 }
+
+/// Two stewards' voids of one entry at the same moment: one correction is
+/// written, the other is refused (the ledger is locked while it checks).
+async fn racing_voids_write_one_correction_on(backend: Backend) {
+    let app = demo_app(backend).await;
+    let (first, second) = (
+        demo(&app, "amara-okafor").await,
+        demo(&app, "amara-okafor").await,
+    );
+    let all = entries(&app).await;
+    let corrected: Vec<&Value> = all.iter().map(|e| &e["corrects"]).collect();
+    let work: Vec<u64> = all
+        .iter()
+        .filter(|e| e["action"] == "work" && !corrected.contains(&&e["seq"]))
+        .filter_map(|e| e["seq"].as_u64())
+        .take(3)
+        .collect();
+    assert_eq!(work.len(), 3, "hours of work in the demo ledger");
+    for seq in work {
+        let path = format!("/api/coalitions/{OHA}/ledger/{seq}/void");
+        let reason = json!({"reason": "Recorded twice."});
+        let before = entries(&app).await.len();
+        let (a, b) = tokio::join!(
+            post_as(&app, &first, &path, &reason),
+            post_as(&app, &second, &path, &reason)
+        );
+        let mut statuses = [a.status().as_u16(), b.status().as_u16()];
+        statuses.sort_unstable();
+        assert_eq!(statuses, [201, 400], "entry {seq}");
+        assert_eq!(entries(&app).await.len(), before + 1);
+    }
+    let check = app
+        .get_json(&format!("/api/coalitions/{OHA}/ledger/verify"), 200)
+        .await;
+    assert_eq!(check["valid"], true);
+}
+
+#[tokio::test]
+async fn racing_voids_write_one_correction_on_sqlite() {
+    racing_voids_write_one_correction_on(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn racing_voids_write_one_correction_on_postgres() {
+    racing_voids_write_one_correction_on(Backend::Postgres).await;
+}
