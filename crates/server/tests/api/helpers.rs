@@ -49,15 +49,21 @@ impl TestDb {
             });
         let mine = format!("stigmergy_t_{}_", std::process::id());
         if !*cleaned {
-            // Drop what earlier runs left behind. Test binaries run one at a
-            // time, so none of those databases is in use.
+            // Drop what earlier runs left behind: the databases of test
+            // processes that have ended (others may be running beside us).
             let stale: Vec<(String,)> = sqlx::query_as(
                 "SELECT datname FROM pg_database WHERE datname LIKE 'stigmergy\\_t\\_%'",
             )
             .fetch_all(&mut admin)
             .await
             .expect("list databases");
-            for (name,) in stale.into_iter().filter(|(name,)| !name.starts_with(&mine)) {
+            let ended = |name: &str| {
+                name.strip_prefix("stigmergy_t_")
+                    .and_then(|rest| rest.split('_').next())
+                    .and_then(|pid| pid.parse::<u32>().ok())
+                    .is_none_or(|pid| !std::path::Path::new(&format!("/proc/{pid}")).exists())
+            };
+            for (name,) in stale.into_iter().filter(|(name,)| ended(name)) {
                 let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
                     .execute(&mut admin)
                     .await;
