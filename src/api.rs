@@ -377,6 +377,18 @@ fn write(url: &str, body: Option<JsValue>) -> Reply {
     })
 }
 
+thread_local! {
+    /// The earliest `Live-Position` among the answers read since the live
+    /// stream last opened: the data on the page holds every change up to it.
+    static READ_AT: std::cell::Cell<Option<u64>> = const { std::cell::Cell::new(None) };
+}
+
+/// Where a live stream opened now should start so that nothing changed
+/// since the page's data was read is missed (see `crate::live`).
+pub fn take_read_at() -> Option<u64> {
+    READ_AT.take()
+}
+
 /// A request on its way: the JSON body of a successful answer (`null` when
 /// it has none), else its error.
 type Reply = Pin<Box<dyn Future<Output = Result<JsValue, ClientError>>>>;
@@ -399,6 +411,13 @@ fn send(request: RequestBuilder, body: Option<JsValue>) -> Reply {
         let response = request.send().await?;
         if !response.ok() {
             return Err(api_error(response).await);
+        }
+        if let Some(at) = response
+            .headers()
+            .get("live-position")
+            .and_then(|at| at.parse::<u64>().ok())
+        {
+            READ_AT.with(|read| read.set(Some(read.get().map_or(at, |old| old.min(at)))));
         }
         // 202 Accepted and 204 No Content come without a body.
         if matches!(response.status(), 202 | 204) {

@@ -28,13 +28,17 @@ pub struct SeenChange {
     pub name: Option<String>,
 }
 
+type Listener = Closure<dyn Fn(MessageEvent)>;
+
+/// A page's live stream, opened once its data is in (see [`Live::start`]).
+#[derive(Clone, Copy)]
+pub struct Live(StoredValue<(Listener, Listener, Option<EventSource>), LocalStorage>);
+
 /// Calls `on_event` with every change the stream sends while the calling
 /// component lives (the stream is closed when it goes), and `on_reset`
-/// when the server says too much was missed to catch up one by one.
-pub fn follow(on_event: impl Fn(SeenChange) + 'static, on_reset: impl Fn() + 'static) {
-    let Ok(source) = EventSource::new("/api/events") else {
-        return;
-    };
+/// when the server says too much was missed to catch up one by one. The
+/// stream opens with [`Live::start`], once the page has read its data.
+pub fn follow(on_event: impl Fn(SeenChange) + 'static, on_reset: impl Fn() + 'static) -> Live {
     let on_event = Closure::<dyn Fn(MessageEvent)>::new(move |message: MessageEvent| {
         let change = message
             .data()
@@ -45,12 +49,40 @@ pub fn follow(on_event: impl Fn(SeenChange) + 'static, on_reset: impl Fn() + 'st
             on_event(seen.change);
         }
     });
-    for kind in stigmergy_core::Change::KINDS {
-        let _ = source.add_event_listener_with_callback(kind, on_event.as_ref().unchecked_ref());
-    }
     let on_reset = Closure::<dyn Fn(MessageEvent)>::new(move |_: MessageEvent| on_reset());
-    let _ = source.add_event_listener_with_callback("reset", on_reset.as_ref().unchecked_ref());
-    // The closures live as long as the stream; both go with the component.
-    let kept = send_wrapper::SendWrapper::new((source, on_event, on_reset));
-    on_cleanup(move || kept.0.close());
+    let parts = StoredValue::new_local((on_event, on_reset, None));
+    on_cleanup(move || {
+        parts.try_update_value(|(_, _, source): &mut (Listener, Listener, Option<EventSource>)| {
+            if let Some(source) = source.take() {
+                source.close();
+            }
+        });
+    });
+    Live(parts)
+}
+
+impl Live {
+    /// Opens the stream (once) from where the page's data was read, so a
+    /// change made between that read and now still arrives.
+    pub fn start(self) {
+        self.0.try_update_value(|(on_event, on_reset, source)| {
+            if source.is_some() {
+                return;
+            }
+            let url = match crate::api::take_read_at() {
+                Some(at) => format!("/api/events?last_event_id={at}"),
+                None => "/api/events".to_owned(),
+            };
+            let Ok(opened) = EventSource::new(&url) else {
+                return;
+            };
+            for kind in stigmergy_core::Change::KINDS {
+                let _ = opened
+                    .add_event_listener_with_callback(kind, on_event.as_ref().unchecked_ref());
+            }
+            let _ =
+                opened.add_event_listener_with_callback("reset", on_reset.as_ref().unchecked_ref());
+            *source = Some(opened);
+        });
+    }
 }

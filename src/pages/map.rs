@@ -184,7 +184,7 @@ pub fn MapPage() -> impl IntoView {
             coalitions.try_set(list);
         }
     });
-    crate::live::follow(
+    let live = crate::live::follow(
         move |change| {
             let line = match change.kind.as_str() {
                 "need_declared" => format!(
@@ -221,6 +221,12 @@ pub fn MapPage() -> impl IntoView {
         },
         move || load(view.with_untracked(View::api_query)),
     );
+    // The stream opens once the data is in, from where it was read.
+    Effect::new(move || {
+        if data.with(Option::is_some) {
+            live.start();
+        }
+    });
 
     // The map itself, once Leaflet, the basemap and the element are there.
     let element = NodeRef::<Div>::new();

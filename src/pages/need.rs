@@ -43,7 +43,7 @@ pub fn NeedPage() -> impl IntoView {
     });
     let reload = Callback::new(move |()| load(id()));
     // Live: claims on this need made or moved elsewhere show at once.
-    crate::live::follow(
+    let live = crate::live::follow(
         move |change| {
             if change.need == Some(id()) {
                 load(id());
@@ -51,6 +51,12 @@ pub fn NeedPage() -> impl IntoView {
         },
         move || load(id()),
     );
+    // The stream opens once the data is in, from where it was read.
+    Effect::new(move || {
+        if need.with(Option::is_some) {
+            live.start();
+        }
+    });
 
     // The claim being typed survives the page redrawing for live changes.
     let draft = ClaimDraft {

@@ -99,7 +99,7 @@ pub fn NeedsPage() -> impl IntoView {
 
     // Live: a claim changes its need's remainder in place; a new need, or
     // a need leaving the filter's state, reloads the list. The gap follows.
-    crate::live::follow(
+    let live = crate::live::follow(
         move |change| {
             let Some(id) = change.need else {
                 return;
@@ -126,6 +126,12 @@ pub fn NeedsPage() -> impl IntoView {
         },
         move || load(filters.get_untracked()),
     );
+    // The stream opens once the data is in, from where it was read.
+    Effect::new(move || {
+        if needs.with(Option::is_some) {
+            live.start();
+        }
+    });
 
     let processes = Signal::derive(|| {
         ProcessKind::ALL

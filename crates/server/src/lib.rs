@@ -93,6 +93,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .split_for_parts();
     openapi::add_shared_responses(&mut doc);
     idempotency::document(&mut doc);
+    live::document(&mut doc);
     (router, doc)
 }
 
@@ -121,6 +122,10 @@ pub fn app(state: AppState, static_dir: &Path) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             idempotency::guard,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            live::position,
         ))
         .with_state(state);
     let router = api
@@ -168,6 +173,12 @@ impl Application {
     /// and the database is empty, and binds the listener.
     pub async fn build(config: &Config) -> anyhow::Result<Application> {
         let store = store::connect(&config.database_url).await?;
+        Application::build_on(config, store).await
+    }
+
+    /// As [`Application::build`], on a store already open on
+    /// `config.database_url` (the race tests' breaking control).
+    pub async fn build_on(config: &Config, store: Arc<dyn Store>) -> anyhow::Result<Application> {
         if config.demo
             && let Some(report) = demo::load_if_empty(store.as_ref()).await?
         {

@@ -34,10 +34,12 @@ pub const BACKLOG: u64 = 10_000;
 /// The most a reconnecting client is sent from the outbox before it is
 /// told it is too far behind.
 const RESUME_LIMIT: u32 = 2_000;
-/// How long a hole in the ids (a transaction that took its id but has not
-/// committed yet) holds the events after it back, before it is skipped as
-/// rolled back.
-const GAP_PATIENCE: Duration = Duration::from_secs(2);
+/// How long a hole in the ids is waited for at most, when transactions
+/// that may still fill it keep running (a session left idle in a
+/// transaction holds every hole back): then it is skipped, with a warning.
+const HOLE_PATIENCE: Duration = Duration::from_secs(60);
+/// How often the outbox is read while a hole holds the events back.
+const HOLE_POLL: Duration = Duration::from_millis(20);
 
 /// One server's fan-out of the outbox to its subscribers.
 pub struct Hub {
@@ -80,7 +82,18 @@ impl Hub {
     }
 }
 
-/// Reads new outbox rows and sends them out, in id order.
+/// A hole in the outbox ids: an id taken by a transaction that has not
+/// committed (it may yet) or that rolled back (it never will).
+struct Hole {
+    /// The transactions running when it was found (see `Live::live_horizon`).
+    horizon: Option<u64>,
+    since: Instant,
+}
+
+/// Reads new outbox rows and sends them out, in id order. Events behind a
+/// hole wait until the hole is final: on PostgreSQL, until every
+/// transaction that was running when it was found has ended, so an event
+/// whose transaction commits late is sent in its place, never skipped.
 async fn run(
     hub: Arc<Hub>,
     store: Arc<dyn Store>,
@@ -88,11 +101,15 @@ async fn run(
 ) {
     let mut closed = hub.closed.subscribe();
     let mut cursor = hub.latest();
-    let mut gap_since: Option<Instant> = None;
+    let mut hole: Option<Hole> = None;
     let mut last_prune = Instant::now();
     loop {
         // Wait for a NOTIFY (PostgreSQL) or the next poll, whichever first.
-        let poll = Duration::from_millis(if listener.is_some() { 1000 } else { 50 });
+        let poll = match (&hole, &listener) {
+            (Some(_), _) => HOLE_POLL,
+            (None, Some(_)) => Duration::from_millis(1000),
+            (None, None) => Duration::from_millis(50),
+        };
         tokio::select! {
             _ = closed.changed() => return,
             _ = tokio::time::sleep(poll) => {}
@@ -117,9 +134,7 @@ async fn run(
         };
         for event in events {
             if event.id != cursor + 1 {
-                // A hole: an earlier transaction may still commit.
-                let since = *gap_since.get_or_insert_with(Instant::now);
-                if since.elapsed() < GAP_PATIENCE {
+                if !hole_is_final(store.as_ref(), &mut hole, cursor + 1, event.id).await {
                     break;
                 }
                 tracing::debug!(
@@ -128,7 +143,7 @@ async fn run(
                     "skipping ids never committed"
                 );
             }
-            gap_since = None;
+            hole = None;
             cursor = event.id;
             hub.latest.store(cursor, Ordering::Release);
             let _ = hub.sender.send(Arc::new(event));
@@ -138,6 +153,48 @@ async fn run(
             if let Err(e) = store.prune_live_events(BACKLOG).await {
                 tracing::warn!(error = ?e, "cannot prune the live events");
             }
+        }
+    }
+}
+
+/// Whether the ids `from..to` will never be committed, so the events after
+/// them can go out. The first time a hole is met its horizon is taken;
+/// each later read asks whether that horizon has passed.
+async fn hole_is_final(store: &dyn Store, hole: &mut Option<Hole>, from: u64, to: u64) -> bool {
+    let found = match hole {
+        Some(found) => found,
+        None => {
+            let horizon = match store.live_horizon().await {
+                Ok(horizon) => horizon,
+                Err(e) => {
+                    tracing::warn!(error = ?e, "cannot read the transaction horizon");
+                    return false;
+                }
+            };
+            hole.insert(Hole {
+                horizon,
+                since: Instant::now(),
+            })
+        }
+    };
+    let Some(horizon) = found.horizon else {
+        return true;
+    };
+    match store.live_settled(horizon).await {
+        Ok(true) => true,
+        Ok(false) if found.since.elapsed() > HOLE_PATIENCE => {
+            tracing::warn!(
+                from,
+                to = to - 1,
+                "live event ids held back for a minute by a transaction still running; \
+                 skipping them (a long transaction, or a session idle in one, holds every hole)"
+            );
+            true
+        }
+        Ok(false) => false,
+        Err(e) => {
+            tracing::warn!(error = ?e, "cannot read the running transactions");
+            false
         }
     }
 }
@@ -241,39 +298,44 @@ async fn events(
     };
     let filter = Filter { coalition, kinds };
     let hub = state.hub.clone();
-    // Subscribe before reading the backlog, so nothing falls in between.
+    // Subscribe first, then read how far the hub has sent: whatever comes
+    // after that arrives through the subscription, and the backlog read
+    // below stops there. The backlog never runs ahead of the hub, which
+    // holds events back behind a transaction that may still commit.
     let receiver = hub.sender.subscribe();
     let closed = hub.closed.subscribe();
+    let upto = hub.latest();
     let mut queue = VecDeque::new();
-    let mut sent = hub.latest();
-    if let Some(last) = last {
+    let sent = upto;
+    if let Some(last) = last.filter(|&last| last < upto) {
         let store = &state.store;
         let range = store.live_event_range().await?;
         let backlog = store.live_events_after(last, RESUME_LIMIT).await?;
         let pruned = range.is_some_and(|(low, _)| last + 1 < low);
-        if pruned || backlog.len() as u32 >= RESUME_LIMIT {
+        let reaches = backlog.last().is_some_and(|event| event.id >= upto);
+        if pruned || (backlog.len() as u32 >= RESUME_LIMIT && !reaches) {
             queue.push_back(
                 Event::default().event("reset").data(
                     "{\"message\": \"You were away too long for the missed changes to be sent one by one; reload to see the current state.\"}",
                 ),
             );
-            sent = hub.latest();
         } else {
-            sent = last;
-            for event in backlog {
-                sent = sent.max(event.id);
-                if filter.wants(&event) {
-                    queue.push_back(sse_event(&event));
+            for event in backlog.iter().filter(|event| event.id <= upto) {
+                if filter.wants(event) {
+                    queue.push_back(sse_event(event));
                 }
             }
         }
     }
     let stream = futures_util::stream::unfold(
-        (receiver, closed, queue, sent, filter, state.store.clone()),
-        |(mut receiver, mut closed, mut queue, mut sent, filter, store)| async move {
+        (receiver, closed, queue, sent, filter, hub, state.store.clone()),
+        |(mut receiver, mut closed, mut queue, mut sent, filter, hub, store)| async move {
             loop {
                 if let Some(event) = queue.pop_front() {
-                    return Some((Ok(event), (receiver, closed, queue, sent, filter, store)));
+                    return Some((
+                        Ok(event),
+                        (receiver, closed, queue, sent, filter, hub, store),
+                    ));
                 }
                 let next = tokio::select! {
                     _ = closed.changed() => return None,
@@ -291,13 +353,16 @@ async fn events(
                         }
                     }
                     Err(broadcast::error::RecvError::Lagged(_)) => {
-                        // Too slow for the channel: catch up from the outbox.
+                        // Too slow for the channel: catch up from the
+                        // outbox, as far as the hub has sent (the rest is
+                        // still in the channel), a bounded batch at a time.
+                        let upto = hub.latest();
                         match store.live_events_after(sent, RESUME_LIMIT).await {
                             Ok(missed) => {
-                                for event in missed {
-                                    sent = sent.max(event.id);
-                                    if filter.wants(&event) {
-                                        queue.push_back(sse_event(&event));
+                                for event in missed.iter().filter(|event| event.id <= upto) {
+                                    sent = event.id;
+                                    if filter.wants(event) {
+                                        queue.push_back(sse_event(event));
                                     }
                                 }
                             }
@@ -314,4 +379,54 @@ async fn events(
             .interval(Duration::from_secs(15))
             .text("heartbeat"),
     ))
+}
+
+/// The header on every `GET` answer of the API but the stream itself: how
+/// far this server had sent live events when the answer was read. A page
+/// that opens the stream with `?last_event_id=` set to it misses nothing
+/// that changed in between (see [`position`]).
+pub const POSITION_HEADER: &str = "live-position";
+
+/// Adds [`POSITION_HEADER`] to `GET` answers. The position is read before
+/// the handler reads its data, so the data holds at least every change up
+/// to it; a change after it may be in the data too, and comes again on
+/// the stream (the app applies changes by id, so twice is harmless).
+pub async fn position(
+    State(state): State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let at = (request.method() == axum::http::Method::GET && request.uri().path() != "/api/events")
+        .then(|| state.hub.latest());
+    let mut response = next.run(request).await;
+    if let Some(at) = at {
+        response
+            .headers_mut()
+            .insert(POSITION_HEADER, axum::http::HeaderValue::from(at));
+    }
+    response
+}
+
+/// Documents [`POSITION_HEADER`] on the successful answers of every `GET`.
+pub fn document(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{HeaderBuilder, ObjectBuilder, RefOr, schema::Type};
+    let header = HeaderBuilder::new()
+        .schema(ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(0)))
+        .description(Some(
+            "How far the server had sent live events when this answer was read: open \
+             `/api/events?last_event_id=` with it to miss no change made since.",
+        ))
+        .build();
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let Some(operation) = item.get.as_mut().filter(|_| path != "/api/events") else {
+            continue;
+        };
+        for (status, response) in operation.responses.responses.iter_mut() {
+            if let (true, RefOr::T(response)) = (status.starts_with('2'), response) {
+                response
+                    .headers
+                    .insert("Live-Position".to_owned(), header.clone());
+            }
+        }
+    }
 }

@@ -51,6 +51,17 @@ pub trait Live {
     /// Deletes all but the newest `keep` events.
     async fn prune_live_events(&self, keep: u64) -> StoreResult<u64>;
 
+    /// A mark of the transactions running now, taken when the hub finds a
+    /// hole in the ids: `None` when every hole is final (SQLite has one
+    /// writer at a time, so a hole there is a rolled-back transaction).
+    /// On PostgreSQL, the first transaction id not yet assigned.
+    async fn live_horizon(&self) -> StoreResult<Option<u64>>;
+
+    /// Whether every transaction running when `horizon` was taken has
+    /// ended, so that a hole seen then is final (rolled back), not a
+    /// transaction that may still commit.
+    async fn live_settled(&self, horizon: u64) -> StoreResult<bool>;
+
     /// Appends an event outside any other change (tests and imports).
     async fn record_live_event(
         &self,
@@ -127,6 +138,29 @@ impl Live for SqlStore {
             .rows_affected()
         });
         Ok(deleted)
+    }
+
+    async fn live_horizon(&self) -> StoreResult<Option<u64>> {
+        let Pool::Postgres(p) = &self.pool else {
+            return Ok(None);
+        };
+        let (horizon,): (i64,) =
+            sqlx::query_as("SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint")
+                .fetch_one(p)
+                .await?;
+        Ok(Some(u64::try_from(horizon).unwrap_or_default()))
+    }
+
+    async fn live_settled(&self, horizon: u64) -> StoreResult<bool> {
+        let Pool::Postgres(p) = &self.pool else {
+            return Ok(true);
+        };
+        // The oldest transaction still running, anywhere on the server.
+        let (oldest,): (i64,) =
+            sqlx::query_as("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+                .fetch_one(p)
+                .await?;
+        Ok(u64::try_from(oldest).unwrap_or_default() >= horizon)
     }
 
     async fn record_live_event(

@@ -7,7 +7,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use stigmergy_server::store::{Live, SqlStore};
+use stigmergy_server::store::{Backend, Live, SqlStore};
 
 use crate::helpers::{Seed, TestApp, TestDb, person, post_as};
 use crate::needs::gauze;
@@ -239,36 +239,38 @@ impl Drop for Replica {
     }
 }
 
+/// Starts a replica on a port it chooses itself (127.0.0.1:0) and reads
+/// the address back from the line it prints, so no other test can take
+/// the port in between.
 async fn replica(database_url: &str, demo: bool) -> Replica {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new(env!("CARGO_BIN_EXE_stigmergy"))
-        .env("STIGMERGY_BIND", format!("127.0.0.1:{port}"))
+    use std::io::BufRead;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_stigmergy"))
+        .env("STIGMERGY_BIND", "127.0.0.1:0")
         .env("STIGMERGY_DATABASE_URL", database_url)
         .env("STIGMERGY_DEMO", if demo { "1" } else { "0" })
         .env("STIGMERGY_STATIC_DIR", "/nonexistent")
         .env("STIGMERGY_LOG", "warn")
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
         .expect("the server binary starts");
-    let url = format!("http://127.0.0.1:{port}");
-    let started = Instant::now();
-    loop {
-        if let Ok(response) = reqwest::get(format!("{url}/api/health")).await
-            && response.status() == 200
-        {
-            break;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "replica at {url} never answered"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let stdout = child.stdout.take().expect("the replica's output");
+    let url = tokio::task::spawn_blocking(move || {
+        let mut lines = std::io::BufReader::new(stdout).lines();
+        let url = lines.by_ref().map_while(Result::ok).find_map(|line| {
+            line.split_once("running at ")
+                .and_then(|(_, rest)| rest.split_whitespace().next())
+                .map(|url| url.trim_end_matches('/').to_owned())
+        });
+        // Keep reading, so the replica never blocks on a full pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        url
+    })
+    .await
+    .unwrap()
+    .expect("the replica says where it listens");
+    let response = reqwest::get(format!("{url}/api/health")).await.unwrap();
+    assert_eq!(response.status(), 200, "the replica at {url} answers");
     Replica { child, url }
 }
 
@@ -328,9 +330,9 @@ async fn a_claim_on_one_replica_reaches_subscribers_of_another() {
             .unwrap();
         assert_eq!(response.status(), 201, "{}", response.text().await.unwrap());
         let event = on_b
-            .next(Duration::from_secs(1))
+            .next(Duration::from_secs(10))
             .await
-            .expect("the claim on A reached B within a second");
+            .expect("the claim on A reached B");
         latencies.push(sent.elapsed());
         assert_eq!(event.data["change"]["need"], need);
         assert_eq!(event.data["change"]["provider"], "kwame-asante");
@@ -363,4 +365,131 @@ async fn designs_published_and_revised_are_live_events_too() {
     let revised = stream.next(Duration::from_secs(5)).await.expect("revised");
     assert_eq!(revised.name, "design_revised");
     assert_eq!(revised.data["change"]["revision"], 2);
+}
+
+/// The `Live-Position` header of a GET answer.
+fn position_of(response: &reqwest::Response) -> u64 {
+    response.headers()["live-position"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .expect("a position")
+}
+
+/// A page reads its list, then opens the stream: a change made between the
+/// two still arrives, because the stream starts where the list was read.
+async fn a_change_between_reading_and_subscribing_arrives_on(backend: Backend) {
+    let app =
+        TestApp::spawn_on(TestDb::for_backend(backend).await, Seed::Empty, "/nonexistent".into()).await;
+    let clinic = person(&app, "akua-mensah").await;
+    let first = declare(&app, &clinic, 10.0).await;
+    // Wait until the hub has sent the first need's event, so the position
+    // below is past it.
+    let mut watcher = SseReader::open(&app.url("/api/events"), Some(0)).await;
+    let seen = watcher.next(Duration::from_secs(10)).await.expect("the first need's event");
+    assert_eq!(seen.data["change"]["need"], first);
+
+    let list = app.get("/api/needs").await;
+    assert_eq!(list.status(), 200);
+    let at = position_of(&list);
+    assert_eq!(Some(at), seen.id, "the list was read after the first event");
+    let page: Value = list.json().await.unwrap();
+    assert_eq!(page["items"].as_array().unwrap().len(), 1);
+    // The change nobody is subscribed for yet.
+    let between = declare(&app, &clinic, 20.0).await;
+    // Wait until the hub has sent it too: a stream opened now without a
+    // position would start after it and never show it.
+    let sent = watcher.next(Duration::from_secs(10)).await.expect("the second event");
+    assert_eq!(sent.data["change"]["need"], between);
+    let mut unpositioned = SseReader::open(&app.url("/api/events"), None).await;
+
+    let mut stream =
+        SseReader::open(&app.url(&format!("/api/events?last_event_id={at}")), None).await;
+    let event = stream.next(Duration::from_secs(10)).await.expect("the change in between");
+    assert_eq!(event.name, "need_declared");
+    assert_eq!(event.data["change"]["need"], between);
+    // The control: without the position, the change is lost.
+    let after = declare(&app, &clinic, 30.0).await;
+    let next = unpositioned.next(Duration::from_secs(10)).await.unwrap();
+    assert_eq!(next.data["change"]["need"], after, "a stream without the position skips {between}");
+    let next = stream.next(Duration::from_secs(10)).await.unwrap();
+    assert_eq!(next.data["change"]["need"], after, "then live, nothing twice");
+    // Every GET of the API carries the position; the stream does not.
+    for path in ["/api/needs/gaps", "/api/flows", "/api/designs", &format!("/api/needs/{first}")] {
+        let response = app.get(path).await;
+        assert_eq!(response.status(), 200, "{path}");
+        assert!(position_of(&response) >= at, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn a_change_between_reading_and_subscribing_arrives_on_sqlite() {
+    a_change_between_reading_and_subscribing_arrives_on(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn a_change_between_reading_and_subscribing_arrives_on_postgres() {
+    a_change_between_reading_and_subscribing_arrives_on(Backend::Postgres).await;
+}
+
+/// On PostgreSQL an event id is taken when its transaction writes, and
+/// transactions commit in any order. The hub holds the events after a hole
+/// for as long as the transaction that may fill it runs (here far longer
+/// than the two seconds it used to wait), sends the late event in its
+/// place when it commits, and moves past a hole at once when its
+/// transaction rolls back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgres_a_late_commit_is_sent_in_its_place_and_a_rollback_is_skipped() {
+    use sqlx::Connection;
+    let app = TestApp::spawn_on(TestDb::postgres().await, Seed::Empty, "/nonexistent".into()).await;
+    let clinic = person(&app, "akua-mensah").await;
+    let mut stream = SseReader::open(&app.url("/api/events"), None).await;
+    declare(&app, &clinic, 1.0).await;
+    stream.next(Duration::from_secs(10)).await.expect("the first need's event");
+    let mut conn = sqlx::PgConnection::connect(&app.db.url).await.unwrap();
+    let late_change: (String,) =
+        sqlx::query_as("SELECT change FROM live_events ORDER BY id DESC LIMIT 1")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+
+    // A transaction takes an id and takes its time.
+    let mut slow = conn.begin().await.unwrap();
+    let (late,): (i64,) = sqlx::query_as(
+        "INSERT INTO live_events (kind, coalition_id, change, at) VALUES ('need_declared', NULL, $1, now()) RETURNING id",
+    )
+    .bind(&late_change.0)
+    .fetch_one(&mut *slow)
+    .await
+    .unwrap();
+    let behind = declare(&app, &clinic, 2.0).await;
+    let held = Instant::now();
+    let early = stream.next(Duration::from_secs(4)).await;
+    assert!(
+        early.is_none(),
+        "nothing passes the hole while its transaction runs: {early:?}"
+    );
+    slow.commit().await.unwrap();
+    let first = stream.next(Duration::from_secs(10)).await.expect("the late event");
+    assert_eq!(first.id, Some(late as u64), "the late event, in its place");
+    let second = stream.next(Duration::from_secs(10)).await.expect("the one behind it");
+    assert_eq!(second.data["change"]["need"], behind);
+    assert_eq!(second.id, Some(late as u64 + 1));
+    println!("held behind a running transaction for {:?}", held.elapsed());
+
+    // A transaction that rolls back leaves a hole for good: skipped at once.
+    let mut undone = conn.begin().await.unwrap();
+    sqlx::query(
+        "INSERT INTO live_events (kind, coalition_id, change, at) VALUES ('need_declared', NULL, $1, now())",
+    )
+    .bind(&late_change.0)
+    .execute(&mut *undone)
+    .await
+    .unwrap();
+    undone.rollback().await.unwrap();
+    let declared = Instant::now();
+    let after = declare(&app, &clinic, 3.0).await;
+    let event = stream.next(Duration::from_secs(10)).await.expect("past the hole");
+    assert_eq!(event.data["change"]["need"], after);
+    println!("past a rolled-back hole in {:?}", declared.elapsed());
 }
