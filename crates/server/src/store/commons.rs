@@ -574,15 +574,34 @@ impl Commons for SqlStore {
             ],
         ));
         let bom = to_json(&draft.bill_of_materials)?;
+        // Compare-and-set on the revision: of two edits from the same base,
+        // exactly one is saved. The race tests' breaking control compares
+        // first and replaces blindly.
+        let compare = if self.unguarded() {
+            let current: Option<(i64,)> = with_pool!(&self.pool, p => {
+                sqlx::query_as("SELECT revision FROM designs WHERE id = $1")
+                    .bind(id.as_str())
+                    .fetch_optional(p)
+                    .await?
+            });
+            // Widen the window between the check and the write.
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            if current.is_some_and(|(current,)| current == i64::from(edit.base_revision)) {
+                "$2 = $2"
+            } else {
+                "revision = $2"
+            }
+        } else {
+            "revision = $2"
+        };
+        let sql = format!(
+            "UPDATE designs SET name = $3, name_key = $4, summary = $5, description = $6, licence = $7, \
+             version = $8, repository = $9, bill_of_materials = $10, search_text = $11, \
+             revision = revision + 1, updated_at = $12 WHERE id = $1 AND {compare}"
+        );
         with_pool!(&self.pool, p => {
             let mut tx = p.begin().await?;
-            // Compare-and-set on the revision: of two edits from the same
-            // base, exactly one is saved.
-            let updated = sqlx::query(
-                "UPDATE designs SET name = $3, name_key = $4, summary = $5, description = $6, licence = $7, \
-                 version = $8, repository = $9, bill_of_materials = $10, search_text = $11, \
-                 revision = revision + 1, updated_at = $12 WHERE id = $1 AND revision = $2",
-            )
+            let updated = sqlx::query(&sql)
             .bind(id.as_str())
             .bind(i64::from(edit.base_revision))
             .bind(draft.name.trim())

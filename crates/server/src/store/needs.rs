@@ -687,14 +687,33 @@ impl Needs for SqlStore {
         now: DateTime<Utc>,
     ) -> StoreResult<u64> {
         let need = db_id(need)?;
+        // The guard: only raises `claimed` while the claim fits, and while
+        // it is at least the need's minimum (or all that is left). The race
+        // tests' breaking control checks the fit first and raises blindly.
+        let raise = if self.unguarded() {
+            let fits: Option<(bool,)> = with_pool!(&self.pool, p => {
+                sqlx::query_as(
+                    "SELECT claimed + $2 <= quantity FROM needs WHERE id = $1",
+                )
+                .bind(need)
+                .bind(quantity)
+                .fetch_optional(p)
+                .await?
+            });
+            // Widen the window between the check and the write.
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            if fits.is_some_and(|(fits,)| fits) {
+                "UPDATE needs SET claimed = claimed + $2 WHERE id = $1"
+            } else {
+                "UPDATE needs SET claimed = claimed + $2 WHERE id = $1 AND $2 < 0"
+            }
+        } else {
+            "UPDATE needs SET claimed = claimed + $2 WHERE id = $1 AND claimed + $2 <= quantity \
+             AND ($2 >= COALESCE(minimum_quantity, 0) OR claimed + $2 = quantity)"
+        };
         with_pool!(&self.pool, p => {
             let mut tx = p.begin().await?;
-            // The guard: only raises `claimed` while the claim fits, and
-            // while it is at least the need's minimum (or all that is left).
-            let raised = sqlx::query(
-                "UPDATE needs SET claimed = claimed + $2 WHERE id = $1 AND claimed + $2 <= quantity \
-                 AND ($2 >= COALESCE(minimum_quantity, 0) OR claimed + $2 = quantity)",
-            )
+            let raised = sqlx::query(raise)
             .bind(need)
             .bind(quantity)
             .execute(&mut *tx)
@@ -906,7 +925,7 @@ impl Needs for SqlStore {
                 .await?
                 .unwrap_or((None,));
                 if let Some(coalition) = coalition.0 {
-                    carry_events!(tx, &coalition);
+                    carry_events!(self, tx, &coalition);
                 }
             }
             let (provider, total, claimed, coalition): (String, i64, i64, Option<String>) = sqlx::query_as(

@@ -99,6 +99,32 @@ pub(crate) use with_pool;
 /// The SQL implementation of [`super::Store`].
 pub struct SqlStore {
     pub(crate) pool: Pool,
+    /// The race tests' breaking control (see [`SqlStore::without_guards`]).
+    #[cfg(feature = "test-doubles")]
+    naive: bool,
+}
+
+impl SqlStore {
+    /// Whether the guards that keep concurrent writes apart are off: only
+    /// ever in the race tests' breaking control, never in a real server.
+    pub(crate) fn unguarded(&self) -> bool {
+        #[cfg(feature = "test-doubles")]
+        return self.naive;
+        #[cfg(not(feature = "test-doubles"))]
+        false
+    }
+
+    /// A store that checks before it writes, the naive way, instead of
+    /// guarding: a claim's fit is read before the claim is written, a
+    /// ledger is not locked while an entry is checked and appended, a
+    /// design's revision is compared before it is replaced. The race tests
+    /// run their harness on it to show that the harness catches a broken
+    /// guard. Only built with the `test-doubles` feature (tests only).
+    #[cfg(feature = "test-doubles")]
+    pub fn without_guards(mut self) -> SqlStore {
+        self.naive = true;
+        self
+    }
 }
 
 impl SqlStore {
@@ -156,7 +182,11 @@ impl SqlStore {
                 Pool::Postgres(pool)
             }
         };
-        Ok(SqlStore { pool })
+        Ok(SqlStore {
+            pool,
+            #[cfg(feature = "test-doubles")]
+            naive: false,
+        })
     }
 }
 

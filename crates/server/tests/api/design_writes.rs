@@ -188,32 +188,6 @@ async fn an_edit_from_a_stale_revision_is_refused_not_lost() {
 }
 
 #[tokio::test]
-async fn two_simultaneous_edits_from_one_revision_save_exactly_one() {
-    let app = TestApp::spawn(Seed::Empty).await;
-    app.register("ana-souza").await;
-    app.post_json("/api/designs", &draft("Hand grain mill"))
-        .await;
-
-    let (edit_a, edit_b) = (edit(1, "Mill A"), edit(1, "Mill B"));
-    let (a, b) = tokio::join!(
-        put_as(&app, &app.client, "/api/designs/hand-grain-mill", &edit_a),
-        put_as(&app, &app.client, "/api/designs/hand-grain-mill", &edit_b),
-    );
-
-    let mut statuses = [a.status().as_u16(), b.status().as_u16()];
-    statuses.sort();
-    assert_eq!(statuses, [200, 409]);
-    assert_eq!(
-        app.get_json("/api/designs/hand-grain-mill/versions", 200)
-            .await
-            .as_array()
-            .unwrap()
-            .len(),
-        2
-    );
-}
-
-#[tokio::test]
 async fn forking_makes_a_new_design_with_lineage_both_ways() {
     let app = TestApp::spawn(Seed::Empty).await;
     app.register("ana-souza").await;

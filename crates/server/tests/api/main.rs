@@ -16,5 +16,6 @@ mod numbers;
 mod openapi;
 mod organizations;
 mod own_account;
+mod races;
 mod store_contract;
 mod web;

@@ -1,7 +1,7 @@
 //! The live map: a visitor filters it to one coalition, watches a claim made
 //! elsewhere appear within a second, and follows a flow to its design.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use serde_json::{Value, json};
 
