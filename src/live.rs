@@ -52,11 +52,13 @@ pub fn follow(on_event: impl Fn(SeenChange) + 'static, on_reset: impl Fn() + 'st
     let on_reset = Closure::<dyn Fn(MessageEvent)>::new(move |_: MessageEvent| on_reset());
     let parts = StoredValue::new_local((on_event, on_reset, None));
     on_cleanup(move || {
-        parts.try_update_value(|(_, _, source): &mut (Listener, Listener, Option<EventSource>)| {
-            if let Some(source) = source.take() {
-                source.close();
-            }
-        });
+        parts.try_update_value(
+            |(_, _, source): &mut (Listener, Listener, Option<EventSource>)| {
+                if let Some(source) = source.take() {
+                    source.close();
+                }
+            },
+        );
     });
     Live(parts)
 }

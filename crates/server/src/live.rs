@@ -328,7 +328,15 @@ async fn events(
         }
     }
     let stream = futures_util::stream::unfold(
-        (receiver, closed, queue, sent, filter, hub, state.store.clone()),
+        (
+            receiver,
+            closed,
+            queue,
+            sent,
+            filter,
+            hub,
+            state.store.clone(),
+        ),
         |(mut receiver, mut closed, mut queue, mut sent, filter, hub, store)| async move {
             loop {
                 if let Some(event) = queue.pop_front() {
@@ -411,7 +419,11 @@ pub async fn position(
 pub fn document(doc: &mut utoipa::openapi::OpenApi) {
     use utoipa::openapi::{HeaderBuilder, ObjectBuilder, RefOr, schema::Type};
     let header = HeaderBuilder::new()
-        .schema(ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(0)))
+        .schema(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(0)),
+        )
         .description(Some(
             "How far the server had sent live events when this answer was read: open \
              `/api/events?last_event_id=` with it to miss no change made since.",

@@ -379,14 +379,21 @@ fn position_of(response: &reqwest::Response) -> u64 {
 /// A page reads its list, then opens the stream: a change made between the
 /// two still arrives, because the stream starts where the list was read.
 async fn a_change_between_reading_and_subscribing_arrives_on(backend: Backend) {
-    let app =
-        TestApp::spawn_on(TestDb::for_backend(backend).await, Seed::Empty, "/nonexistent".into()).await;
+    let app = TestApp::spawn_on(
+        TestDb::for_backend(backend).await,
+        Seed::Empty,
+        "/nonexistent".into(),
+    )
+    .await;
     let clinic = person(&app, "akua-mensah").await;
     let first = declare(&app, &clinic, 10.0).await;
     // Wait until the hub has sent the first need's event, so the position
     // below is past it.
     let mut watcher = SseReader::open(&app.url("/api/events"), Some(0)).await;
-    let seen = watcher.next(Duration::from_secs(10)).await.expect("the first need's event");
+    let seen = watcher
+        .next(Duration::from_secs(10))
+        .await
+        .expect("the first need's event");
     assert_eq!(seen.data["change"]["need"], first);
 
     let list = app.get("/api/needs").await;
@@ -399,23 +406,40 @@ async fn a_change_between_reading_and_subscribing_arrives_on(backend: Backend) {
     let between = declare(&app, &clinic, 20.0).await;
     // Wait until the hub has sent it too: a stream opened now without a
     // position would start after it and never show it.
-    let sent = watcher.next(Duration::from_secs(10)).await.expect("the second event");
+    let sent = watcher
+        .next(Duration::from_secs(10))
+        .await
+        .expect("the second event");
     assert_eq!(sent.data["change"]["need"], between);
     let mut unpositioned = SseReader::open(&app.url("/api/events"), None).await;
 
     let mut stream =
         SseReader::open(&app.url(&format!("/api/events?last_event_id={at}")), None).await;
-    let event = stream.next(Duration::from_secs(10)).await.expect("the change in between");
+    let event = stream
+        .next(Duration::from_secs(10))
+        .await
+        .expect("the change in between");
     assert_eq!(event.name, "need_declared");
     assert_eq!(event.data["change"]["need"], between);
     // The control: without the position, the change is lost.
     let after = declare(&app, &clinic, 30.0).await;
     let next = unpositioned.next(Duration::from_secs(10)).await.unwrap();
-    assert_eq!(next.data["change"]["need"], after, "a stream without the position skips {between}");
+    assert_eq!(
+        next.data["change"]["need"], after,
+        "a stream without the position skips {between}"
+    );
     let next = stream.next(Duration::from_secs(10)).await.unwrap();
-    assert_eq!(next.data["change"]["need"], after, "then live, nothing twice");
+    assert_eq!(
+        next.data["change"]["need"], after,
+        "then live, nothing twice"
+    );
     // Every GET of the API carries the position; the stream does not.
-    for path in ["/api/needs/gaps", "/api/flows", "/api/designs", &format!("/api/needs/{first}")] {
+    for path in [
+        "/api/needs/gaps",
+        "/api/flows",
+        "/api/designs",
+        &format!("/api/needs/{first}"),
+    ] {
         let response = app.get(path).await;
         assert_eq!(response.status(), 200, "{path}");
         assert!(position_of(&response) >= at, "{path}");
@@ -445,7 +469,10 @@ async fn on_postgres_a_late_commit_is_sent_in_its_place_and_a_rollback_is_skippe
     let clinic = person(&app, "akua-mensah").await;
     let mut stream = SseReader::open(&app.url("/api/events"), None).await;
     declare(&app, &clinic, 1.0).await;
-    stream.next(Duration::from_secs(10)).await.expect("the first need's event");
+    stream
+        .next(Duration::from_secs(10))
+        .await
+        .expect("the first need's event");
     let mut conn = sqlx::PgConnection::connect(&app.db.url).await.unwrap();
     let late_change: (String,) =
         sqlx::query_as("SELECT change FROM live_events ORDER BY id DESC LIMIT 1")
@@ -470,9 +497,15 @@ async fn on_postgres_a_late_commit_is_sent_in_its_place_and_a_rollback_is_skippe
         "nothing passes the hole while its transaction runs: {early:?}"
     );
     slow.commit().await.unwrap();
-    let first = stream.next(Duration::from_secs(10)).await.expect("the late event");
+    let first = stream
+        .next(Duration::from_secs(10))
+        .await
+        .expect("the late event");
     assert_eq!(first.id, Some(late as u64), "the late event, in its place");
-    let second = stream.next(Duration::from_secs(10)).await.expect("the one behind it");
+    let second = stream
+        .next(Duration::from_secs(10))
+        .await
+        .expect("the one behind it");
     assert_eq!(second.data["change"]["need"], behind);
     assert_eq!(second.id, Some(late as u64 + 1));
     println!("held behind a running transaction for {:?}", held.elapsed());
@@ -489,7 +522,10 @@ async fn on_postgres_a_late_commit_is_sent_in_its_place_and_a_rollback_is_skippe
     undone.rollback().await.unwrap();
     let declared = Instant::now();
     let after = declare(&app, &clinic, 3.0).await;
-    let event = stream.next(Duration::from_secs(10)).await.expect("past the hole");
+    let event = stream
+        .next(Duration::from_secs(10))
+        .await
+        .expect("past the hole");
     assert_eq!(event.data["change"]["need"], after);
     println!("past a rolled-back hole in {:?}", declared.elapsed());
 }
