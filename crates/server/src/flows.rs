@@ -4,10 +4,10 @@
 use axum::extract::State;
 use chrono::{NaiveDate, TimeZone, Utc};
 use serde::Deserialize;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use stigmergy_core::{
-    AgentId, Chain, ChainLink, ChainNode, DesignId, ErrorBody, Flow, FlowKind, FlowMap,
+    AgentId, Chain, ChainLink, ChainNode, DesignId, ErrorBody, FlowKind, FlowMap,
 };
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -81,6 +81,7 @@ async fn flows(
         design,
         need: query.need,
         since,
+        ..FlowFilter::default()
     };
     let mut map = state.store.flow_map(&filter).await?;
     if let Some(kind) = kind {
@@ -121,53 +122,70 @@ async fn chain(
             ));
         }
     };
-    let all = state.store.flow_map(&FlowFilter::default()).await?;
-    let made: Vec<&Flow> = all
-        .flows
-        .iter()
-        .filter(|f| match (&design, query.need) {
-            (Some(d), _) => f.design.as_ref() == Some(d),
-            (None, Some(need)) => f.need == need,
-            _ => false,
+    // Two narrow reads: the flows of the design or need, then the
+    // materials flowing to its makers. Never the whole map.
+    let made = state
+        .store
+        .flow_map(&FlowFilter {
+            design: design.clone(),
+            need: design.is_none().then_some(query.need).flatten(),
+            flows_only: true,
+            ..FlowFilter::default()
         })
-        .collect();
-    let makers: HashSet<&AgentId> = made.iter().map(|f| &f.provider).collect();
-    // Materials: resource needs the makers declared, and who filled them.
-    let supplied: Vec<&Flow> = all
-        .flows
+        .await?
+        .flows;
+    let makers: Vec<AgentId> = made
         .iter()
-        .filter(|f| f.design.is_none() && makers.contains(&f.receiver))
+        .map(|f| f.provider.clone())
+        .collect::<HashSet<_>>()
+        .into_iter()
         .collect();
+    let supplied = state
+        .store
+        .flow_map(&FlowFilter {
+            supplying: Some(makers),
+            flows_only: true,
+            ..FlowFilter::default()
+        })
+        .await?
+        .flows;
     let mut nodes: Vec<ChainNode> = Vec::new();
-    let mut add = |id: &AgentId, name: &str, column: u8| {
-        if !nodes.iter().any(|n| n.id == *id && n.column == column) {
-            nodes.push(ChainNode {
-                id: id.clone(),
-                name: name.to_owned(),
-                column,
-            });
-        }
-    };
+    let mut placed: HashSet<(AgentId, u8)> = HashSet::new();
     let mut links: Vec<ChainLink> = Vec::new();
+    let mut linked: HashMap<(AgentId, AgentId, FlowKind, String), usize> = HashMap::new();
     for (flows, from_column) in [(&supplied, 0u8), (&made, 1u8)] {
         for flow in flows.iter() {
-            add(&flow.provider, &flow.provider_name, from_column);
-            add(&flow.receiver, &flow.receiver_name, from_column + 1);
-            match links.iter_mut().find(|l| {
-                l.from == flow.provider
-                    && l.to == flow.receiver
-                    && l.kind == flow.kind
-                    && l.what == flow.what
-            }) {
-                Some(link) => link.quantity += flow.quantity,
-                None => links.push(ChainLink {
-                    from: flow.provider.clone(),
-                    to: flow.receiver.clone(),
-                    what: flow.what.clone(),
-                    quantity: flow.quantity,
-                    unit: flow.unit,
-                    kind: flow.kind,
-                }),
+            for (id, name, column) in [
+                (&flow.provider, &flow.provider_name, from_column),
+                (&flow.receiver, &flow.receiver_name, from_column + 1),
+            ] {
+                if placed.insert((id.clone(), column)) {
+                    nodes.push(ChainNode {
+                        id: id.clone(),
+                        name: name.clone(),
+                        column,
+                    });
+                }
+            }
+            let key = (
+                flow.provider.clone(),
+                flow.receiver.clone(),
+                flow.kind,
+                flow.what.clone(),
+            );
+            match linked.get(&key) {
+                Some(&at) => links[at].quantity += flow.quantity,
+                None => {
+                    linked.insert(key, links.len());
+                    links.push(ChainLink {
+                        from: flow.provider.clone(),
+                        to: flow.receiver.clone(),
+                        what: flow.what.clone(),
+                        quantity: flow.quantity,
+                        unit: flow.unit,
+                        kind: flow.kind,
+                    });
+                }
             }
         }
     }

@@ -24,6 +24,11 @@ pub struct FlowFilter {
     pub need: Option<u64>,
     /// Flows that changed at or after this time.
     pub since: Option<DateTime<Utc>>,
+    /// Only flows of materials (needs without a design) received by these
+    /// agents: who supplied them, for a supply chain.
+    pub supplying: Option<Vec<AgentId>>,
+    /// The flows alone, without the agents on the map.
+    pub flows_only: bool,
 }
 
 #[async_trait]
@@ -93,6 +98,20 @@ impl SupplyMap for SqlStore {
                 let p = conditions.bind(Bind::Int(i64::try_from(need).unwrap_or(i64::MAX)));
                 conditions.push(format!("n.id = {p}"));
             }
+            if let Some(receivers) = &filter.supplying {
+                let mut listed = Vec::new();
+                for receiver in receivers {
+                    listed.push(conditions.bind(Bind::Text(receiver.as_str().to_owned())));
+                }
+                if listed.is_empty() {
+                    conditions.push("1 = 0".into());
+                } else {
+                    conditions.push(format!(
+                        "n.design_id IS NULL AND n.receiver_id IN ({})",
+                        listed.join(", ")
+                    ));
+                }
+            }
             if let Some(since) = filter.since {
                 let p = conditions.bind(Bind::Time(since));
                 conditions.push(format!("{time} >= {p}"));
@@ -136,7 +155,11 @@ impl SupplyMap for SqlStore {
         ) = with_pool!(&self.pool, p => {
             let planned_rows = bind_all!(sqlx::query_as(&planned_sql), &planned.binds).fetch_all(p).await?;
             let delivered_rows = bind_all!(sqlx::query_as(&delivered_sql), &delivered.binds).fetch_all(p).await?;
-            let agent_rows = sqlx::query_as(agents_sql).fetch_all(p).await?;
+            let agent_rows = if filter.flows_only {
+                Vec::new()
+            } else {
+                sqlx::query_as(agents_sql).fetch_all(p).await?
+            };
             let members = match coalition {
                 Some(c) => sqlx::query_as(
                     "SELECT member_id FROM memberships WHERE organization_id = $1 AND state = 'active'",
