@@ -178,7 +178,7 @@ async fn login(
     headers: HeaderMap,
     Json(input): Json<LoginInput>,
 ) -> AppResult<Response> {
-    let now = Utc::now();
+    let now = Utc::now().trunc_subsecs(3);
     let since = now - FAILURE_WINDOW;
     let account = state.store.account_for_login(&input.login).await?;
     let account_key = match &account {
@@ -186,12 +186,15 @@ async fn login(
         None => failures_key(&input.login.trim().to_lowercase()),
     };
     let address_key = address.map(|ip| format!("address:{ip}"));
-    let too_many = state.store.login_failures(&account_key, since).await? >= FAILURES_PER_ACCOUNT
-        || match &address_key {
-            Some(key) => state.store.login_failures(key, since).await? >= FAILURES_PER_ADDRESS,
-            None => false,
-        };
-    if too_many {
+    // Counted before the check, atomically: of many checks at once, no
+    // more are made than the limits allow.
+    let mut limits = vec![(account_key.clone(), FAILURES_PER_ACCOUNT)];
+    limits.extend(address_key.clone().map(|key| (key, FAILURES_PER_ADDRESS)));
+    if !state
+        .store
+        .begin_password_check(&limits, now, since)
+        .await?
+    {
         return Err(locked_out("Too many failed sign-ins."));
     }
 
@@ -204,17 +207,16 @@ async fn login(
     match handle.filter(|_| matches) {
         Some(handle) => {
             state.store.clear_login_failures(&account_key).await?;
+            if let Some(key) = &address_key {
+                state.store.forgive_password_check(key, now).await?;
+            }
             let cookie = start_session(&state, &handle, &headers).await?;
             let me = state.store.me(&handle).await?;
             Ok((cookie, Json(me)).into_response())
         }
-        None => {
-            let keys: Vec<String> = std::iter::once(account_key).chain(address_key).collect();
-            state.store.record_login_failure(&keys, now, since).await?;
-            Err(AppError::Unauthenticated(
-                "That handle or email and password do not match an account.".into(),
-            ))
-        }
+        None => Err(AppError::Unauthenticated(
+            "That handle or email and password do not match an account.".into(),
+        )),
     }
 }
 

@@ -5,7 +5,7 @@
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::Utc;
+use chrono::{SubsecRound, Utc};
 use stigmergy_core::ErrorBody;
 use stigmergy_core::account::{PasswordChange, SessionInfo};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -62,10 +62,15 @@ async fn change_password(
         return Err(AppError::invalid(fields));
     }
 
-    let now = Utc::now();
+    let now = Utc::now().trunc_subsecs(3);
     let since = now - FAILURE_WINDOW;
     let account_key = failures_key(auth.handle.as_str());
-    if state.store.login_failures(&account_key, since).await? >= FAILURES_PER_ACCOUNT {
+    let limits = [(account_key.clone(), FAILURES_PER_ACCOUNT)];
+    if !state
+        .store
+        .begin_password_check(&limits, now, since)
+        .await?
+    {
         return Err(locked_out("Too many wrong passwords."));
     }
     let stored = state
@@ -76,10 +81,6 @@ async fn change_password(
         .password_hash;
     let current = input.current_password.clone();
     if !blocking(move || password::verify(&current, &stored)).await? {
-        state
-            .store
-            .record_login_failure(std::slice::from_ref(&account_key), now, since)
-            .await?;
         return Err(AppError::field(
             "current_password",
             "That is not your current password.",

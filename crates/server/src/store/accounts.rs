@@ -114,6 +114,22 @@ pub trait Accounts {
         forget_before: DateTime<Utc>,
     ) -> StoreResult<()>;
 
+    /// Counts a password check against each `(key, limit)` before it is
+    /// made, as if it will fail, in one step that concurrent checks wait
+    /// for: `false`, and nothing recorded, when a key already has `limit`
+    /// since `since`. So however many checks arrive at once, at most
+    /// `limit` are made. Prunes rows older than `since`.
+    async fn begin_password_check(
+        &self,
+        keys: &[(String, u64)],
+        now: DateTime<Utc>,
+        since: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+
+    /// Takes back the attempt [`Accounts::begin_password_check`] counted
+    /// against `key` at `at`, for a check that succeeded.
+    async fn forgive_password_check(&self, key: &str, at: DateTime<Utc>) -> StoreResult<()>;
+
     /// Failed sign-ins against `key` since `since`.
     async fn login_failures(&self, key: &str, since: DateTime<Utc>) -> StoreResult<u64>;
 
@@ -411,6 +427,62 @@ impl Accounts for SqlStore {
             }
             sqlx::query("DELETE FROM login_failures WHERE at < $1").bind(forget_before).execute(&mut *tx).await?;
             tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    async fn begin_password_check(
+        &self,
+        keys: &[(String, u64)],
+        now: DateTime<Utc>,
+        since: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let mut keys = keys.to_vec();
+        // One order for every transaction, so two never wait on each other.
+        keys.sort();
+        with_pool!(&self.pool, p => {
+            let mut tx = p.begin().await?;
+            if self.is_postgres() {
+                for (key, _) in &keys {
+                    sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
+                        .bind(key)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
+            // On SQLite the first write takes the database's one write lock.
+            for (key, _) in &keys {
+                sqlx::query("INSERT INTO login_failures (key, at) VALUES ($1, $2)")
+                    .bind(key)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            for (key, limit) in &keys {
+                let (count,): (i64,) =
+                    sqlx::query_as("SELECT count(*) FROM login_failures WHERE key = $1 AND at >= $2")
+                        .bind(key)
+                        .bind(since)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                if u64::try_from(count).unwrap_or_default() > *limit {
+                    tx.rollback().await?;
+                    return Ok(false);
+                }
+            }
+            sqlx::query("DELETE FROM login_failures WHERE at < $1").bind(since).execute(&mut *tx).await?;
+            tx.commit().await?;
+        });
+        Ok(true)
+    }
+
+    async fn forgive_password_check(&self, key: &str, at: DateTime<Utc>) -> StoreResult<()> {
+        with_pool!(&self.pool, p => {
+            sqlx::query("DELETE FROM login_failures WHERE key = $1 AND at = $2")
+                .bind(key)
+                .bind(at)
+                .execute(p)
+                .await?;
         });
         Ok(())
     }

@@ -570,3 +570,61 @@ async fn of_sixteen_edits_from_one_revision_exactly_one_is_saved_on_sqlite() {
 async fn of_sixteen_edits_from_one_revision_exactly_one_is_saved_on_postgres() {
     of_sixteen_edits_from_one_revision_exactly_one_is_saved_on(Backend::Postgres).await;
 }
+
+// -------------------------------------------------------------- sign-ins
+
+/// 200 wrong passwords for one account at once: the limit (10 in 15
+/// minutes) is counted before each check, atomically, so at most 10 are
+/// checked (401) and the rest refused (429); then the right password is
+/// refused too until the window passes.
+async fn parallel_wrong_passwords_are_limited_on(backend: Backend) {
+    const TRIES: usize = 200;
+    let app = Arc::new(spawn(backend, Seed::Empty, true).await);
+    app.register("akua-mensah").await;
+    let contenders = (0..TRIES)
+        .map(|t| {
+            let app = app.clone();
+            async move {
+                let body =
+                    json!({"login": "akua-mensah", "password": format!("not my password {t}")});
+                app.post_json("/api/auth/login", &body)
+                    .await
+                    .status()
+                    .as_u16()
+            }
+        })
+        .collect();
+    let (statuses, in_flight) = race(contenders).await;
+    let checked = statuses.iter().filter(|s| **s == 401).count();
+    let refused = statuses.iter().filter(|s| **s == 429).count();
+    println!(
+        "{backend:?}: {TRIES} wrong passwords at once ({in_flight} in flight): {checked} checked, {refused} refused"
+    );
+    assert_eq!(checked + refused, TRIES, "only 401 and 429: {statuses:?}");
+    assert!(
+        checked <= 10,
+        "{checked} passwords were checked; the limit is 10"
+    );
+    assert!(checked > 0, "some were checked");
+    let right = app
+        .post_json(
+            "/api/auth/login",
+            &json!({"login": "akua-mensah", "password": crate::helpers::PASSWORD}),
+        )
+        .await;
+    assert_eq!(
+        right.status(),
+        429,
+        "locked for a while, even with the right password"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_wrong_passwords_are_limited_on_sqlite() {
+    parallel_wrong_passwords_are_limited_on(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_wrong_passwords_are_limited_on_postgres() {
+    parallel_wrong_passwords_are_limited_on(Backend::Postgres).await;
+}
