@@ -38,6 +38,8 @@ const RESUME_LIMIT: u32 = 2_000;
 /// that may still fill it keep running (a session left idle in a
 /// transaction holds every hole back): then it is skipped, with a warning.
 const HOLE_PATIENCE: Duration = Duration::from_secs(60);
+/// Live streams one client address may hold open at once.
+pub const STREAMS_PER_ADDRESS: usize = 16;
 /// How often the outbox is read while a hole holds the events back.
 const HOLE_POLL: Duration = Duration::from_millis(20);
 
@@ -47,6 +49,26 @@ pub struct Hub {
     /// The highest id sent so far.
     latest: AtomicU64,
     closed: watch::Sender<bool>,
+    /// Open streams per client address (see [`STREAMS_PER_ADDRESS`]).
+    open: Arc<std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>>,
+}
+
+/// One open stream of a client address, given back when the stream ends.
+struct StreamSlot {
+    open: Arc<std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>>,
+    address: std::net::IpAddr,
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(count) = open.get_mut(&self.address) {
+            *count -= 1;
+            if *count == 0 {
+                open.remove(&self.address);
+            }
+        }
+    }
 }
 
 impl Hub {
@@ -59,6 +81,7 @@ impl Hub {
             sender,
             latest: AtomicU64::new(start),
             closed,
+            open: Default::default(),
         });
         let listener = if store.backend() == Backend::Postgres {
             let mut listener = sqlx::postgres::PgListener::connect(database_url).await?;
@@ -74,6 +97,21 @@ impl Hub {
     /// Ends every stream (at shutdown).
     pub fn close(&self) {
         self.closed.send_replace(true);
+    }
+
+    /// A slot for one more stream of `address`; `None` when it holds
+    /// [`STREAMS_PER_ADDRESS`] already.
+    fn slot(&self, address: std::net::IpAddr) -> Option<StreamSlot> {
+        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        let count = open.entry(address).or_default();
+        if *count >= STREAMS_PER_ADDRESS {
+            return None;
+        }
+        *count += 1;
+        Some(StreamSlot {
+            open: self.open.clone(),
+            address,
+        })
     }
 
     /// The highest event id this hub has sent.
@@ -250,12 +288,23 @@ fn sse_event(event: &LiveEvent) -> Event {
     responses(
         (status = 200, description = "An endless text/event-stream of LiveEvent", content_type = "text/event-stream", body = LiveEvent),
         (status = 400, description = "A filter is invalid", body = stigmergy_core::ErrorBody),
+        (status = 429, description = "`rate_limited`: this address has as many live streams open as it may (16); with Retry-After", body = stigmergy_core::ErrorBody),
     ))]
 async fn events(
     State(state): State<AppState>,
+    crate::auth::ClientAddress(address): crate::auth::ClientAddress,
     Query(query): Query<EventsQuery>,
     headers: HeaderMap,
 ) -> AppResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
+    let slot = match address {
+        Some(address) => Some(state.hub.slot(address).ok_or_else(|| AppError::TooManyRequests {
+            message: format!(
+                "At most {STREAMS_PER_ADDRESS} live streams may be open from one address; close a tab and try again."
+            ),
+            retry_after_seconds: 30,
+        })?),
+        None => None,
+    };
     let invalid = |field: &str, message: String| {
         let mut fields = stigmergy_core::FieldErrors::new();
         fields.add(field, message);
@@ -334,15 +383,15 @@ async fn events(
             queue,
             sent,
             filter,
-            hub,
+            (hub, slot),
             state.store.clone(),
         ),
-        |(mut receiver, mut closed, mut queue, mut sent, filter, hub, store)| async move {
+        |(mut receiver, mut closed, mut queue, mut sent, filter, (hub, slot), store)| async move {
             loop {
                 if let Some(event) = queue.pop_front() {
                     return Some((
                         Ok(event),
-                        (receiver, closed, queue, sent, filter, hub, store),
+                        (receiver, closed, queue, sent, filter, (hub, slot), store),
                     ));
                 }
                 let next = tokio::select! {

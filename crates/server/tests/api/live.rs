@@ -529,3 +529,35 @@ async fn on_postgres_a_late_commit_is_sent_in_its_place_and_a_rollback_is_skippe
     assert_eq!(event.data["change"]["need"], after);
     println!("past a rolled-back hole in {:?}", declared.elapsed());
 }
+
+/// One address holds at most 16 streams at once; the 17th is told to wait,
+/// and a stream that closes gives its place back.
+#[tokio::test]
+async fn one_address_holds_a_bounded_number_of_streams() {
+    let app = TestApp::spawn(Seed::Empty).await;
+    let url = app.url("/api/events");
+    let mut open = Vec::new();
+    for _ in 0..16 {
+        open.push(SseReader::open(&url, None).await);
+    }
+    let refused = reqwest::get(&url).await.unwrap();
+    assert_eq!(refused.status(), 429);
+    assert!(refused.headers().contains_key("retry-after"));
+    let body: Value = refused.json().await.unwrap();
+    crate::helpers::assert_error(&body, "rate_limited");
+    drop(open.pop());
+    let closed = Instant::now();
+    loop {
+        let again = reqwest::get(&url).await.unwrap();
+        if again.status() == 200 {
+            break;
+        }
+        assert_eq!(again.status(), 429);
+        assert!(
+            closed.elapsed() < Duration::from_secs(40),
+            "the closed stream's place never came back"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    println!("a closed stream's place came back after {:?}", closed.elapsed());
+}
