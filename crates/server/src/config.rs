@@ -70,6 +70,14 @@ pub struct Config {
     /// Without it the map uses its built-in offline country outlines.
     #[arg(long, env = "STIGMERGY_MAP_TILES", value_parser = parse_tiles)]
     pub map_tiles: Option<String>,
+
+    /// Reverse proxies in front of the server, by IP address (comma-
+    /// separated). Only a request from one of them has its client address
+    /// read from `X-Forwarded-For` (the right-most address that is not a
+    /// trusted proxy); otherwise the TCP peer is the client. Used by the
+    /// sign-in limits and the live stream cap.
+    #[arg(long, env = "STIGMERGY_TRUSTED_PROXY", value_delimiter = ',')]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 /// A tile URL template: `https://`, with `{z}`, `{x}` and `{y}`, and no
@@ -119,6 +127,7 @@ impl Config {
             secure_cookies: false,
             log_format: LogFormat::Text,
             map_tiles: None,
+            trusted_proxies: Vec::new(),
         }
     }
 }

@@ -57,6 +57,8 @@ pub struct AppState {
     pub map_tiles: Option<String>,
     /// Demo accounts with the README's password exist: every page says so.
     pub demo_portal: bool,
+    /// The proxies whose `X-Forwarded-For` is believed (see `auth::ClientAddress`).
+    pub trusted_proxies: Arc<[std::net::IpAddr]>,
 }
 
 #[derive(OpenApi)]
@@ -205,6 +207,7 @@ impl Application {
             secure_cookies: config.secure_cookies,
             hub: hub.clone(),
             map_tiles: config.map_tiles.clone(),
+            trusted_proxies: config.trusted_proxies.clone().into(),
             demo_portal: !demo_accounts.is_empty(),
         };
         let router = app(state, &config.static_dir);

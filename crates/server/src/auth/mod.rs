@@ -73,20 +73,43 @@ pub(crate) fn locked_out(what: &str) -> AppError {
     }
 }
 
-/// The address the request came from (the TCP peer).
+/// The address the request came from: the TCP peer, or, when the peer is
+/// a trusted proxy (`STIGMERGY_TRUSTED_PROXY`), the right-most address in
+/// `X-Forwarded-For` that is not itself a trusted proxy. Anyone can write
+/// that header, so it is never believed from anyone else.
 pub struct ClientAddress(pub Option<IpAddr>);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
+impl FromRequestParts<AppState> for ClientAddress {
     type Rejection = Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Infallible> {
-        Ok(ClientAddress(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0.ip()),
-        ))
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Infallible> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip());
+        Ok(ClientAddress(peer.map(|peer| {
+            client_address(peer, &parts.headers, &state.trusted_proxies)
+        })))
     }
+}
+
+/// See [`ClientAddress`].
+pub fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let forwarded: Vec<IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|a| a.trim().parse().ok())
+        .collect();
+    forwarded
+        .into_iter()
+        .rev()
+        .find(|a| !trusted.contains(a))
+        .unwrap_or(peer)
 }
 
 /// Starts a new session for `handle`, ending the one the request carried:

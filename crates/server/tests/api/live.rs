@@ -561,3 +561,49 @@ async fn one_address_holds_a_bounded_number_of_streams() {
     }
     println!("a closed stream's place came back after {:?}", closed.elapsed());
 }
+
+async fn open_from(url: &str, forwarded_for: &str) -> reqwest::Response {
+    reqwest::Client::new()
+        .get(url)
+        .header("x-forwarded-for", forwarded_for)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// `X-Forwarded-For` names the client only when the request comes from a
+/// configured trusted proxy; from anyone else it is ignored.
+#[tokio::test]
+async fn forwarded_addresses_count_only_behind_a_trusted_proxy() {
+    // Not trusted: every stream is 127.0.0.1's, whatever the header says.
+    let app = TestApp::spawn(Seed::Empty).await;
+    let url = app.url("/api/events");
+    let mut open = Vec::new();
+    for n in 0..16 {
+        let response = open_from(&url, &format!("198.51.100.{n}")).await;
+        assert_eq!(response.status(), 200);
+        open.push(response);
+    }
+    assert_eq!(open_from(&url, "198.51.100.99").await.status(), 429);
+
+    // Behind a trusted proxy at 127.0.0.1: each forwarded client has its
+    // own 16, and a forged hop to the left of the proxy's is not believed.
+    let app = TestApp::spawn_configured(TestDb::sqlite(), Seed::Empty, |config| {
+        config.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    })
+    .await;
+    let url = app.url("/api/events");
+    let mut open = Vec::new();
+    for _ in 0..16 {
+        let response = open_from(&url, "203.0.113.7, 127.0.0.1").await;
+        assert_eq!(response.status(), 200);
+        open.push(response);
+    }
+    assert_eq!(open_from(&url, "203.0.113.7").await.status(), 429);
+    assert_eq!(
+        open_from(&url, "203.0.113.7, 198.51.100.1").await.status(),
+        200,
+        "the right-most untrusted address is the client"
+    );
+    assert_eq!(open_from(&url, "192.0.2.55").await.status(), 200);
+}
