@@ -71,7 +71,9 @@ const INTERNAL: Shared = Shared {
 const UNAVAILABLE: Shared = Shared {
     name: "Unavailable",
     status: "503",
-    description: "`unavailable`: the database is not answering",
+    description: "`unavailable`: the database is not answering, or the server is checking as \
+                  many passwords as it does at once and this one's turn did not come (with \
+                  Retry-After)",
 };
 
 const ALL: [&Shared; 10] = [

@@ -139,9 +139,27 @@ async fn start_session(
     Ok(out)
 }
 
+/// Password hashes (argon2id, 19 MiB each) computed at once, at most: a
+/// burst of sign-ups or sign-ins waits its turn instead of taking the
+/// server's memory and cores.
+pub const HASHES_AT_ONCE: usize = 4;
+/// How long a password check waits for its turn before the 503.
+const HASH_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(HASHES_AT_ONCE);
+
+/// Runs password work (hashing, verifying, the strength check) off the
+/// async runtime, at most [`HASHES_AT_ONCE`] at a time; a 503 with
+/// Retry-After when its turn does not come within ten seconds.
 pub(crate) async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> T + Send + 'static,
 ) -> AppResult<T> {
+    let Ok(Ok(_turn)) = tokio::time::timeout(HASH_WAIT, HASHING.acquire()).await else {
+        return Err(AppError::Busy {
+            message: "The server is checking many passwords just now; try again in a few seconds."
+                .into(),
+            retry_after_seconds: 5,
+        });
+    };
     tokio::task::spawn_blocking(work)
         .await
         .map_err(|e| AppError::Internal(e.into()))
@@ -165,7 +183,10 @@ async fn register(
         fields.add("handle", e);
         AppError::invalid(fields)
     })?;
-    if let Err(why) = password::check_guessability(&input.password, handle.as_str(), &input.email) {
+    let (secret, who, email) = (input.password.clone(), handle.clone(), input.email.clone());
+    let guessable =
+        blocking(move || password::check_guessability(&secret, who.as_str(), &email)).await?;
+    if let Err(why) = guessable {
         let mut fields = FieldErrors::new();
         fields.add("password", why);
         return Err(AppError::invalid(fields));

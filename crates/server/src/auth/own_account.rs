@@ -52,9 +52,12 @@ async fn change_password(
     let mut fields = input.validate().err().unwrap_or_default();
     if fields.get("new_password").is_none() {
         let me = state.store.me(&auth.handle).await?;
-        if let Err(why) =
-            password::check_guessability(&input.new_password, me.handle.as_str(), &me.email)
-        {
+        let secret = input.new_password.clone();
+        let guessable = super::blocking(move || {
+            password::check_guessability(&secret, me.handle.as_str(), &me.email)
+        })
+        .await?;
+        if let Err(why) = guessable {
             fields.add("new_password", why);
         }
     }

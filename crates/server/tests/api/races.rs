@@ -628,3 +628,51 @@ async fn parallel_wrong_passwords_are_limited_on_sqlite() {
 async fn parallel_wrong_passwords_are_limited_on_postgres() {
     parallel_wrong_passwords_are_limited_on(Backend::Postgres).await;
 }
+
+/// 100 sign-ups at once: the password hashes take turns (at most a few at
+/// once), so the server stays responsive; each sign-up is created or told
+/// to retry (503 with Retry-After), never anything else.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_burst_of_sign_ups_takes_turns_and_health_still_answers() {
+    const SIGN_UPS: usize = 100;
+    let app = Arc::new(spawn(Backend::Sqlite, Seed::Empty, true).await);
+    let probe = {
+        let app = app.clone();
+        tokio::spawn(async move {
+            let mut slowest = std::time::Duration::ZERO;
+            for _ in 0..40 {
+                let asked = Instant::now();
+                assert_eq!(app.get("/api/health").await.status(), 200);
+                slowest = slowest.max(asked.elapsed());
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            slowest
+        })
+    };
+    let contenders = (0..SIGN_UPS)
+        .map(|n| {
+            let app = app.clone();
+            async move {
+                let handle = format!("maker-{n}");
+                let body = json!({"handle": handle, "email": format!("{handle}@example.org"), "password": crate::helpers::PASSWORD});
+                let response = post_as(&app, &app.other_client(), "/api/auth/register", body).await;
+                let retry = response.headers().contains_key("retry-after");
+                (response.status().as_u16(), retry)
+            }
+        })
+        .collect();
+    let started = Instant::now();
+    let (outcomes, in_flight) = race(contenders).await;
+    let took = started.elapsed();
+    let slowest = probe.await.unwrap();
+    let created = outcomes.iter().filter(|(s, _)| *s == 201).count();
+    let busy = outcomes
+        .iter()
+        .filter(|(s, retry)| *s == 503 && *retry)
+        .count();
+    println!(
+        "{SIGN_UPS} sign-ups at once ({in_flight} in flight): {created} created, {busy} told to retry, in {took:?}; slowest /api/health meanwhile {slowest:?}"
+    );
+    assert_eq!(created + busy, SIGN_UPS, "{outcomes:?}");
+    assert!(created > 0);
+}
