@@ -129,7 +129,9 @@ pub struct DesignDraft {
     pub version: String,
     #[serde(default)]
     pub repository: Option<String>,
+    /// At most 12 tags.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_items = 12))]
     pub tags: Vec<String>,
     pub bill_of_materials: BillOfMaterials,
 }
@@ -228,9 +230,7 @@ impl DesignDraft {
                 );
             }
         }
-        if self.tags.len() > MAX_TAGS {
-            errors.add("tags", format!("Use at most {MAX_TAGS} tags."));
-        }
+        crate::validate::at_most(&mut errors, "tags", self.tags.len(), MAX_TAGS, "tags");
         // Tags are typed as one list, so the first faulty one is named
         // under `tags` rather than by its position.
         let faulty = self.tags.iter().find(|tag| {
@@ -460,5 +460,15 @@ mod tests {
         assert!(DesignId::parse("../etc/passwd").is_err());
         assert!(DesignId::parse("open microscope").is_err());
         assert!(DesignId::parse("openflexure-microscope-v7").is_ok());
+    }
+
+    #[test]
+    fn a_design_has_at_most_its_cap_of_tags() {
+        let mut design = face_shield();
+        design.draft.tags = (0..MAX_TAGS).map(|i| format!("tag-{i}")).collect();
+        assert_eq!(design.validate(), Ok(()));
+        design.draft.tags.push("one-more".into());
+        let errors = design.validate().unwrap_err();
+        assert_eq!(errors.get("tags"), Some("At most 12 tags; this has 13."));
     }
 }

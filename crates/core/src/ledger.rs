@@ -369,6 +369,8 @@ pub struct Weight {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ValueEquation {
     pub version: u32,
+    /// 1 to 100 weights.
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 100))]
     pub weights: Vec<Weight>,
     /// The part of each sale owed to the contributors, from 0 to 1 (at
     /// most three decimals).
@@ -391,6 +393,11 @@ pub struct ValueEquation {
     #[serde(default)]
     pub set_at: Option<Timestamp>,
 }
+
+/// The most weights one value equation has.
+pub const MAX_WEIGHTS: usize = 100;
+/// The most lines one year's budget has (`PUT …/budgets/{year}`).
+pub const MAX_BUDGET_LINES: usize = 200;
 
 impl ValueEquation {
     /// The weight of one unit of `action` on `resource`: the most specific
@@ -442,6 +449,16 @@ impl ValueEquation {
         );
         if self.weights.is_empty() {
             errors.add("weights", "Give at least one weight.");
+        }
+        if !crate::validate::at_most(
+            &mut errors,
+            "weights",
+            self.weights.len(),
+            MAX_WEIGHTS,
+            "weights",
+        ) {
+            // The duplicate check below is quadratic: not on an oversized list.
+            return errors.into_result(());
         }
         for (i, w) in self.weights.iter().enumerate() {
             Milli::check(
@@ -1260,5 +1277,29 @@ mod tests {
             prop_assert_eq!(owed.iter().map(|o| o.1).sum::<i64>(), commons + pool);
             prop_assert!(owed.iter().all(|o| o.1 > 0));
         }
+    }
+
+    #[test]
+    fn a_value_equation_has_at_most_its_cap_of_weights() {
+        let mut full = equation();
+        full.weights = (0..MAX_WEIGHTS)
+            .map(|i| Weight {
+                action: LedgerAction::Work,
+                resource: Some(format!("resource-{i}")),
+                weight: 1.0,
+            })
+            .collect();
+        assert_eq!(full.validate(), Ok(()));
+        let mut over = full;
+        over.weights.push(Weight {
+            action: LedgerAction::Use,
+            resource: None,
+            weight: 1.0,
+        });
+        let errors = over.validate().unwrap_err();
+        assert_eq!(
+            errors.get("weights"),
+            Some("At most 100 weights; this has 101.")
+        );
     }
 }

@@ -547,7 +547,8 @@ pub struct CapacityInput {
     /// An organization the sender stewards; the sender when absent.
     #[serde(default)]
     pub provider: Option<AgentId>,
-    #[cfg_attr(feature = "openapi", schema(min_items = 1))]
+    /// 1 to 50 process kinds.
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 50))]
     pub processes: Vec<ProcessKind>,
     /// At most 30 names, each 1 to 80 characters.
     #[serde(default)]
@@ -572,15 +573,31 @@ pub struct CapacityInput {
     pub note: String,
 }
 
+/// The most process kinds one capacity lists.
+pub const MAX_CAPACITY_PROCESSES: usize = 50;
+/// The most materials one capacity lists.
+pub const MAX_CAPACITY_MATERIALS: usize = 30;
+
 impl CapacityInput {
     pub fn validate(&self) -> Result<(), FieldErrors> {
         let mut errors = FieldErrors::new();
         if self.processes.is_empty() {
             errors.add("processes", "Choose at least one process you can run.");
         }
-        if self.materials.len() > 30 {
-            errors.add("materials", "List at most 30 materials.");
-        }
+        crate::validate::at_most(
+            &mut errors,
+            "processes",
+            self.processes.len(),
+            MAX_CAPACITY_PROCESSES,
+            "processes",
+        );
+        crate::validate::at_most(
+            &mut errors,
+            "materials",
+            self.materials.len(),
+            MAX_CAPACITY_MATERIALS,
+            "materials",
+        );
         if let Some(bad) = self
             .materials
             .iter()
@@ -925,6 +942,46 @@ impl RawNeedQuery {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn capacity() -> CapacityInput {
+        CapacityInput {
+            provider: None,
+            processes: vec![ProcessKind::LaserCutting],
+            materials: vec!["PETG sheet".into()],
+            rate: 50.0,
+            available_from: "2026-12-01".into(),
+            available_until: None,
+            radius_km: 100.0,
+            place: Place {
+                name: "Accra, Ghana".into(),
+                lat: 5.6,
+                lon: -0.19,
+            },
+            note: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_capacity_lists_at_most_its_caps_of_processes_and_materials() {
+        let mut full = capacity();
+        full.processes = vec![ProcessKind::LaserCutting; MAX_CAPACITY_PROCESSES];
+        full.materials = (0..MAX_CAPACITY_MATERIALS)
+            .map(|i| format!("material {i}"))
+            .collect();
+        assert_eq!(full.validate(), Ok(()));
+        let mut over = full;
+        over.processes.push(ProcessKind::Assembly);
+        over.materials.push("one too many".into());
+        let errors = over.validate().unwrap_err();
+        assert_eq!(
+            errors.get("processes"),
+            Some("At most 50 processes; this has 51.")
+        );
+        assert_eq!(
+            errors.get("materials"),
+            Some("At most 30 materials; this has 31.")
+        );
+    }
 
     fn need() -> NeedInput {
         NeedInput {

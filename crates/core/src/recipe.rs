@@ -4,14 +4,15 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::validate::{optional_text, text};
+use crate::validate::{at_most, optional_text, text};
 use crate::{FieldErrors, ProcessKind, Quantity};
 
 /// How to make one unit of a design.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BillOfMaterials {
-    /// The steps, in the order they are done.
+    /// The steps, in the order they are done: 1 to 40.
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 40))]
     pub processes: Vec<RecipeProcess>,
 }
 
@@ -29,8 +30,10 @@ pub struct RecipeProcess {
     /// Labour the step needs (VF `work` flow), in hours or minutes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub work: Option<Quantity>,
-    /// Materials and parts the step consumes (VF `consume` flows).
+    /// Materials and parts the step consumes (VF `consume` flows): at most
+    /// 60.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_items = 60))]
     pub inputs: Vec<MaterialInput>,
 }
 
@@ -45,7 +48,9 @@ pub struct MaterialInput {
     pub note: Option<String>,
 }
 
+/// The most steps one recipe has.
 pub const MAX_PROCESSES: usize = 40;
+/// The most materials one step consumes.
 pub const MAX_INPUTS: usize = 60;
 
 impl BillOfMaterials {
@@ -54,12 +59,14 @@ impl BillOfMaterials {
         let mut errors = FieldErrors::new();
         if self.processes.is_empty() {
             errors.add("processes", "Add at least one process step.");
-        } else if self.processes.len() > MAX_PROCESSES {
-            errors.add(
-                "processes",
-                format!("A recipe has at most {MAX_PROCESSES} steps."),
-            );
         }
+        at_most(
+            &mut errors,
+            "processes",
+            self.processes.len(),
+            MAX_PROCESSES,
+            "process steps",
+        );
         for (i, process) in self.processes.iter().enumerate() {
             let at = format!("processes[{i}]");
             text(
@@ -75,12 +82,13 @@ impl BillOfMaterials {
             if let Some(time) = &process.work {
                 time.check_time(&mut errors, &format!("{at}.work"));
             }
-            if process.inputs.len() > MAX_INPUTS {
-                errors.add(
-                    format!("{at}.inputs"),
-                    format!("A step has at most {MAX_INPUTS} materials."),
-                );
-            }
+            at_most(
+                &mut errors,
+                &format!("{at}.inputs"),
+                process.inputs.len(),
+                MAX_INPUTS,
+                "materials in a step",
+            );
             for (j, input) in process.inputs.iter().enumerate() {
                 let at = format!("{at}.inputs[{j}]");
                 text(
@@ -163,6 +171,28 @@ mod tests {
         assert_eq!(
             errors.get("processes"),
             Some("Add at least one process step.")
+        );
+    }
+
+    #[test]
+    fn a_recipe_has_at_most_its_cap_of_steps_and_of_materials_a_step() {
+        let materials: Vec<String> = (0..MAX_INPUTS).map(|i| format!("part {i}")).collect();
+        let materials: Vec<&str> = materials.iter().map(String::as_str).collect();
+        let mut bom = BillOfMaterials {
+            processes: vec![step(ProcessKind::Assembly, &materials); MAX_PROCESSES],
+        };
+        assert_eq!(bom.validate(), Ok(()));
+        bom.processes.push(step(ProcessKind::Assembly, &[]));
+        let extra = bom.processes[1].inputs[0].clone();
+        bom.processes[1].inputs.push(extra);
+        let errors = bom.validate().unwrap_err();
+        assert_eq!(
+            errors.get("processes"),
+            Some("At most 40 process steps; this has 41.")
+        );
+        assert_eq!(
+            errors.get("processes[1].inputs"),
+            Some("At most 60 materials in a step; this has 61.")
         );
     }
 

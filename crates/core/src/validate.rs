@@ -31,3 +31,21 @@ pub(crate) fn optional_text(
         );
     }
 }
+
+/// Checks that a list has at most `max` items, naming the cap and the count
+/// ("At most 40 process steps; this has 41."); true when within the cap.
+/// Every list a request body carries is capped so the work per request is
+/// bounded.
+pub(crate) fn at_most(
+    errors: &mut FieldErrors,
+    field: &str,
+    len: usize,
+    max: usize,
+    items: &str,
+) -> bool {
+    if len > max {
+        errors.add(field, format!("At most {max} {items}; this has {len}."));
+        return false;
+    }
+    true
+}

@@ -707,7 +707,7 @@ async fn list_owed(
     request_body = Vec<BudgetLine>,
     responses(
         (status = 204, description = "The budget is set"),
-        (status = 400, description = "A line is invalid, or two lines share a category and direction", body = ErrorBody),
+        (status = 400, description = "More than 200 lines, a line is invalid, or two lines share a category and direction", body = ErrorBody),
         (status = 403, description = "Not a steward", body = ErrorBody),
     ))]
 async fn set_budget(
@@ -726,6 +726,18 @@ async fn set_budget(
             "year",
             format!("The year is from 2000 to {}.", this_year + 5),
         );
+    }
+    if lines.len() > ledger::MAX_BUDGET_LINES {
+        // Refused before the per-line checks: the work per request is bounded.
+        errors.add(
+            "lines",
+            format!(
+                "At most {} budget lines; this has {}.",
+                ledger::MAX_BUDGET_LINES,
+                lines.len()
+            ),
+        );
+        return Err(AppError::invalid(errors));
     }
     let mut seen = BTreeSet::new();
     for (i, line) in lines.iter().enumerate() {
