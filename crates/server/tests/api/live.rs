@@ -559,7 +559,10 @@ async fn one_address_holds_a_bounded_number_of_streams() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    println!("a closed stream's place came back after {:?}", closed.elapsed());
+    println!(
+        "a closed stream's place came back after {:?}",
+        closed.elapsed()
+    );
 }
 
 async fn open_from(url: &str, forwarded_for: &str) -> reqwest::Response {
