@@ -126,6 +126,9 @@ struct Hole {
     /// The transactions running when it was found (see `Live::live_horizon`).
     horizon: Option<u64>,
     since: Instant,
+    /// Every transaction that could fill it has ended; what is read from
+    /// now on is final.
+    settled: bool,
 }
 
 /// Reads new outbox rows and sends them out, in id order. Events behind a
@@ -212,14 +215,21 @@ async fn hole_is_final(store: &dyn Store, hole: &mut Option<Hole>, from: u64, to
             hole.insert(Hole {
                 horizon,
                 since: Instant::now(),
+                settled: false,
             })
         }
     };
-    let Some(horizon) = found.horizon else {
+    let Some(horizon) = found.horizon.filter(|_| !found.settled) else {
         return true;
     };
+    // Once settled, the outbox is read once more before the hole is passed:
+    // the transaction may have committed between the read that found the
+    // hole and this check.
     match store.live_settled(horizon).await {
-        Ok(true) => true,
+        Ok(true) => {
+            found.settled = true;
+            false
+        }
         Ok(false) if found.since.elapsed() > HOLE_PATIENCE => {
             tracing::warn!(
                 from,
@@ -227,7 +237,8 @@ async fn hole_is_final(store: &dyn Store, hole: &mut Option<Hole>, from: u64, to
                 "live event ids held back for a minute by a transaction still running; \
                  skipping them (a long transaction, or a session idle in one, holds every hole)"
             );
-            true
+            found.settled = true;
+            false
         }
         Ok(false) => false,
         Err(e) => {
