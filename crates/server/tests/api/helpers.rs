@@ -16,7 +16,9 @@ use tokio::sync::Mutex;
 /// store: `both_stores!(name, …)` makes `name::sqlite` and `name::postgres`
 /// tests; `both_stores!(multi_thread: name, …)` runs them on a two-thread
 /// runtime for bodies that need real parallelism. A body left out of the
-/// list is dead code, which clippy (`-D warnings`) refuses.
+/// list is dead code, which clippy (`-D warnings`) refuses. (The browser
+/// tests and the map benchmark include this file without using it.)
+#[allow(unused_macros)]
 macro_rules! both_stores {
     (multi_thread: $($name:ident),+ $(,)?) => {
         $($crate::helpers::both_stores!(@one $name, flavor = "multi_thread", worker_threads = 2);)+
@@ -38,6 +40,7 @@ macro_rules! both_stores {
         $($crate::helpers::both_stores!(@one $name, flavor = "current_thread");)+
     };
 }
+#[allow(unused_imports)]
 pub(crate) use both_stores;
 
 /// A database that exists for one test.
