@@ -2,7 +2,26 @@
 
 use serde_json::json;
 
-use crate::helpers::{PASSWORD, Seed, TestApp, TestDb, assert_error};
+use stigmergy_server::store::Backend;
+
+use crate::helpers::{PASSWORD, Seed, TestApp, TestDb, assert_error, both_stores};
+
+both_stores!(
+    registering_signs_in_with_an_http_only_lax_cookie,
+    cookies_are_secure_when_the_server_is_configured_for_https,
+    bad_registrations_are_refused_field_by_field_and_create_nothing,
+    a_taken_handle_or_email_is_a_conflict,
+    signing_in_gives_a_fresh_session_and_ends_the_old_one,
+    a_wrong_password_and_an_unknown_account_get_the_same_answer,
+    signing_out_ends_the_session_on_the_server,
+    cookie_writes_without_the_csrf_header_are_refused,
+    idle_and_expired_sessions_end,
+    repeated_failures_lock_an_account_for_a_while_even_with_the_right_password,
+    repeated_failures_from_one_address_are_limited_across_accounts,
+    api_tokens_are_shown_once_work_as_bearer_and_die_when_revoked,
+    nobody_can_revoke_another_persons_token,
+    the_account_endpoints_need_someone_signed_in,
+);
 
 fn set_cookie(response: &reqwest::Response) -> String {
     response
@@ -17,9 +36,8 @@ fn session_of(cookie: &str) -> String {
     cookie.split(';').next().unwrap_or_default().to_owned()
 }
 
-#[tokio::test]
-async fn registering_signs_in_with_an_http_only_lax_cookie() {
-    let app = TestApp::spawn(Seed::Empty).await;
+async fn registering_signs_in_with_an_http_only_lax_cookie(backend: Backend) {
+    let app = TestApp::for_backend(backend, Seed::Empty).await;
 
     let response = app
         .post_json(
@@ -41,10 +59,11 @@ async fn registering_signs_in_with_an_http_only_lax_cookie() {
     assert_eq!(me["email"], "Ana@Example.org");
 }
 
-#[tokio::test]
-async fn cookies_are_secure_when_the_server_is_configured_for_https() {
-    let app =
-        TestApp::spawn_configured(TestDb::sqlite(), Seed::Empty, |c| c.secure_cookies = true).await;
+async fn cookies_are_secure_when_the_server_is_configured_for_https(backend: Backend) {
+    let app = TestApp::spawn_configured(TestDb::for_backend(backend).await, Seed::Empty, |c| {
+        c.secure_cookies = true
+    })
+    .await;
 
     let response = app
         .post_json(
@@ -56,9 +75,8 @@ async fn cookies_are_secure_when_the_server_is_configured_for_https() {
     assert!(set_cookie(&response).contains("; Secure"));
 }
 
-#[tokio::test]
-async fn bad_registrations_are_refused_field_by_field_and_create_nothing() {
-    let app = TestApp::spawn(Seed::Empty).await;
+async fn bad_registrations_are_refused_field_by_field_and_create_nothing(backend: Backend) {
+    let app = TestApp::for_backend(backend, Seed::Empty).await;
 
     for (body, field) in [
         (
@@ -96,9 +114,8 @@ async fn bad_registrations_are_refused_field_by_field_and_create_nothing() {
     assert_eq!(login.status(), 401, "no account was created");
 }
 
-#[tokio::test]
-async fn a_taken_handle_or_email_is_a_conflict() {
-    let app = TestApp::spawn(Seed::Empty).await;
+async fn a_taken_handle_or_email_is_a_conflict(backend: Backend) {
+    let app = TestApp::for_backend(backend, Seed::Empty).await;
     app.register("ana-souza").await;
 
     let same_handle = app
@@ -130,9 +147,8 @@ async fn a_taken_handle_or_email_is_a_conflict() {
     );
 }
 
-#[tokio::test]
-async fn signing_in_gives_a_fresh_session_and_ends_the_old_one() {
-    let app = TestApp::spawn(Seed::Empty).await;
+async fn signing_in_gives_a_fresh_session_and_ends_the_old_one(backend: Backend) {
+    let app = TestApp::for_backend(backend, Seed::Empty).await;
     let registered = app
         .post_json(
             "/api/auth/register",
@@ -173,11 +189,10 @@ async fn signing_in_gives_a_fresh_session_and_ends_the_old_one() {
     assert_eq!(current.status(), 200);
 }
 
-#[tokio::test]
-async fn a_wrong_password_and_an_unknown_account_get_the_same_answer() {
-    let app = TestApp::spawn(Seed::Empty).await;
+async fn a_wrong_password_and_an_unknown_account_get_the_same_answer(backend: Backend) {
+    let app = TestApp::for_backend(backend, Seed::Empty).await;
     app.register("ana-souza").await;
-    let other = TestApp::spawn(Seed::Empty).await;
+    let other = TestApp::for_backend(backend, Seed::Empty).await;
 
     let wrong = other
         .post_json(
@@ -204,9 +219,8 @@ async fn a_wrong_password_and_an_unknown_account_get_the_same_answer() {
     assert_eq!(a["message"], b["message"]);
 }
 
-#[tokio::test]
-async fn signing_out_ends_the_session_on_the_server() {
-    let app = TestApp::spawn(Seed::Empty).await;
+async fn signing_out_ends_the_session_on_the_server(backend: Backend) {
+    let app = TestApp::for_backend(backend, Seed::Empty).await;
     let registered = app
         .post_json(
             "/api/auth/register",
@@ -234,9 +248,8 @@ async fn signing_out_ends_the_session_on_the_server() {
     );
 }
 
-#[tokio::test]
-async fn cookie_writes_without_the_csrf_header_are_refused() {
-    let app = TestApp::spawn(Seed::Empty).await;
+async fn cookie_writes_without_the_csrf_header_are_refused(backend: Backend) {
+    let app = TestApp::for_backend(backend, Seed::Empty).await;
     app.register("ana-souza").await;
 
     let forged = app
@@ -259,55 +272,43 @@ async fn cookie_writes_without_the_csrf_header_are_refused() {
     assert_eq!(app.get("/api/me").await.status(), 200, "still signed in");
 }
 
-#[tokio::test]
-async fn idle_and_expired_sessions_end() {
-    let app = TestApp::spawn(Seed::Empty).await;
+async fn idle_and_expired_sessions_end(backend: Backend) {
+    let app = TestApp::for_backend(backend, Seed::Empty).await;
     app.register("ana-souza").await;
-    let db = sqlx::SqlitePool::connect(&app.db.url).await.unwrap();
 
     // 29 minutes idle: still in, and the activity is written down.
     let nearly = chrono::Utc::now() - chrono::Duration::minutes(29);
-    sqlx::query("UPDATE sessions SET last_seen_at = $1")
-        .bind(nearly)
-        .execute(&db)
-        .await
-        .unwrap();
+    app.at_time("UPDATE sessions SET last_seen_at = $1", nearly)
+        .await;
     assert_eq!(app.get("/api/me").await.status(), 200);
-    let (seen,): (chrono::DateTime<chrono::Utc>,) =
-        sqlx::query_as("SELECT last_seen_at FROM sessions")
-            .fetch_one(&db)
-            .await
-            .unwrap();
+    let seen = app.time_of("SELECT last_seen_at FROM sessions").await;
     assert!(seen > nearly + chrono::Duration::minutes(28));
 
     // 31 minutes idle: out.
     let idle = chrono::Utc::now() - chrono::Duration::minutes(31);
-    sqlx::query("UPDATE sessions SET last_seen_at = $1")
-        .bind(idle)
-        .execute(&db)
-        .await
-        .unwrap();
+    app.at_time("UPDATE sessions SET last_seen_at = $1", idle)
+        .await;
     assert_eq!(app.get("/api/me").await.status(), 401);
 
     // Active, but past the absolute limit: out.
-    app.post_json(
-        "/api/auth/login",
-        &json!({"login": "ana-souza", "password": PASSWORD}),
-    )
-    .await;
+    let login = app
+        .post_json(
+            "/api/auth/login",
+            &json!({"login": "ana-souza", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(login.status(), 200, "signing in again");
     assert_eq!(app.get("/api/me").await.status(), 200);
     let past = chrono::Utc::now() - chrono::Duration::seconds(1);
-    sqlx::query("UPDATE sessions SET expires_at = $1")
-        .bind(past)
-        .execute(&db)
-        .await
-        .unwrap();
+    app.at_time("UPDATE sessions SET expires_at = $1", past)
+        .await;
     assert_eq!(app.get("/api/me").await.status(), 401);
 }
 
-#[tokio::test]
-async fn repeated_failures_lock_an_account_for_a_while_even_with_the_right_password() {
-    let app = TestApp::spawn(Seed::Empty).await;
+async fn repeated_failures_lock_an_account_for_a_while_even_with_the_right_password(
+    backend: Backend,
+) {
+    let app = TestApp::for_backend(backend, Seed::Empty).await;
     app.register("ana-souza").await;
     let attacker = app.other_client();
 
@@ -333,9 +334,8 @@ async fn repeated_failures_lock_an_account_for_a_while_even_with_the_right_passw
     assert_error(&locked.json().await.unwrap(), "rate_limited");
 }
 
-#[tokio::test]
-async fn repeated_failures_from_one_address_are_limited_across_accounts() {
-    let app = TestApp::spawn(Seed::Empty).await;
+async fn repeated_failures_from_one_address_are_limited_across_accounts(backend: Backend) {
+    let app = TestApp::for_backend(backend, Seed::Empty).await;
     app.register("ana-souza").await;
 
     for i in 0..stigmergy_server::auth::FAILURES_PER_ADDRESS {
@@ -357,9 +357,8 @@ async fn repeated_failures_from_one_address_are_limited_across_accounts() {
     assert_eq!(limited.status(), 429);
 }
 
-#[tokio::test]
-async fn api_tokens_are_shown_once_work_as_bearer_and_die_when_revoked() {
-    let app = TestApp::spawn(Seed::Empty).await;
+async fn api_tokens_are_shown_once_work_as_bearer_and_die_when_revoked(backend: Backend) {
+    let app = TestApp::for_backend(backend, Seed::Empty).await;
     app.register("ana-souza").await;
 
     let created = app
@@ -414,9 +413,8 @@ async fn api_tokens_are_shown_once_work_as_bearer_and_die_when_revoked() {
     assert_eq!(app.get_json("/api/me/tokens", 200).await, json!([]));
 }
 
-#[tokio::test]
-async fn nobody_can_revoke_another_persons_token() {
-    let app = TestApp::spawn(Seed::Empty).await;
+async fn nobody_can_revoke_another_persons_token(backend: Backend) {
+    let app = TestApp::for_backend(backend, Seed::Empty).await;
     app.register("ana-souza").await;
     let created: serde_json::Value = app
         .post_json("/api/me/tokens", &json!({"name": "mine"}))
@@ -427,7 +425,7 @@ async fn nobody_can_revoke_another_persons_token() {
     let other = TestApp {
         address: app.address.clone(),
         client: app.other_client(),
-        db: TestDb::sqlite(),
+        db: app.db.sharing(),
     };
     other.register("bo-li").await;
 
@@ -453,9 +451,8 @@ async fn nobody_can_revoke_another_persons_token() {
     );
 }
 
-#[tokio::test]
-async fn the_account_endpoints_need_someone_signed_in() {
-    let app = TestApp::spawn(Seed::Empty).await;
+async fn the_account_endpoints_need_someone_signed_in(backend: Backend) {
+    let app = TestApp::for_backend(backend, Seed::Empty).await;
 
     for path in ["/api/me", "/api/me/tokens"] {
         let body = app.get_json(path, 401).await;

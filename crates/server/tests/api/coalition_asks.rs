@@ -7,8 +7,17 @@
 use serde_json::{Value, json};
 use stigmergy_server::store::Backend;
 
-use crate::helpers::{TestApp, assert_error, demo_account as demo, demo_app, person, post_as};
+use crate::helpers::{
+    TestApp, assert_error, both_stores, demo_account as demo, demo_app, person, post_as,
+};
 use crate::needs::due;
+
+both_stores!(
+    the_share_attack_fails,
+    stewards_void_a_contribution,
+    racing_answers_settle_once,
+    racing_voids_write_one_correction,
+);
 
 const OHA: &str = "open-hardware-africa";
 
@@ -89,7 +98,7 @@ fn points_of(accounts: &Value, who: &str) -> f64 {
         .map_or(0.0, |s| s["points"].as_f64().unwrap())
 }
 
-async fn the_share_attack_fails_on(backend: Backend) {
+async fn the_share_attack_fails(backend: Backend) {
     // Arrange: two accounts made a minute ago, members of nothing.
     let app = demo_app(backend).await;
     let asker = person(&app, "ama-darko").await;
@@ -280,17 +289,7 @@ async fn the_share_attack_fails_on(backend: Backend) {
     assert_eq!(check["valid"], true, "{check}");
 }
 
-#[tokio::test]
-async fn the_share_attack_fails_on_sqlite() {
-    the_share_attack_fails_on(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn the_share_attack_fails_on_postgres() {
-    the_share_attack_fails_on(Backend::Postgres).await;
-}
-
-async fn stewards_void_a_contribution_on(backend: Backend) {
+async fn stewards_void_a_contribution(backend: Backend) {
     let app = demo_app(backend).await;
     let steward = demo(&app, "amara-okafor").await;
     let member = demo(&app, "kenji-watanabe").await;
@@ -370,20 +369,10 @@ async fn stewards_void_a_contribution_on(backend: Backend) {
     assert_eq!(check["valid"], true);
 }
 
-#[tokio::test]
-async fn stewards_void_a_contribution_on_sqlite() {
-    stewards_void_a_contribution_on(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn stewards_void_a_contribution_on_postgres() {
-    stewards_void_a_contribution_on(Backend::Postgres).await;
-}
-
 /// Two answers to one ask at the same moment (one accepting, one
 /// declining): one wins, the other is told it was answered, and the need is
 /// what the winner said, never both.
-async fn racing_answers_settle_once_on(backend: Backend) {
+async fn racing_answers_settle_once(backend: Backend) {
     let app = demo_app(backend).await;
     let asker = person(&app, "abena-osei").await;
     let first = demo(&app, "amara-okafor").await;
@@ -428,19 +417,9 @@ async fn racing_answers_settle_once_on(backend: Backend) {
     }
 }
 
-#[tokio::test]
-async fn racing_answers_settle_once_on_sqlite() {
-    racing_answers_settle_once_on(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn racing_answers_settle_once_on_postgres() {
-    racing_answers_settle_once_on(Backend::Postgres).await;
-}
-
 /// Two stewards' voids of one entry at the same moment: one correction is
 /// written, the other is refused (the ledger is locked while it checks).
-async fn racing_voids_write_one_correction_on(backend: Backend) {
+async fn racing_voids_write_one_correction(backend: Backend) {
     let app = demo_app(backend).await;
     let (first, second) = (
         demo(&app, "amara-okafor").await,
@@ -472,14 +451,4 @@ async fn racing_voids_write_one_correction_on(backend: Backend) {
         .get_json(&format!("/api/coalitions/{OHA}/ledger/verify"), 200)
         .await;
     assert_eq!(check["valid"], true);
-}
-
-#[tokio::test]
-async fn racing_voids_write_one_correction_on_sqlite() {
-    racing_voids_write_one_correction_on(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn racing_voids_write_one_correction_on_postgres() {
-    racing_voids_write_one_correction_on(Backend::Postgres).await;
 }

@@ -3,7 +3,19 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Seed, TestApp, assert_error, person, post_as, put_as};
+use stigmergy_server::store::Backend;
+
+use crate::helpers::{Seed, TestApp, assert_error, both_stores, person, post_as, put_as};
+
+both_stores!(
+    a_signed_in_person_publishes_a_design_credited_to_them,
+    an_invalid_design_is_refused_field_by_field,
+    each_edit_is_a_new_revision_and_old_ones_stay_readable,
+    an_edit_from_a_stale_revision_is_refused_not_lost,
+    forking_makes_a_new_design_with_lineage_both_ways,
+    no_mutating_endpoint_lets_an_unauthorized_request_through,
+    a_demo_account_signs_in_and_edits_only_its_own_designs,
+);
 
 pub(crate) fn draft(name: &str) -> Value {
     json!({
@@ -35,9 +47,8 @@ pub(crate) fn edit(base: u32, name: &str) -> Value {
     body
 }
 
-#[tokio::test]
-async fn a_signed_in_person_publishes_a_design_credited_to_them() {
-    let app = TestApp::spawn(Seed::Empty).await;
+async fn a_signed_in_person_publishes_a_design_credited_to_them(backend: Backend) {
+    let app = TestApp::for_backend(backend, Seed::Empty).await;
     app.register("ana-souza").await;
 
     let response = app
@@ -81,9 +92,8 @@ async fn a_signed_in_person_publishes_a_design_credited_to_them() {
     assert!(assert_error(&body, "invalid_input")["fields"]["id"].is_string());
 }
 
-#[tokio::test]
-async fn an_invalid_design_is_refused_field_by_field() {
-    let app = TestApp::spawn(Seed::Empty).await;
+async fn an_invalid_design_is_refused_field_by_field(backend: Backend) {
+    let app = TestApp::for_backend(backend, Seed::Empty).await;
     app.register("ana-souza").await;
     let mut body = draft("Hand grain mill");
     body["summary"] = json!("");
@@ -104,12 +114,13 @@ async fn an_invalid_design_is_refused_field_by_field() {
     assert_eq!(app.get_json("/api/designs", 200).await["total"], 0);
 }
 
-#[tokio::test]
-async fn each_edit_is_a_new_revision_and_old_ones_stay_readable() {
-    let app = TestApp::spawn(Seed::Empty).await;
+async fn each_edit_is_a_new_revision_and_old_ones_stay_readable(backend: Backend) {
+    let app = TestApp::for_backend(backend, Seed::Empty).await;
     app.register("ana-souza").await;
-    app.post_json("/api/designs", &draft("Hand grain mill"))
+    let published = app
+        .post_json("/api/designs", &draft("Hand grain mill"))
         .await;
+    assert_eq!(published.status(), 201, "publishing the design");
 
     let response = put_as(
         &app,
@@ -152,19 +163,21 @@ async fn each_edit_is_a_new_revision_and_old_ones_stay_readable() {
     );
 }
 
-#[tokio::test]
-async fn an_edit_from_a_stale_revision_is_refused_not_lost() {
-    let app = TestApp::spawn(Seed::Empty).await;
+async fn an_edit_from_a_stale_revision_is_refused_not_lost(backend: Backend) {
+    let app = TestApp::for_backend(backend, Seed::Empty).await;
     app.register("ana-souza").await;
-    app.post_json("/api/designs", &draft("Hand grain mill"))
+    let published = app
+        .post_json("/api/designs", &draft("Hand grain mill"))
         .await;
-    put_as(
+    assert_eq!(published.status(), 201, "publishing the design");
+    let revised = put_as(
         &app,
         &app.client,
         "/api/designs/hand-grain-mill",
         &edit(1, "Mill, second"),
     )
     .await;
+    assert_eq!(revised.status(), 200, "the first edit");
 
     let stale = put_as(
         &app,
@@ -187,12 +200,13 @@ async fn an_edit_from_a_stale_revision_is_refused_not_lost() {
     );
 }
 
-#[tokio::test]
-async fn forking_makes_a_new_design_with_lineage_both_ways() {
-    let app = TestApp::spawn(Seed::Empty).await;
+async fn forking_makes_a_new_design_with_lineage_both_ways(backend: Backend) {
+    let app = TestApp::for_backend(backend, Seed::Empty).await;
     app.register("ana-souza").await;
-    app.post_json("/api/designs", &draft("Hand grain mill"))
+    let published = app
+        .post_json("/api/designs", &draft("Hand grain mill"))
         .await;
+    assert_eq!(published.status(), 201, "publishing the design");
     let bo = person(&app, "bo-li").await;
 
     let response = post_as(
@@ -238,12 +252,13 @@ async fn forking_makes_a_new_design_with_lineage_both_ways() {
 
 /// Every mutating endpoint, tried by nobody, by another person and by the
 /// owner: no one gets through who should not.
-#[tokio::test]
-async fn no_mutating_endpoint_lets_an_unauthorized_request_through() {
-    let app = TestApp::spawn(Seed::Empty).await;
+async fn no_mutating_endpoint_lets_an_unauthorized_request_through(backend: Backend) {
+    let app = TestApp::for_backend(backend, Seed::Empty).await;
     app.register("ana-souza").await;
-    app.post_json("/api/designs", &draft("Hand grain mill"))
+    let published = app
+        .post_json("/api/designs", &draft("Hand grain mill"))
         .await;
+    assert_eq!(published.status(), 201, "publishing the design");
     let token: Value = app
         .post_json("/api/me/tokens", &json!({"name": "sync"}))
         .await
@@ -471,9 +486,8 @@ async fn no_mutating_endpoint_lets_an_unauthorized_request_through() {
     );
 }
 
-#[tokio::test]
-async fn a_demo_account_signs_in_and_edits_only_its_own_designs() {
-    let app = TestApp::spawn(Seed::Demo).await;
+async fn a_demo_account_signs_in_and_edits_only_its_own_designs(backend: Backend) {
+    let app = TestApp::for_backend(backend, Seed::Demo).await;
     let bundle = stigmergy_server::demo::bundle().unwrap();
     let account = &bundle.accounts[0];
     let own = bundle

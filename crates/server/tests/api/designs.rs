@@ -4,7 +4,24 @@ use std::collections::HashSet;
 
 use serde_json::Value;
 
-use crate::helpers::{Seed, TestApp, assert_error, demo_design_count};
+use stigmergy_server::store::Backend;
+
+use crate::helpers::{Seed, TestApp, assert_error, both_stores, demo_design_count};
+
+both_stores!(
+    the_first_page_lists_demo_designs_with_their_summary_fields,
+    paging_with_the_cursor_visits_every_design_once_in_name_order,
+    a_search_narrows_the_list_to_designs_that_mention_every_word,
+    like_wildcards_in_a_search_are_taken_literally,
+    each_filter_keeps_only_designs_that_have_the_value,
+    filters_combine_with_search,
+    bad_query_parameters_get_400_naming_each_field,
+    a_design_comes_with_its_bill_of_materials_contributors_and_lineage,
+    an_unknown_design_is_404_in_the_envelope,
+    facets_count_what_the_commons_holds,
+    an_empty_commons_lists_nothing_without_error,
+    the_openapi_document_describes_every_route_and_the_shapes_served,
+);
 
 fn items(page: &Value) -> &Vec<Value> {
     page["items"].as_array().expect("items is an array")
@@ -17,9 +34,8 @@ fn names(page: &Value) -> Vec<String> {
         .collect()
 }
 
-#[tokio::test]
-async fn the_first_page_lists_demo_designs_with_their_summary_fields() {
-    let app = TestApp::spawn(Seed::Demo).await;
+async fn the_first_page_lists_demo_designs_with_their_summary_fields(backend: Backend) {
+    let app = TestApp::for_backend(backend, Seed::Demo).await;
 
     let page = app.get_json("/api/designs", 200).await;
 
@@ -43,9 +59,8 @@ async fn the_first_page_lists_demo_designs_with_their_summary_fields() {
     }
 }
 
-#[tokio::test]
-async fn paging_with_the_cursor_visits_every_design_once_in_name_order() {
-    let app = TestApp::spawn(Seed::Demo).await;
+async fn paging_with_the_cursor_visits_every_design_once_in_name_order(backend: Backend) {
+    let app = TestApp::for_backend(backend, Seed::Demo).await;
     let mut seen = Vec::new();
     let mut path = "/api/designs?limit=7".to_owned();
 
@@ -70,9 +85,8 @@ async fn paging_with_the_cursor_visits_every_design_once_in_name_order() {
     );
 }
 
-#[tokio::test]
-async fn a_search_narrows_the_list_to_designs_that_mention_every_word() {
-    let app = TestApp::spawn(Seed::Demo).await;
+async fn a_search_narrows_the_list_to_designs_that_mention_every_word(backend: Backend) {
+    let app = TestApp::for_backend(backend, Seed::Demo).await;
 
     let page = app
         .get_json("/api/designs?q=MICROSCOPE&limit=100", 200)
@@ -97,9 +111,8 @@ async fn a_search_narrows_the_list_to_designs_that_mention_every_word() {
     assert!(none["next_cursor"].is_null());
 }
 
-#[tokio::test]
-async fn like_wildcards_in_a_search_are_taken_literally() {
-    let app = TestApp::spawn(Seed::Demo).await;
+async fn like_wildcards_in_a_search_are_taken_literally(backend: Backend) {
+    let app = TestApp::for_backend(backend, Seed::Demo).await;
 
     let percent = app.get_json("/api/designs?q=%25%25%25", 200).await;
     let underscore = app.get_json("/api/designs?q=_____", 200).await;
@@ -111,9 +124,8 @@ async fn like_wildcards_in_a_search_are_taken_literally() {
     );
 }
 
-#[tokio::test]
-async fn each_filter_keeps_only_designs_that_have_the_value() {
-    let app = TestApp::spawn(Seed::Demo).await;
+async fn each_filter_keeps_only_designs_that_have_the_value(backend: Backend) {
+    let app = TestApp::for_backend(backend, Seed::Demo).await;
     let facets = app.get_json("/api/facets", 200).await;
 
     for (param, facet, field) in [
@@ -145,9 +157,8 @@ async fn each_filter_keeps_only_designs_that_have_the_value() {
     }
 }
 
-#[tokio::test]
-async fn filters_combine_with_search() {
-    let app = TestApp::spawn(Seed::Demo).await;
+async fn filters_combine_with_search(backend: Backend) {
+    let app = TestApp::for_backend(backend, Seed::Demo).await;
 
     let all_laser = app
         .get_json("/api/designs?process=laser-cutting&limit=100", 200)
@@ -168,9 +179,8 @@ async fn filters_combine_with_search() {
     }
 }
 
-#[tokio::test]
-async fn bad_query_parameters_get_400_naming_each_field() {
-    let app = TestApp::spawn(Seed::Empty).await;
+async fn bad_query_parameters_get_400_naming_each_field(backend: Backend) {
+    let app = TestApp::for_backend(backend, Seed::Empty).await;
 
     for (query, field) in [
         ("limit=0", "limit"),
@@ -188,9 +198,8 @@ async fn bad_query_parameters_get_400_naming_each_field() {
     assert_error(&body, "invalid_query");
 }
 
-#[tokio::test]
-async fn a_design_comes_with_its_bill_of_materials_contributors_and_lineage() {
-    let app = TestApp::spawn(Seed::Demo).await;
+async fn a_design_comes_with_its_bill_of_materials_contributors_and_lineage(backend: Backend) {
+    let app = TestApp::for_backend(backend, Seed::Demo).await;
     let bundle = stigmergy_server::demo::bundle().unwrap();
     let fork = bundle
         .designs
@@ -228,9 +237,8 @@ async fn a_design_comes_with_its_bill_of_materials_contributors_and_lineage() {
     );
 }
 
-#[tokio::test]
-async fn an_unknown_design_is_404_in_the_envelope() {
-    let app = TestApp::spawn(Seed::Demo).await;
+async fn an_unknown_design_is_404_in_the_envelope(backend: Backend) {
+    let app = TestApp::for_backend(backend, Seed::Demo).await;
 
     for id in ["no-such-design", "Not%20An%20Id", "..%2Fetc"] {
         let body = app.get_json(&format!("/api/designs/{id}"), 404).await;
@@ -238,9 +246,8 @@ async fn an_unknown_design_is_404_in_the_envelope() {
     }
 }
 
-#[tokio::test]
-async fn facets_count_what_the_commons_holds() {
-    let app = TestApp::spawn(Seed::Demo).await;
+async fn facets_count_what_the_commons_holds(backend: Backend) {
+    let app = TestApp::for_backend(backend, Seed::Demo).await;
 
     let facets = app.get_json("/api/facets", 200).await;
 
@@ -270,9 +277,8 @@ async fn facets_count_what_the_commons_holds() {
     }
 }
 
-#[tokio::test]
-async fn an_empty_commons_lists_nothing_without_error() {
-    let app = TestApp::spawn(Seed::Empty).await;
+async fn an_empty_commons_lists_nothing_without_error(backend: Backend) {
+    let app = TestApp::for_backend(backend, Seed::Empty).await;
 
     let page = app.get_json("/api/designs", 200).await;
 
@@ -282,9 +288,8 @@ async fn an_empty_commons_lists_nothing_without_error() {
     );
 }
 
-#[tokio::test]
-async fn the_openapi_document_describes_every_route_and_the_shapes_served() {
-    let app = TestApp::spawn(Seed::Demo).await;
+async fn the_openapi_document_describes_every_route_and_the_shapes_served(backend: Backend) {
+    let app = TestApp::for_backend(backend, Seed::Demo).await;
 
     let doc = app.get_json("/api/openapi.json", 200).await;
 

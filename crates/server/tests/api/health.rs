@@ -1,13 +1,20 @@
-use crate::helpers::{Seed, TestApp};
+use stigmergy_server::store::Backend;
 
-#[tokio::test]
-async fn health_reports_ok_and_the_database_backend() {
-    let app = TestApp::spawn(Seed::Empty).await;
+use crate::helpers::{Seed, TestApp, both_stores};
+
+both_stores!(health_reports_ok_and_the_database_backend,);
+
+async fn health_reports_ok_and_the_database_backend(backend: Backend) {
+    let app = TestApp::for_backend(backend, Seed::Empty).await;
 
     let body = app.get_json("/api/health", 200).await;
 
     assert_eq!(body["status"], "ok");
-    assert_eq!(body["database"], "sqlite");
+    let expected = match backend {
+        Backend::Sqlite => "sqlite",
+        Backend::Postgres => "postgres",
+    };
+    assert_eq!(body["database"], expected);
 }
 
 #[tokio::test]

@@ -1,5 +1,6 @@
-//! Test scaffolding: a fresh database per test on either backend, and the
-//! real server on 127.0.0.1:0 talking real HTTP.
+//! Test scaffolding: a fresh database per test on either backend, the real
+//! server on 127.0.0.1:0 talking real HTTP, and `both_stores!`, which runs a
+//! test on SQLite and on PostgreSQL.
 
 use std::borrow::Borrow;
 use std::path::PathBuf;
@@ -10,6 +11,37 @@ use stigmergy_server::config::Config;
 use stigmergy_server::store::Backend;
 use stigmergy_server::{Application, demo};
 use tokio::sync::Mutex;
+
+/// Runs each named test body (`async fn name(backend: Backend)`) once per
+/// store: `both_stores!(name, …)` makes `name::sqlite` and `name::postgres`
+/// tests; `both_stores!(multi_thread: name, …)` runs them on a two-thread
+/// runtime for bodies that need real parallelism. A body left out of the
+/// list is dead code, which clippy (`-D warnings`) refuses. (The browser
+/// tests and the map benchmark include this file without using it.)
+#[allow(unused_macros)]
+macro_rules! both_stores {
+    (multi_thread: $($name:ident),+ $(,)?) => {
+        $($crate::helpers::both_stores!(@one $name, flavor = "multi_thread", worker_threads = 2);)+
+    };
+    (@one $name:ident, $($flavor:tt)*) => {
+        mod $name {
+            #[tokio::test($($flavor)*)]
+            async fn sqlite() {
+                super::$name(stigmergy_server::store::Backend::Sqlite).await
+            }
+
+            #[tokio::test($($flavor)*)]
+            async fn postgres() {
+                super::$name(stigmergy_server::store::Backend::Postgres).await
+            }
+        }
+    };
+    ($($name:ident),+ $(,)?) => {
+        $($crate::helpers::both_stores!(@one $name, flavor = "current_thread");)+
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use both_stores;
 
 /// A database that exists for one test.
 pub struct TestDb {
@@ -118,8 +150,16 @@ pub enum Seed {
 }
 
 impl TestApp {
+    /// The server on a fresh SQLite database, for the tests that are not
+    /// yet run on both stores (tests/api/live.rs).
     pub async fn spawn(seed: Seed) -> TestApp {
-        TestApp::spawn_on(TestDb::sqlite(), seed, PathBuf::from("/nonexistent")).await
+        TestApp::for_backend(Backend::Sqlite, seed).await
+    }
+
+    /// The server on a fresh database of `backend`.
+    pub async fn for_backend(backend: Backend, seed: Seed) -> TestApp {
+        let db = TestDb::for_backend(backend).await;
+        TestApp::spawn_on(db, seed, PathBuf::from("/nonexistent")).await
     }
 
     /// The server on `db`, serving the app from `static_dir`.
@@ -150,6 +190,28 @@ impl TestApp {
             address,
             client,
             db,
+        }
+    }
+
+    /// Runs `sql` on the app's database with the time `at` bound as `$1`.
+    pub async fn at_time(&self, sql: &str, at: chrono::DateTime<chrono::Utc>) {
+        if self.db.url.starts_with("sqlite:") {
+            let mut db = sqlx::SqliteConnection::connect(&self.db.url).await.unwrap();
+            sqlx::query(sql).bind(at).execute(&mut db).await.unwrap();
+        } else {
+            let mut db = sqlx::PgConnection::connect(&self.db.url).await.unwrap();
+            sqlx::query(sql).bind(at).execute(&mut db).await.unwrap();
+        }
+    }
+
+    /// The one time `sql` selects from the app's database.
+    pub async fn time_of(&self, sql: &str) -> chrono::DateTime<chrono::Utc> {
+        if self.db.url.starts_with("sqlite:") {
+            let mut db = sqlx::SqliteConnection::connect(&self.db.url).await.unwrap();
+            sqlx::query_scalar(sql).fetch_one(&mut db).await.unwrap()
+        } else {
+            let mut db = sqlx::PgConnection::connect(&self.db.url).await.unwrap();
+            sqlx::query_scalar(sql).fetch_one(&mut db).await.unwrap()
         }
     }
 
@@ -252,12 +314,7 @@ pub const DEMO_PASSWORD: &str = "open hardware for everyone";
 
 /// A server with the demo commons on a fresh database of `backend`.
 pub async fn demo_app(backend: Backend) -> TestApp {
-    TestApp::spawn_on(
-        TestDb::for_backend(backend).await,
-        Seed::Demo,
-        "/nonexistent".into(),
-    )
-    .await
+    TestApp::for_backend(backend, Seed::Demo).await
 }
 
 /// A demo account, signed in on a client of its own.

@@ -6,8 +6,10 @@ use serde_json::{Value, json};
 use sqlx::Connection;
 use stigmergy_server::store::Backend;
 
-use crate::helpers::{Seed, TestApp, TestDb, assert_error, person};
+use crate::helpers::{Seed, TestApp, TestDb, assert_error, both_stores, person};
 use crate::needs::gauze;
+
+both_stores!(retried_posts_write_once,);
 
 const DEMO_PASSWORD: &str = "open hardware for everyone";
 
@@ -35,7 +37,7 @@ async fn total_needs(app: &TestApp) -> u64 {
         .unwrap()
 }
 
-async fn retried_posts_write_once_on(backend: Backend) {
+async fn retried_posts_write_once(backend: Backend) {
     let app = TestApp::spawn_on(
         TestDb::for_backend(backend).await,
         Seed::Demo,
@@ -217,14 +219,4 @@ async fn move_keys_back(app: &TestApp, backend: Backend) {
             .unwrap();
         }
     }
-}
-
-#[tokio::test]
-async fn retried_posts_write_once_on_sqlite() {
-    retried_posts_write_once_on(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn retried_posts_write_once_on_postgres() {
-    retried_posts_write_once_on(Backend::Postgres).await;
 }

@@ -9,8 +9,18 @@ use sqlx::Connection;
 use stigmergy_server::store::Backend;
 
 use crate::helpers::{
-    Seed, TestApp, assert_error, demo_account as demo, demo_app as app_on, person, post_as, put_as,
+    Seed, TestApp, assert_error, both_stores, demo_account as demo, demo_app as app_on, person,
+    post_as, put_as,
 };
+
+both_stores!(
+    a_visitor_reads_a_year_of_accounts,
+    the_ledger_pages_and_filters_newest_first,
+    the_exports_parse_back_and_agree,
+    stewards_record_entries_and_corrections,
+    editing_a_row_in_the_database_breaks_the_chain_there,
+    deliveries_and_reciprocity_fees_reach_the_ledger,
+);
 
 const OHA: &str = "open-hardware-africa";
 
@@ -21,7 +31,7 @@ async fn entries(app: &TestApp, coalition: &str) -> Vec<Value> {
     export["entries"].as_array().unwrap().clone()
 }
 
-async fn a_visitor_reads_a_year_of_accounts_on(backend: Backend) {
+async fn a_visitor_reads_a_year_of_accounts(backend: Backend) {
     let app = app_on(backend).await;
     let overview = app
         .get_json(&format!("/api/coalitions/{OHA}/accounts"), 200)
@@ -115,19 +125,8 @@ async fn a_visitor_reads_a_year_of_accounts_on(backend: Backend) {
     app.get_json("/api/coalitions/Not%20Here/ledger", 404).await;
 }
 
-#[tokio::test]
-async fn a_visitor_reads_a_year_of_accounts_on_sqlite() {
-    a_visitor_reads_a_year_of_accounts_on(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn a_visitor_reads_a_year_of_accounts_on_postgres() {
-    a_visitor_reads_a_year_of_accounts_on(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn the_ledger_pages_and_filters_newest_first() {
-    let app = TestApp::spawn(Seed::Demo).await;
+async fn the_ledger_pages_and_filters_newest_first(backend: Backend) {
+    let app = TestApp::for_backend(backend, Seed::Demo).await;
     let path = format!("/api/coalitions/{OHA}/ledger");
     let first = app.get_json(&format!("{path}?limit=20"), 200).await;
     let items = first["items"].as_array().unwrap();
@@ -186,9 +185,8 @@ async fn the_ledger_pages_and_filters_newest_first() {
 
 /// The exports parsed back: CSV rows and JSON entries agree; the JSON-LD
 /// events validate against the ValueFlows 1.0 JSON schemas.
-#[tokio::test]
-async fn the_exports_parse_back_and_agree() {
-    let app = TestApp::spawn(Seed::Demo).await;
+async fn the_exports_parse_back_and_agree(backend: Backend) {
+    let app = TestApp::for_backend(backend, Seed::Demo).await;
     let all = entries(&app, "circular-plastics-europe").await;
     let csv = app
         .get("/api/coalitions/circular-plastics-europe/ledger/export?format=csv")
@@ -337,7 +335,7 @@ fn conforms(value: &Value, name: &str) {
     }
 }
 
-async fn stewards_record_entries_and_corrections_on(backend: Backend) {
+async fn stewards_record_entries_and_corrections(backend: Backend) {
     let app = app_on(backend).await;
     let path = format!("/api/coalitions/{OHA}/ledger");
     let before = entries(&app, OHA).await.len();
@@ -567,18 +565,8 @@ async fn stewards_record_entries_and_corrections_on(backend: Backend) {
     assert_eq!(bad.status(), 400);
 }
 
-#[tokio::test]
-async fn stewards_record_entries_and_corrections_on_sqlite() {
-    stewards_record_entries_and_corrections_on(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn stewards_record_entries_and_corrections_on_postgres() {
-    stewards_record_entries_and_corrections_on(Backend::Postgres).await;
-}
-
 /// Someone with the database edits an entry: the server's check names it.
-async fn editing_a_row_in_the_database_breaks_the_chain_there_on(backend: Backend) {
+async fn editing_a_row_in_the_database_breaks_the_chain_there(backend: Backend) {
     let app = app_on(backend).await;
     let before = app
         .get_json(&format!("/api/coalitions/{OHA}/ledger/verify"), 200)
@@ -628,23 +616,12 @@ async fn editing_a_row_in_the_database_breaks_the_chain_there_on(backend: Backen
     assert_eq!(other["valid"], true);
 }
 
-#[tokio::test]
-async fn editing_a_row_in_the_database_breaks_the_chain_there_on_sqlite() {
-    editing_a_row_in_the_database_breaks_the_chain_there_on(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn editing_a_row_in_the_database_breaks_the_chain_there_on_postgres() {
-    editing_a_row_in_the_database_breaks_the_chain_there_on(Backend::Postgres).await;
-}
-
 /// A member's delivery reaches the ledger with the claim's confirmation, an
 /// outsider's does not (its events are still recorded); a Peer Production
 /// License design claimed by a maker outside the coalition owes the commons
 /// fund its reciprocity fee, a member's claim does not.
-#[tokio::test]
-async fn deliveries_and_reciprocity_fees_reach_the_ledger() {
-    let app = TestApp::spawn(Seed::Demo).await;
+async fn deliveries_and_reciprocity_fees_reach_the_ledger(backend: Backend) {
+    let app = TestApp::for_backend(backend, Seed::Demo).await;
     let steward = demo(&app, "amara-okafor").await;
     // A need for a PPL design in the coalition.
     let need = post_as(

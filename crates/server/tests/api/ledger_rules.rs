@@ -7,9 +7,15 @@ use serde_json::{Value, json};
 use stigmergy_server::store::Backend;
 
 use crate::helpers::{
-    Seed, TestApp, TestDb, assert_error, demo_account as demo, demo_app, person, post_as, put_as,
+    Seed, TestApp, TestDb, assert_error, both_stores, demo_account as demo, demo_app, person,
+    post_as, put_as,
 };
 use crate::needs::due;
+
+both_stores!(
+    fees_and_shares_fall_away_with_what_made_them,
+    budgets_and_opening,
+);
 
 const OHA: &str = "open-hardware-africa";
 
@@ -37,7 +43,7 @@ fn payout(owed: &Value) -> Value {
     })
 }
 
-async fn fees_and_shares_fall_away_with_what_made_them_on(backend: Backend) {
+async fn fees_and_shares_fall_away_with_what_made_them(backend: Backend) {
     let app = demo_app(backend).await;
     let steward = demo(&app, "amara-okafor").await;
     let ledger = format!("/api/coalitions/{OHA}/ledger");
@@ -185,17 +191,7 @@ async fn fees_and_shares_fall_away_with_what_made_them_on(backend: Backend) {
     assert_eq!(fund_after, fund, "the commons fund is owed what it was");
 }
 
-#[tokio::test]
-async fn fees_and_shares_fall_away_with_what_made_them_on_sqlite() {
-    fees_and_shares_fall_away_with_what_made_them_on(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn fees_and_shares_fall_away_with_what_made_them_on_postgres() {
-    fees_and_shares_fall_away_with_what_made_them_on(Backend::Postgres).await;
-}
-
-async fn budgets_and_opening_on(backend: Backend) {
+async fn budgets_and_opening(backend: Backend) {
     let app = TestApp::spawn_on(
         TestDb::for_backend(backend).await,
         Seed::Empty,
@@ -249,14 +245,38 @@ async fn budgets_and_opening_on(backend: Backend) {
     assert_eq!(accounts["budget"], json!([]), "nothing was written");
     let fine = put_as(&app, &steward, &path, json!([line(1000.0)])).await;
     assert_eq!(fine.status(), 204);
-}
 
-#[tokio::test]
-async fn budgets_and_opening_on_sqlite() {
-    budgets_and_opening_on(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn budgets_and_opening_on_postgres() {
-    budgets_and_opening_on(Backend::Postgres).await;
+    // What was opened and put reads back, field by field.
+    let year_number = year.parse::<i32>().unwrap();
+    let spending = json!({"year": year_number, "direction": "spending", "category": "materials", "amount": 250.5});
+    let set = put_as(&app, &steward, &path, json!([line(1200.0), spending])).await;
+    assert_eq!(set.status(), 204);
+    let accounts = app
+        .get_json("/api/coalitions/porto-makers-0/accounts", 200)
+        .await;
+    assert_eq!(accounts["currency"], "EUR", "the currency it was opened in");
+    assert_eq!(accounts["entries"], 0, "opening writes no entry");
+    let mut budget = accounts["budget"].as_array().unwrap().clone();
+    budget.sort_by_key(|b| b["direction"].as_str().unwrap().to_owned());
+    assert_eq!(budget.len(), 2, "{budget:?}");
+    for (got, (direction, category, amount)) in budget.iter().zip([
+        ("income", "grant", 1200.0),
+        ("spending", "materials", 250.5),
+    ]) {
+        assert_eq!(got["year"], year_number, "{got}");
+        assert_eq!(got["direction"], direction, "{got}");
+        assert_eq!(got["category"], category, "{got}");
+        assert_eq!(got["budget"].as_f64(), Some(amount), "{got}");
+        assert_eq!(got["actual"].as_f64(), Some(0.0), "{got}");
+    }
+    // A second PUT replaces the year's lines rather than adding to them.
+    let replaced = put_as(&app, &steward, &path, json!([line(900.0)])).await;
+    assert_eq!(replaced.status(), 204);
+    let accounts = app
+        .get_json("/api/coalitions/porto-makers-0/accounts", 200)
+        .await;
+    assert_eq!(
+        accounts["budget"],
+        json!([{"year": year_number, "direction": "income", "category": "grant", "budget": 900.0, "actual": 0.0}])
+    );
 }

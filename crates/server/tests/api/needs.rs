@@ -8,7 +8,19 @@ use std::collections::HashMap;
 use serde_json::{Value, json};
 use stigmergy_server::store::Backend;
 
-use crate::helpers::{Seed, TestApp, TestDb, assert_error, person, post_as};
+use crate::helpers::{Seed, TestApp, TestDb, assert_error, both_stores, person, post_as};
+
+both_stores!(
+    a_need_is_claimed_in_part_made_delivered_and_confirmed,
+    bad_needs_and_claims_are_refused_and_change_nothing,
+    the_board_filters_pages_and_shows_the_gap,
+    capacity_is_declared_and_listed_by_process,
+    the_demo_has_needs_capacity_and_claims_in_every_state,
+    makers_see_needs_they_can_fill_and_needs_see_makers_who_can_make_them,
+    stewards_plan_their_coalitions_open_needs_onto_members_capacity,
+    the_map_shows_planned_and_delivered_flows,
+    a_designs_supply_chain_runs_from_material_suppliers_through_makers_to_receivers,
+);
 
 /// A date some weeks ahead, so needs are never due in the past.
 pub(crate) fn due(days: i64) -> String {
@@ -63,9 +75,8 @@ async fn act(
     .await
 }
 
-#[tokio::test]
-async fn a_need_is_claimed_in_part_made_delivered_and_confirmed() {
-    let app = TestApp::spawn(Seed::Empty).await;
+async fn a_need_is_claimed_in_part_made_delivered_and_confirmed(backend: Backend) {
+    let app = TestApp::for_backend(backend, Seed::Empty).await;
     let clinic = person(&app, "akua-mensah").await;
     let maker = person(&app, "kwame-asante").await;
     let other = person(&app, "yaw-boateng").await;
@@ -177,9 +188,8 @@ async fn a_need_is_claimed_in_part_made_delivered_and_confirmed() {
     assert_eq!(states, ["confirmed", "withdrawn"]);
 }
 
-#[tokio::test]
-async fn bad_needs_and_claims_are_refused_and_change_nothing() {
-    let app = TestApp::spawn(Seed::Demo).await;
+async fn bad_needs_and_claims_are_refused_and_change_nothing(backend: Backend) {
+    let app = TestApp::for_backend(backend, Seed::Demo).await;
     let clinic = person(&app, "akua-mensah").await;
     let maker = person(&app, "kwame-asante").await;
 
@@ -271,9 +281,8 @@ async fn bad_needs_and_claims_are_refused_and_change_nothing() {
     assert_eq!(after.as_u64().unwrap(), before.as_u64().unwrap() + 1);
 }
 
-#[tokio::test]
-async fn the_board_filters_pages_and_shows_the_gap() {
-    let app = TestApp::spawn(Seed::Demo).await;
+async fn the_board_filters_pages_and_shows_the_gap(backend: Backend) {
+    let app = TestApp::for_backend(backend, Seed::Demo).await;
     let clinic = person(&app, "akua-mensah").await;
     let maker = person(&app, "kwame-asante").await;
 
@@ -395,9 +404,8 @@ async fn gaps(app: &TestApp) -> HashMap<String, (f64, f64, f64, f64)> {
     keyed
 }
 
-#[tokio::test]
-async fn capacity_is_declared_and_listed_by_process() {
-    let app = TestApp::spawn(Seed::Demo).await;
+async fn capacity_is_declared_and_listed_by_process(backend: Backend) {
+    let app = TestApp::for_backend(backend, Seed::Demo).await;
     let maker = person(&app, "kwame-asante").await;
     let body = json!({
         "processes": ["laser-cutting", "assembly"],
@@ -438,9 +446,8 @@ async fn capacity_is_declared_and_listed_by_process() {
     );
 }
 
-#[tokio::test]
-async fn the_demo_has_needs_capacity_and_claims_in_every_state() {
-    let app = TestApp::spawn(Seed::Demo).await;
+async fn the_demo_has_needs_capacity_and_claims_in_every_state(backend: Backend) {
+    let app = TestApp::for_backend(backend, Seed::Demo).await;
     let activity = stigmergy_server::demo::activity().unwrap();
     let needs = app.get_json("/api/needs?state=all&limit=100", 200).await;
     assert_eq!(needs["total"], activity.needs.len() as u64);
@@ -496,9 +503,8 @@ async fn the_demo_has_needs_capacity_and_claims_in_every_state() {
     assert!(first[..10] < last[..10], "{first} .. {last}");
 }
 
-#[tokio::test]
-async fn makers_see_needs_they_can_fill_and_needs_see_makers_who_can_make_them() {
-    let app = TestApp::spawn(Seed::Demo).await;
+async fn makers_see_needs_they_can_fill_and_needs_see_makers_who_can_make_them(backend: Backend) {
+    let app = TestApp::for_backend(backend, Seed::Demo).await;
     let maker = person(&app, "kwame-asante").await;
     let nothing: Value = maker
         .get(app.url("/api/me/matches"))
@@ -572,9 +578,8 @@ async fn makers_see_needs_they_can_fill_and_needs_see_makers_who_can_make_them()
     );
 }
 
-#[tokio::test]
-async fn stewards_plan_their_coalitions_open_needs_onto_members_capacity() {
-    let app = TestApp::spawn(Seed::Demo).await;
+async fn stewards_plan_their_coalitions_open_needs_onto_members_capacity(backend: Backend) {
+    let app = TestApp::for_backend(backend, Seed::Demo).await;
     let path = "/api/coalitions/open-hardware-africa/plan";
     assert_eq!(app.get(path).await.status(), 401);
     let outsider = person(&app, "kwame-asante").await;
@@ -634,7 +639,7 @@ async fn stewards_plan_their_coalitions_open_needs_onto_members_capacity() {
     assert_eq!(missing.status(), 404);
 }
 
-async fn the_map_shows_planned_and_delivered_flows_on(backend: Backend) {
+async fn the_map_shows_planned_and_delivered_flows(backend: Backend) {
     let db = TestDb::for_backend(backend).await;
     let app = TestApp::spawn_on(db, Seed::Demo, "/nonexistent".into()).await;
     let activity = stigmergy_server::demo::activity().unwrap();
@@ -729,19 +734,10 @@ async fn the_map_shows_planned_and_delivered_flows_on(backend: Backend) {
     }
 }
 
-#[tokio::test]
-async fn the_map_shows_planned_and_delivered_flows_on_sqlite() {
-    the_map_shows_planned_and_delivered_flows_on(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn the_map_shows_planned_and_delivered_flows_on_postgres() {
-    the_map_shows_planned_and_delivered_flows_on(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn a_designs_supply_chain_runs_from_material_suppliers_through_makers_to_receivers() {
-    let app = TestApp::spawn(Seed::Demo).await;
+async fn a_designs_supply_chain_runs_from_material_suppliers_through_makers_to_receivers(
+    backend: Backend,
+) {
+    let app = TestApp::for_backend(backend, Seed::Demo).await;
     let chain = app
         .get_json("/api/chains?design=plastic-sheet-press", 200)
         .await;

@@ -7,8 +7,18 @@
 use serde_json::{Value, json};
 
 use crate::design_writes::draft;
-use crate::helpers::{Seed, TestApp, assert_error, person, post_as, put_as};
+use stigmergy_server::store::Backend;
+
+use crate::helpers::{Seed, TestApp, assert_error, both_stores, person, post_as, put_as};
 use crate::needs::{due, gauze};
+
+both_stores!(
+    hostile_need_and_claim_quantities_are_400s_naming_the_field_and_write_nothing,
+    hostile_capacity_numbers_are_400s_naming_the_field,
+    hostile_bill_of_materials_quantities_and_times_are_400s,
+    hostile_ledger_budget_and_equation_numbers_are_400s_and_write_nothing,
+    hostile_query_parameters_are_400s_naming_the_parameter,
+);
 
 /// Values every amount refuses, with what the message must say.
 const HOSTILE: [(f64, &str); 8] = [
@@ -57,9 +67,10 @@ async fn raw_is_refused(app: &TestApp, client: &reqwest::Client, path: &str, raw
     assert!(body["error"]["code"].is_string(), "{raw}: {body}");
 }
 
-#[tokio::test]
-async fn hostile_need_and_claim_quantities_are_400s_naming_the_field_and_write_nothing() {
-    let app = TestApp::spawn(Seed::Empty).await;
+async fn hostile_need_and_claim_quantities_are_400s_naming_the_field_and_write_nothing(
+    backend: Backend,
+) {
+    let app = TestApp::for_backend(backend, Seed::Empty).await;
     let clinic = person(&app, "akua-mensah").await;
     let maker = person(&app, "kwame-asante").await;
     let need = post_as(&app, &clinic, "/api/needs", gauze(100.0)).await;
@@ -104,9 +115,8 @@ async fn hostile_need_and_claim_quantities_are_400s_naming_the_field_and_write_n
     assert_eq!(need["remainder"], 99.999);
 }
 
-#[tokio::test]
-async fn hostile_capacity_numbers_are_400s_naming_the_field() {
-    let app = TestApp::spawn(Seed::Empty).await;
+async fn hostile_capacity_numbers_are_400s_naming_the_field(backend: Backend) {
+    let app = TestApp::for_backend(backend, Seed::Empty).await;
     let maker = person(&app, "kwame-asante").await;
     let capacity = |rate: f64, radius: f64, lat: f64| {
         json!({
@@ -154,9 +164,8 @@ async fn hostile_capacity_numbers_are_400s_naming_the_field() {
     assert_eq!(listed.as_array().unwrap().len(), 2, "{listed}");
 }
 
-#[tokio::test]
-async fn hostile_bill_of_materials_quantities_and_times_are_400s() {
-    let app = TestApp::spawn(Seed::Empty).await;
+async fn hostile_bill_of_materials_quantities_and_times_are_400s(backend: Backend) {
+    let app = TestApp::for_backend(backend, Seed::Empty).await;
     app.register("ana-souza").await;
     for (value, says) in HOSTILE {
         let mut body = draft("Hand grain mill");
@@ -185,10 +194,9 @@ async fn hostile_bill_of_materials_quantities_and_times_are_400s() {
     assert_eq!(designs["total"], 0, "{designs}");
 }
 
-#[tokio::test]
-async fn hostile_ledger_budget_and_equation_numbers_are_400s_and_write_nothing() {
+async fn hostile_ledger_budget_and_equation_numbers_are_400s_and_write_nothing(backend: Backend) {
     const OHA: &str = "open-hardware-africa";
-    let app = TestApp::spawn(Seed::Demo).await;
+    let app = TestApp::for_backend(backend, Seed::Demo).await;
     let steward = app.other_client();
     let login = post_as(
         &app,
@@ -289,9 +297,8 @@ async fn hostile_ledger_budget_and_equation_numbers_are_400s_and_write_nothing()
     }
 }
 
-#[tokio::test]
-async fn hostile_query_parameters_are_400s_naming_the_parameter() {
-    let app = TestApp::spawn(Seed::Empty).await;
+async fn hostile_query_parameters_are_400s_naming_the_parameter(backend: Backend) {
+    let app = TestApp::for_backend(backend, Seed::Empty).await;
     for (query, field) in [
         ("/api/needs?limit=0", "limit"),
         ("/api/needs?limit=99999999999999999999", "limit"),

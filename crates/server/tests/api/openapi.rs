@@ -5,15 +5,22 @@
 use serde_json::Value;
 use stigmergy_core::ProcessKind;
 
-use crate::helpers::{Seed, TestApp, assert_error, person};
+use stigmergy_server::store::Backend;
+
+use crate::helpers::{Seed, TestApp, assert_error, both_stores, person};
+
+both_stores!(
+    the_document_spells_process_kinds_as_the_api_sends_them,
+    every_operation_lists_the_statuses_its_extractors_and_layers_answer,
+    a_body_that_is_not_json_gets_the_documented_415,
+);
 
 async fn document(app: &TestApp) -> Value {
     app.get_json("/api/openapi.json", 200).await
 }
 
-#[tokio::test]
-async fn the_document_spells_process_kinds_as_the_api_sends_them() {
-    let app = TestApp::spawn(Seed::Empty).await;
+async fn the_document_spells_process_kinds_as_the_api_sends_them(backend: Backend) {
+    let app = TestApp::for_backend(backend, Seed::Empty).await;
     let doc = document(&app).await;
     let documented: Vec<&str> = doc["components"]["schemas"]["ProcessKind"]["enum"]
         .as_array()
@@ -25,9 +32,8 @@ async fn the_document_spells_process_kinds_as_the_api_sends_them() {
     assert_eq!(documented, sent);
 }
 
-#[tokio::test]
-async fn every_operation_lists_the_statuses_its_extractors_and_layers_answer() {
-    let app = TestApp::spawn(Seed::Empty).await;
+async fn every_operation_lists_the_statuses_its_extractors_and_layers_answer(backend: Backend) {
+    let app = TestApp::for_backend(backend, Seed::Empty).await;
     let doc = document(&app).await;
     let paths = doc["paths"].as_object().unwrap();
     let mut operations = 0;
@@ -60,9 +66,8 @@ async fn every_operation_lists_the_statuses_its_extractors_and_layers_answer() {
     );
 }
 
-#[tokio::test]
-async fn a_body_that_is_not_json_gets_the_documented_415() {
-    let app = TestApp::spawn(Seed::Empty).await;
+async fn a_body_that_is_not_json_gets_the_documented_415(backend: Backend) {
+    let app = TestApp::for_backend(backend, Seed::Empty).await;
     let maker = person(&app, "kwame-asante").await;
     let response = maker
         .post(app.url("/api/capacities"))

@@ -3,7 +3,18 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Seed, TestApp, assert_error, person, post_as};
+use stigmergy_server::store::Backend;
+
+use crate::helpers::{Seed, TestApp, assert_error, both_stores, person, post_as};
+
+both_stores!(
+    a_person_forms_a_coalition_and_stewards_it,
+    asking_to_join_waits_for_a_steward_who_approves_or_declines,
+    an_organization_joins_through_its_steward_only,
+    bad_organizations_and_profiles_are_refused_field_by_field,
+    people_are_not_organizations,
+    the_demo_coalitions_are_public_and_a_demo_steward_admits_a_newcomer,
+);
 
 fn coalition() -> Value {
     json!({
@@ -19,9 +30,8 @@ async fn get(app: &TestApp, client: &reqwest::Client, path: &str) -> reqwest::Re
     client.get(app.url(path)).send().await.unwrap()
 }
 
-#[tokio::test]
-async fn a_person_forms_a_coalition_and_stewards_it() {
-    let app = TestApp::spawn(Seed::Empty).await;
+async fn a_person_forms_a_coalition_and_stewards_it(backend: Backend) {
+    let app = TestApp::for_backend(backend, Seed::Empty).await;
     app.register("ama-boateng").await;
 
     let response = app.post_json("/api/organizations", &coalition()).await;
@@ -48,11 +58,11 @@ async fn a_person_forms_a_coalition_and_stewards_it() {
     assert_eq!(profile["memberships"][0]["role"], "steward");
 }
 
-#[tokio::test]
-async fn asking_to_join_waits_for_a_steward_who_approves_or_declines() {
-    let app = TestApp::spawn(Seed::Empty).await;
+async fn asking_to_join_waits_for_a_steward_who_approves_or_declines(backend: Backend) {
+    let app = TestApp::for_backend(backend, Seed::Empty).await;
     app.register("ama-boateng").await;
-    app.post_json("/api/organizations", &coalition()).await;
+    let formed = app.post_json("/api/organizations", &coalition()).await;
+    assert_eq!(formed.status(), 201, "forming the coalition");
     let kofi = person(&app, "kofi-mensah").await;
     let esi = person(&app, "esi-owusu").await;
     let path = "/api/organizations/west-africa-open-hardware-coalition";
@@ -131,11 +141,11 @@ async fn asking_to_join_waits_for_a_steward_who_approves_or_declines() {
     assert_eq!(again.status(), 404, "nothing waiting from a member");
 }
 
-#[tokio::test]
-async fn an_organization_joins_through_its_steward_only() {
-    let app = TestApp::spawn(Seed::Empty).await;
+async fn an_organization_joins_through_its_steward_only(backend: Backend) {
+    let app = TestApp::for_backend(backend, Seed::Empty).await;
     app.register("ama-boateng").await;
-    app.post_json("/api/organizations", &coalition()).await;
+    let formed = app.post_json("/api/organizations", &coalition()).await;
+    assert_eq!(formed.status(), 201, "forming the coalition");
     let kofi = person(&app, "kofi-mensah").await;
     let fab_lab = json!({"name": "Kumasi Fab Lab", "kind": "microfactory",
         "place": {"name": "Kumasi, Ghana", "lat": 6.6885, "lon": -1.6244}});
@@ -169,9 +179,8 @@ async fn an_organization_joins_through_its_steward_only() {
     );
 }
 
-#[tokio::test]
-async fn bad_organizations_and_profiles_are_refused_field_by_field() {
-    let app = TestApp::spawn(Seed::Empty).await;
+async fn bad_organizations_and_profiles_are_refused_field_by_field(backend: Backend) {
+    let app = TestApp::for_backend(backend, Seed::Empty).await;
     app.register("ama-boateng").await;
     let mut bad = coalition();
     bad["kind"] = json!("person");
@@ -214,9 +223,8 @@ async fn bad_organizations_and_profiles_are_refused_field_by_field() {
     assert_eq!(me["agent"]["name"], "Ama Boateng");
 }
 
-#[tokio::test]
-async fn people_are_not_organizations() {
-    let app = TestApp::spawn(Seed::Empty).await;
+async fn people_are_not_organizations(backend: Backend) {
+    let app = TestApp::for_backend(backend, Seed::Empty).await;
     app.register("ama-boateng").await;
     let kofi = person(&app, "kofi-mensah").await;
 
@@ -241,9 +249,8 @@ async fn people_are_not_organizations() {
     );
 }
 
-#[tokio::test]
-async fn the_demo_coalitions_are_public_and_a_demo_steward_admits_a_newcomer() {
-    let app = TestApp::spawn(Seed::Demo).await;
+async fn the_demo_coalitions_are_public_and_a_demo_steward_admits_a_newcomer(backend: Backend) {
+    let app = TestApp::for_backend(backend, Seed::Demo).await;
     let bundle = stigmergy_server::demo::bundle().unwrap();
     let coalitions = app.get_json("/api/coalitions", 200).await;
     assert_eq!(

@@ -5,29 +5,36 @@
 
 use std::path::PathBuf;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{Duration, Utc};
 use serde_json::{Value, json};
 use sqlx::Connection;
 use stigmergy_server::store::Backend;
 
-use crate::helpers::{PASSWORD, Seed, TestApp, TestDb, assert_error, person, post_as, put_as};
+use crate::helpers::{
+    PASSWORD, Seed, TestApp, TestDb, assert_error, both_stores, person, post_as, put_as,
+};
+
+both_stores!(
+    secure_cookies_bring_hsts_and_a_host_prefixed_cookie_read_by_that_name_only,
+    plain_http_has_neither_hsts_nor_the_host_prefix,
+    personal_answers_and_new_secrets_are_never_cached,
+    a_wrong_current_password_is_refused_beside_that_field_and_changes_nothing,
+    a_weak_or_unchanged_new_password_is_refused_with_the_reason,
+    a_new_password_signs_in_and_ends_every_other_session_but_this_one,
+    wrong_current_passwords_are_limited_like_failed_sign_ins,
+    api_tokens_cannot_change_the_password_or_touch_sessions,
+    sessions_are_listed_without_secrets_and_end_one_or_all_others,
+    nobody_ends_another_persons_session_and_ending_ones_own_signs_out,
+    expired_sessions_are_purged_at_the_next_sign_in,
+    a_token_expiry_in_the_past_too_far_ahead_or_not_a_date_is_refused,
+    a_token_works_until_its_expiry_then_gets_401,
+);
 
 const NEW_PASSWORD: &str = "kelp drying on the north pier";
 
 async fn app_on(backend: Backend) -> TestApp {
     let db = TestDb::for_backend(backend).await;
     TestApp::spawn_on(db, Seed::Empty, PathBuf::from("/nonexistent")).await
-}
-
-/// Runs `sql` with one time bound as `$1` on the app's database.
-async fn at_time(app: &TestApp, sql: &str, at: DateTime<Utc>) {
-    if app.db.url.starts_with("sqlite:") {
-        let mut db = sqlx::SqliteConnection::connect(&app.db.url).await.unwrap();
-        sqlx::query(sql).bind(at).execute(&mut db).await.unwrap();
-    } else {
-        let mut db = sqlx::PgConnection::connect(&app.db.url).await.unwrap();
-        sqlx::query(sql).bind(at).execute(&mut db).await.unwrap();
-    }
 }
 
 /// How many session rows the app's database holds.
@@ -126,10 +133,13 @@ async fn sessions(app: &TestApp, client: &reqwest::Client) -> Vec<Value> {
 
 // Headers
 
-#[tokio::test]
-async fn secure_cookies_bring_hsts_and_a_host_prefixed_cookie_read_by_that_name_only() {
-    let app =
-        TestApp::spawn_configured(TestDb::sqlite(), Seed::Empty, |c| c.secure_cookies = true).await;
+async fn secure_cookies_bring_hsts_and_a_host_prefixed_cookie_read_by_that_name_only(
+    backend: Backend,
+) {
+    let app = TestApp::spawn_configured(TestDb::for_backend(backend).await, Seed::Empty, |c| {
+        c.secure_cookies = true
+    })
+    .await;
 
     let registered = app
         .post_json(
@@ -190,9 +200,8 @@ async fn secure_cookies_bring_hsts_and_a_host_prefixed_cookie_read_by_that_name_
     assert_eq!(me_with(pair.to_owned()).await.unwrap().status(), 401);
 }
 
-#[tokio::test]
-async fn plain_http_has_neither_hsts_nor_the_host_prefix() {
-    let app = TestApp::spawn(Seed::Empty).await;
+async fn plain_http_has_neither_hsts_nor_the_host_prefix(backend: Backend) {
+    let app = TestApp::for_backend(backend, Seed::Empty).await;
 
     let registered = app
         .post_json(
@@ -230,9 +239,8 @@ async fn plain_http_has_neither_hsts_nor_the_host_prefix() {
     );
 }
 
-#[tokio::test]
-async fn personal_answers_and_new_secrets_are_never_cached() {
-    let app = TestApp::spawn(Seed::Empty).await;
+async fn personal_answers_and_new_secrets_are_never_cached(backend: Backend) {
+    let app = TestApp::for_backend(backend, Seed::Empty).await;
     app.register("ana-souza").await;
 
     let me = app.get("/api/me").await;
@@ -260,7 +268,7 @@ async fn personal_answers_and_new_secrets_are_never_cached() {
 
 // Changing the password
 
-async fn a_wrong_current_password_is_refused_beside_that_field_and_changes_nothing_on(
+async fn a_wrong_current_password_is_refused_beside_that_field_and_changes_nothing(
     backend: Backend,
 ) {
     let app = app_on(backend).await;
@@ -288,21 +296,8 @@ async fn a_wrong_current_password_is_refused_beside_that_field_and_changes_nothi
     assert_eq!(status_of_me(&app, &laptop).await, 200, "no session ended");
 }
 
-#[tokio::test]
-async fn a_wrong_current_password_is_refused_beside_that_field_and_changes_nothing_on_sqlite() {
-    a_wrong_current_password_is_refused_beside_that_field_and_changes_nothing_on(Backend::Sqlite)
-        .await;
-}
-
-#[tokio::test]
-async fn a_wrong_current_password_is_refused_beside_that_field_and_changes_nothing_on_postgres() {
-    a_wrong_current_password_is_refused_beside_that_field_and_changes_nothing_on(Backend::Postgres)
-        .await;
-}
-
-#[tokio::test]
-async fn a_weak_or_unchanged_new_password_is_refused_with_the_reason() {
-    let app = TestApp::spawn(Seed::Empty).await;
+async fn a_weak_or_unchanged_new_password_is_refused_with_the_reason(backend: Backend) {
+    let app = TestApp::for_backend(backend, Seed::Empty).await;
     app.register("ana-souza").await;
 
     for (new, why) in [
@@ -323,7 +318,7 @@ async fn a_weak_or_unchanged_new_password_is_refused_with_the_reason() {
     assert_eq!(login_status(&app, PASSWORD).await, 200, "nothing changed");
 }
 
-async fn a_new_password_signs_in_and_ends_every_other_session_but_this_one_on(backend: Backend) {
+async fn a_new_password_signs_in_and_ends_every_other_session_but_this_one(backend: Backend) {
     let app = app_on(backend).await;
     app.register("ana-souza").await;
     let laptop = sign_in(&app, "ana-souza", PASSWORD).await;
@@ -355,19 +350,8 @@ async fn a_new_password_signs_in_and_ends_every_other_session_but_this_one_on(ba
     assert_eq!(login_status(&app, NEW_PASSWORD).await, 200);
 }
 
-#[tokio::test]
-async fn a_new_password_signs_in_and_ends_every_other_session_but_this_one_on_sqlite() {
-    a_new_password_signs_in_and_ends_every_other_session_but_this_one_on(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn a_new_password_signs_in_and_ends_every_other_session_but_this_one_on_postgres() {
-    a_new_password_signs_in_and_ends_every_other_session_but_this_one_on(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn wrong_current_passwords_are_limited_like_failed_sign_ins() {
-    let app = TestApp::spawn(Seed::Empty).await;
+async fn wrong_current_passwords_are_limited_like_failed_sign_ins(backend: Backend) {
+    let app = TestApp::for_backend(backend, Seed::Empty).await;
     app.register("ana-souza").await;
 
     for _ in 0..stigmergy_server::auth::FAILURES_PER_ACCOUNT {
@@ -386,9 +370,8 @@ async fn wrong_current_passwords_are_limited_like_failed_sign_ins() {
     );
 }
 
-#[tokio::test]
-async fn api_tokens_cannot_change_the_password_or_touch_sessions() {
-    let app = TestApp::spawn(Seed::Empty).await;
+async fn api_tokens_cannot_change_the_password_or_touch_sessions(backend: Backend) {
+    let app = TestApp::for_backend(backend, Seed::Empty).await;
     app.register("ana-souza").await;
     let created: Value = app
         .post_json("/api/me/tokens", &json!({"name": "sync"}))
@@ -424,7 +407,7 @@ async fn api_tokens_cannot_change_the_password_or_touch_sessions() {
         assert_error(&response.json().await.unwrap(), "forbidden");
     }
     assert_eq!(login_status(&app, PASSWORD).await, 200);
-    let nobody = TestApp::spawn(Seed::Empty).await;
+    let nobody = TestApp::for_backend(backend, Seed::Empty).await;
     assert_error(
         &nobody.get_json("/api/me/sessions", 401).await,
         "unauthenticated",
@@ -435,7 +418,7 @@ async fn api_tokens_cannot_change_the_password_or_touch_sessions() {
 
 // Sessions
 
-async fn sessions_are_listed_without_secrets_and_end_one_or_all_others_on(backend: Backend) {
+async fn sessions_are_listed_without_secrets_and_end_one_or_all_others(backend: Backend) {
     let app = app_on(backend).await;
     app.register("ana-souza").await;
     let (laptop, token) = sign_in_with_token(&app, "ana-souza", PASSWORD).await;
@@ -486,19 +469,8 @@ async fn sessions_are_listed_without_secrets_and_end_one_or_all_others_on(backen
     assert_eq!(left[0]["current"], true);
 }
 
-#[tokio::test]
-async fn sessions_are_listed_without_secrets_and_end_one_or_all_others_on_sqlite() {
-    sessions_are_listed_without_secrets_and_end_one_or_all_others_on(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn sessions_are_listed_without_secrets_and_end_one_or_all_others_on_postgres() {
-    sessions_are_listed_without_secrets_and_end_one_or_all_others_on(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn nobody_ends_another_persons_session_and_ending_ones_own_signs_out() {
-    let app = TestApp::spawn(Seed::Empty).await;
+async fn nobody_ends_another_persons_session_and_ending_ones_own_signs_out(backend: Backend) {
+    let app = TestApp::for_backend(backend, Seed::Empty).await;
     app.register("ana-souza").await;
     let bo = person(&app, "bo-li").await;
     let hers = sessions(&app, &app.client).await;
@@ -519,22 +491,20 @@ async fn nobody_ends_another_persons_session_and_ending_ones_own_signs_out() {
     assert_eq!(status_of_me(&app, &app.client).await, 401);
 }
 
-async fn expired_sessions_are_purged_at_the_next_sign_in_on(backend: Backend) {
+async fn expired_sessions_are_purged_at_the_next_sign_in(backend: Backend) {
     let app = app_on(backend).await;
     app.register("ana-souza").await;
     let laptop = sign_in(&app, "ana-souza", PASSWORD).await;
     let _phone = sign_in(&app, "ana-souza", PASSWORD).await;
     // The first session idle for 31 minutes, the newest past its absolute
     // limit, and nobody asks with them again.
-    at_time(
-        &app,
+    app.at_time(
         "UPDATE sessions SET last_seen_at = $1 \
          WHERE created_at = (SELECT min(created_at) FROM sessions)",
         Utc::now() - Duration::minutes(31),
     )
     .await;
-    at_time(
-        &app,
+    app.at_time(
         "UPDATE sessions SET expires_at = $1 \
          WHERE created_at = (SELECT max(created_at) FROM sessions)",
         Utc::now() - Duration::seconds(1),
@@ -552,21 +522,10 @@ async fn expired_sessions_are_purged_at_the_next_sign_in_on(backend: Backend) {
     assert_eq!(status_of_me(&app, &laptop).await, 200);
 }
 
-#[tokio::test]
-async fn expired_sessions_are_purged_at_the_next_sign_in_on_sqlite() {
-    expired_sessions_are_purged_at_the_next_sign_in_on(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn expired_sessions_are_purged_at_the_next_sign_in_on_postgres() {
-    expired_sessions_are_purged_at_the_next_sign_in_on(Backend::Postgres).await;
-}
-
 // API tokens that expire
 
-#[tokio::test]
-async fn a_token_expiry_in_the_past_too_far_ahead_or_not_a_date_is_refused() {
-    let app = TestApp::spawn(Seed::Empty).await;
+async fn a_token_expiry_in_the_past_too_far_ahead_or_not_a_date_is_refused(backend: Backend) {
+    let app = TestApp::for_backend(backend, Seed::Empty).await;
     app.register("ana-souza").await;
     let yesterday = (Utc::now() - Duration::days(1))
         .format("%Y-%m-%d")
@@ -596,7 +555,7 @@ async fn a_token_expiry_in_the_past_too_far_ahead_or_not_a_date_is_refused() {
     );
 }
 
-async fn a_token_works_until_its_expiry_then_gets_401_on(backend: Backend) {
+async fn a_token_works_until_its_expiry_then_gets_401(backend: Backend) {
     let app = app_on(backend).await;
     app.register("ana-souza").await;
     let in_a_month = (Utc::now() + Duration::days(30))
@@ -627,8 +586,7 @@ async fn a_token_works_until_its_expiry_then_gets_401_on(backend: Backend) {
         "shown in the list"
     );
 
-    at_time(
-        &app,
+    app.at_time(
         "UPDATE api_tokens SET expires_at = $1",
         Utc::now() - Duration::seconds(1),
     )
@@ -647,14 +605,4 @@ async fn a_token_works_until_its_expiry_then_gets_401_on(backend: Backend) {
         1,
         "still listed, to revoke"
     );
-}
-
-#[tokio::test]
-async fn a_token_works_until_its_expiry_then_gets_401_on_sqlite() {
-    a_token_works_until_its_expiry_then_gets_401_on(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn a_token_works_until_its_expiry_then_gets_401_on_postgres() {
-    a_token_works_until_its_expiry_then_gets_401_on(Backend::Postgres).await;
 }

@@ -1,11 +1,23 @@
 //! Serving the built app, and the headers every response carries.
 
-use crate::helpers::{Seed, TestApp, TestDb, assert_error};
+use stigmergy_server::store::Backend;
+
+use crate::helpers::{Seed, TestApp, TestDb, assert_error, both_stores};
+
+both_stores!(
+    client_routes_get_the_app_and_missing_files_get_404,
+    hashed_assets_are_cached_for_a_year_and_others_revalidate,
+    every_response_carries_the_security_headers,
+    json_is_compressed_for_clients_that_accept_it,
+    unknown_endpoints_and_methods_answer_in_the_envelope,
+    a_configured_tile_server_is_offered_to_the_map_and_allowed_by_the_csp,
+    only_a_demo_portal_has_demo_accounts_and_says_so_on_every_page,
+);
 
 const INDEX: &str = "<!doctype html><html><body><p>Stigmergy test app</p></body></html>";
 
 /// A server whose static directory holds a stand-in build.
-async fn spawn_with_files() -> (TestApp, tempfile::TempDir) {
+async fn spawn_with_files(backend: Backend) -> (TestApp, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("index.html"), INDEX).unwrap();
     std::fs::write(
@@ -14,13 +26,17 @@ async fn spawn_with_files() -> (TestApp, tempfile::TempDir) {
     )
     .unwrap();
     std::fs::write(dir.path().join("robots.txt"), "User-agent: *\n").unwrap();
-    let app = TestApp::spawn_on(TestDb::sqlite(), Seed::Empty, dir.path().to_path_buf()).await;
+    let app = TestApp::spawn_on(
+        TestDb::for_backend(backend).await,
+        Seed::Empty,
+        dir.path().to_path_buf(),
+    )
+    .await;
     (app, dir)
 }
 
-#[tokio::test]
-async fn client_routes_get_the_app_and_missing_files_get_404() {
-    let (app, _dir) = spawn_with_files().await;
+async fn client_routes_get_the_app_and_missing_files_get_404(backend: Backend) {
+    let (app, _dir) = spawn_with_files(backend).await;
 
     for path in ["/", "/designs/open-microscope", "/some/deep/route?x=1"] {
         let response = app.get(path).await;
@@ -31,9 +47,8 @@ async fn client_routes_get_the_app_and_missing_files_get_404() {
     assert_eq!(app.get("/missing-0123456789abcdef.js").await.status(), 404);
 }
 
-#[tokio::test]
-async fn hashed_assets_are_cached_for_a_year_and_others_revalidate() {
-    let (app, _dir) = spawn_with_files().await;
+async fn hashed_assets_are_cached_for_a_year_and_others_revalidate(backend: Backend) {
+    let (app, _dir) = spawn_with_files(backend).await;
 
     let wasm = app.get("/stigmergy-app-0123456789abcdef_bg.wasm").await;
     let robots = app.get("/robots.txt").await;
@@ -47,9 +62,8 @@ async fn hashed_assets_are_cached_for_a_year_and_others_revalidate() {
     assert_eq!(robots.headers()["cache-control"], "no-cache");
 }
 
-#[tokio::test]
-async fn every_response_carries_the_security_headers() {
-    let (app, _dir) = spawn_with_files().await;
+async fn every_response_carries_the_security_headers(backend: Backend) {
+    let (app, _dir) = spawn_with_files(backend).await;
 
     for path in ["/", "/api/health", "/api/designs/nope", "/api/nowhere"] {
         let response = app.get(path).await;
@@ -70,9 +84,8 @@ async fn every_response_carries_the_security_headers() {
     }
 }
 
-#[tokio::test]
-async fn json_is_compressed_for_clients_that_accept_it() {
-    let app = TestApp::spawn(Seed::Demo).await;
+async fn json_is_compressed_for_clients_that_accept_it(backend: Backend) {
+    let app = TestApp::for_backend(backend, Seed::Demo).await;
 
     let response = app
         .client
@@ -86,9 +99,8 @@ async fn json_is_compressed_for_clients_that_accept_it() {
     assert_eq!(response.headers()["content-encoding"], "br");
 }
 
-#[tokio::test]
-async fn unknown_endpoints_and_methods_answer_in_the_envelope() {
-    let app = TestApp::spawn(Seed::Empty).await;
+async fn unknown_endpoints_and_methods_answer_in_the_envelope(backend: Backend) {
+    let app = TestApp::for_backend(backend, Seed::Empty).await;
 
     let body = app.get_json("/api/no-such-thing", 404).await;
     assert_error(&body, "not_found");
@@ -104,9 +116,8 @@ async fn unknown_endpoints_and_methods_answer_in_the_envelope() {
     assert_error(&response.json().await.unwrap(), "method_not_allowed");
 }
 
-#[tokio::test]
-async fn a_configured_tile_server_is_offered_to_the_map_and_allowed_by_the_csp() {
-    let plain = TestApp::spawn(Seed::Empty).await;
+async fn a_configured_tile_server_is_offered_to_the_map_and_allowed_by_the_csp(backend: Backend) {
+    let plain = TestApp::for_backend(backend, Seed::Empty).await;
     let settings = plain.get_json("/api/map", 200).await;
     assert!(settings["tiles"].is_null(), "offline outlines by default");
     let csp = plain.get("/api/map").await.headers()["content-security-policy"]
@@ -116,10 +127,11 @@ async fn a_configured_tile_server_is_offered_to_the_map_and_allowed_by_the_csp()
     assert!(csp.contains("img-src 'self' data:;"), "{csp}");
 
     let tiles = "https://tiles.example.org/osm/{z}/{x}/{y}.png";
-    let app = TestApp::spawn_configured(TestDb::sqlite(), Seed::Empty, |config| {
-        config.map_tiles = Some(tiles.into());
-    })
-    .await;
+    let app =
+        TestApp::spawn_configured(TestDb::for_backend(backend).await, Seed::Empty, |config| {
+            config.map_tiles = Some(tiles.into());
+        })
+        .await;
     assert_eq!(app.get_json("/api/map", 200).await["tiles"], tiles);
     let csp = app.get("/").await.headers()["content-security-policy"]
         .to_str()
@@ -138,14 +150,18 @@ async fn a_configured_tile_server_is_offered_to_the_map_and_allowed_by_the_csp()
 /// The binary on its own creates no demo accounts; a demo portal (asked
 /// for with `--demo`) says so on every page, and one whose demo accounts
 /// no longer sign in with the public password does not.
-#[tokio::test]
-async fn only_a_demo_portal_has_demo_accounts_and_says_so_on_every_page() {
+async fn only_a_demo_portal_has_demo_accounts_and_says_so_on_every_page(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("index.html"), INDEX).unwrap();
     let login =
         serde_json::json!({"login": "amara-okafor", "password": "open hardware for everyone"});
 
-    let plain = TestApp::spawn_on(TestDb::sqlite(), Seed::Empty, dir.path().to_path_buf()).await;
+    let plain = TestApp::spawn_on(
+        TestDb::for_backend(backend).await,
+        Seed::Empty,
+        dir.path().to_path_buf(),
+    )
+    .await;
     assert_eq!(
         plain.post_json("/api/auth/login", &login).await.status(),
         401
@@ -155,7 +171,12 @@ async fn only_a_demo_portal_has_demo_accounts_and_says_so_on_every_page() {
         assert_eq!(page, INDEX, "{path}");
     }
 
-    let demo = TestApp::spawn_on(TestDb::sqlite(), Seed::Demo, dir.path().to_path_buf()).await;
+    let demo = TestApp::spawn_on(
+        TestDb::for_backend(backend).await,
+        Seed::Demo,
+        dir.path().to_path_buf(),
+    )
+    .await;
     for path in [
         "/",
         "/index.html",
