@@ -12,6 +12,8 @@ use stigmergy_server::store::{Backend, Live, SqlStore};
 use crate::helpers::{Seed, TestApp, TestDb, person, post_as};
 use crate::needs::gauze;
 
+crate::helpers::both_stores!(a_change_between_reading_and_subscribing_arrives_on);
+
 /// One server-sent event.
 #[derive(Debug, Clone)]
 struct SseEvent {
@@ -444,16 +446,6 @@ async fn a_change_between_reading_and_subscribing_arrives_on(backend: Backend) {
         assert_eq!(response.status(), 200, "{path}");
         assert!(position_of(&response) >= at, "{path}");
     }
-}
-
-#[tokio::test]
-async fn a_change_between_reading_and_subscribing_arrives_on_sqlite() {
-    a_change_between_reading_and_subscribing_arrives_on(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn a_change_between_reading_and_subscribing_arrives_on_postgres() {
-    a_change_between_reading_and_subscribing_arrives_on(Backend::Postgres).await;
 }
 
 /// On PostgreSQL an event id is taken when its transaction writes, and

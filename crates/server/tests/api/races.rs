@@ -27,6 +27,8 @@ use tokio::sync::Barrier;
 
 use crate::helpers::{Seed, TestApp, TestDb, demo_account, person, post_as, put_as};
 
+crate::helpers::both_stores!(multi_thread: racing_claims_never_over_claim_on, ledger_appends_and_deliveries_interleave_on, payouts_never_settle_more_than_is_owed_on, of_sixteen_edits_from_one_revision_exactly_one_is_saved_on, parallel_wrong_passwords_are_limited_on);
+
 const OHA: &str = "open-hardware-africa";
 
 /// A server on a fresh database, guarded as in production or not.
@@ -218,16 +220,6 @@ async fn racing_claims_never_over_claim_on(backend: Backend) {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn racing_claims_never_over_claim_on_sqlite() {
-    racing_claims_never_over_claim_on(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn racing_claims_never_over_claim_on_postgres() {
-    racing_claims_never_over_claim_on(Backend::Postgres).await;
-}
-
 // ---------------------------------------------------------------- ledger
 
 async fn treasury(app: &TestApp) -> f64 {
@@ -388,16 +380,6 @@ async fn ledger_appends_and_deliveries_interleave_on(backend: Backend) {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn ledger_appends_and_deliveries_interleave_on_sqlite() {
-    ledger_appends_and_deliveries_interleave_on(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn ledger_appends_and_deliveries_interleave_on_postgres() {
-    ledger_appends_and_deliveries_interleave_on(Backend::Postgres).await;
-}
-
 // --------------------------------------------------------------- payouts
 
 /// Eight payouts of half of one outstanding share, at once.
@@ -473,16 +455,6 @@ async fn payouts_never_settle_more_than_is_owed_on(backend: Backend) {
         !wrong.is_empty(),
         "the harness must catch payouts checked outside the lock"
     );
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn payouts_never_settle_more_than_is_owed_on_sqlite() {
-    payouts_never_settle_more_than_is_owed_on(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn payouts_never_settle_more_than_is_owed_on_postgres() {
-    payouts_never_settle_more_than_is_owed_on(Backend::Postgres).await;
 }
 
 // ------------------------------------------------------------- revisions
@@ -561,16 +533,6 @@ async fn of_sixteen_edits_from_one_revision_exactly_one_is_saved_on(backend: Bac
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn of_sixteen_edits_from_one_revision_exactly_one_is_saved_on_sqlite() {
-    of_sixteen_edits_from_one_revision_exactly_one_is_saved_on(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn of_sixteen_edits_from_one_revision_exactly_one_is_saved_on_postgres() {
-    of_sixteen_edits_from_one_revision_exactly_one_is_saved_on(Backend::Postgres).await;
-}
-
 // -------------------------------------------------------------- sign-ins
 
 /// 200 wrong passwords for one account at once: the limit (10 in 15
@@ -617,16 +579,6 @@ async fn parallel_wrong_passwords_are_limited_on(backend: Backend) {
         429,
         "locked for a while, even with the right password"
     );
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn parallel_wrong_passwords_are_limited_on_sqlite() {
-    parallel_wrong_passwords_are_limited_on(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn parallel_wrong_passwords_are_limited_on_postgres() {
-    parallel_wrong_passwords_are_limited_on(Backend::Postgres).await;
 }
 
 /// 100 sign-ups at once: the password hashes take turns (at most a few at
