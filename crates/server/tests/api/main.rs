@@ -2,6 +2,7 @@
 //! test. Also the store contract suite, run against SQLite and PostgreSQL.
 
 mod auth;
+mod authorization;
 mod bounded;
 mod coalition_asks;
 mod design_writes;

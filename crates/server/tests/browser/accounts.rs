@@ -178,6 +178,7 @@ async fn a_steward_records_a_sale_and_the_accounts_follow() {
         .goto("/coalitions/open-hardware-africa/accounts")
         .await;
     browser.find("[data-testid=verify]").await;
+    browser.until_session_known().await;
     assert!(
         browser
             .client

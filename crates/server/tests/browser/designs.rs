@@ -62,9 +62,15 @@ impl Browser {
     pub(super) async fn until_focused(&self, check: impl Fn(&str) -> bool) {
         let started = std::time::Instant::now();
         loop {
+            // The element focused a moment ago may be redrawn before its
+            // id is read: then it is read again on the next round.
             let id = match self.client.active_element().await {
-                Ok(element) => element.attr("id").await.ok().flatten().unwrap_or_default(),
-                Err(_) => String::new(),
+                Ok(element) => match element.attr("id").await {
+                    Ok(id) => id.unwrap_or_default(),
+                    Err(e) if e.is_stale_element_reference() => String::new(),
+                    Err(e) => panic!("cannot read the focused element's id: {e}"),
+                },
+                Err(e) => panic!("cannot find the focused element: {e}"),
             };
             if check(&id) {
                 return;
@@ -77,11 +83,26 @@ impl Browser {
         }
     }
 
-    /// Whether an element `css` matches is in the page and visible.
+    /// Whether an element `css` matches is in the page and visible now.
+    /// Only "no such element" reads as absent; an element redrawn while it
+    /// is looked at is looked up again, and other WebDriver errors fail.
+    /// Callers check absence only after waiting for what the page draws in
+    /// the same state, so "absent" is not "not drawn yet".
     pub(super) async fn shows(&self, css: &str) -> bool {
-        match self.client.find(Locator::Css(css)).await {
-            Ok(element) => element.is_displayed().await.unwrap_or(false),
-            Err(_) => false,
+        let started = std::time::Instant::now();
+        loop {
+            let element = match self.client.find(Locator::Css(css)).await {
+                Ok(element) => element,
+                Err(e) if e.is_no_such_element() => return false,
+                Err(e) => panic!("cannot look for {css}: {e}"),
+            };
+            match element.is_displayed().await {
+                Ok(shown) => return shown,
+                Err(e)
+                    if e.is_stale_element_reference()
+                        && started.elapsed() < std::time::Duration::from_secs(15) => {}
+                Err(e) => panic!("cannot tell whether {css} shows: {e}"),
+            }
         }
     }
 
@@ -91,8 +112,7 @@ impl Browser {
             .await
             .prop("value")
             .await
-            .ok()
-            .flatten()
+            .unwrap_or_else(|e| panic!("cannot read the value of {css}: {e}"))
             .unwrap_or_default()
     }
 

@@ -69,17 +69,9 @@ impl Browser {
             .unwrap_or_else(|e| panic!("{css} never appeared: {e}"))
     }
 
+    /// The texts of the elements `css` matches now (see [`texts_in`]).
     async fn texts(&self, css: &str) -> Vec<String> {
-        let mut texts = Vec::new();
-        for element in self
-            .client
-            .find_all(Locator::Css(css))
-            .await
-            .unwrap_or_default()
-        {
-            texts.push(element.text().await.unwrap_or_default());
-        }
-        texts
+        texts_in(&self.client, css).await
     }
 
     /// Waits until `check` holds for the texts of the elements `css` matches.
@@ -142,9 +134,29 @@ impl Browser {
         }
     }
 
-    /// The visible text of the one element `css` matches ("" when hidden).
+    /// The visible text of the one element `css` matches, once it is there
+    /// ("" when hidden); a WebDriver error fails the test.
     async fn text(&self, css: &str) -> String {
-        self.find(css).await.text().await.unwrap_or_default()
+        let started = Instant::now();
+        loop {
+            match self.find(css).await.text().await {
+                Ok(text) => return text,
+                Err(e) if e.is_stale_element_reference() && started.elapsed() < PATIENCE => {}
+                Err(e) => panic!("cannot read {css}: {e}"),
+            }
+        }
+    }
+
+    /// Waits until the header has heard from the server who is signed in
+    /// (it shows neither "Sign in" nor a name before), so that what the page
+    /// leaves out for this visitor is left out on purpose, not yet to come.
+    async fn until_session_known(&self) {
+        self.until(
+            "[data-testid=account-menu]",
+            "the header's account links",
+            |t| t.iter().any(|t| !t.trim().is_empty()),
+        )
+        .await;
     }
 
     /// Signs up through the form, and waits for the account page.
@@ -181,6 +193,30 @@ impl Browser {
 
     async fn close(self) {
         let _ = self.client.close().await;
+    }
+}
+
+/// The texts of the elements `css` matches in `client`'s page now. When the
+/// page redraws an element while it is read, all are read again; any other
+/// WebDriver error fails the test instead of reading as "not shown".
+async fn texts_in(client: &Client, css: &str) -> Vec<String> {
+    let started = Instant::now();
+    'read: loop {
+        let elements = client
+            .find_all(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("cannot look for {css}: {e}"));
+        let mut texts = Vec::with_capacity(elements.len());
+        for element in elements {
+            match element.text().await {
+                Ok(text) => texts.push(text),
+                Err(e) if e.is_stale_element_reference() && started.elapsed() < PATIENCE => {
+                    continue 'read;
+                }
+                Err(e) => panic!("cannot read {css}: {e}"),
+            }
+        }
+        return texts;
     }
 }
 
