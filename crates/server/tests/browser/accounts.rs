@@ -7,12 +7,20 @@ use sqlx::Connection;
 
 use serde_json::json;
 
-use super::Browser;
-use super::helpers::{PASSWORD, post_as};
+use stigmergy_server::store::Backend;
 
-#[tokio::test]
-async fn a_visitor_reads_the_accounts_and_verifies_the_chain_in_the_browser() {
-    let browser = Browser::start().await;
+use super::Browser;
+use super::helpers::{PASSWORD, both_stores, post_as};
+
+// The accounts on both stores: what a visitor reads and verifies, and a
+// steward's sale, come out the same from SQLite and PostgreSQL.
+both_stores!(
+    a_visitor_reads_the_accounts_and_verifies_the_chain_in_the_browser,
+    a_steward_records_a_sale_and_the_accounts_follow,
+);
+
+async fn a_visitor_reads_the_accounts_and_verifies_the_chain_in_the_browser(backend: Backend) {
+    let browser = Browser::start_on(backend).await;
     browser.goto("/coalitions/open-hardware-africa").await;
     browser
         .click("a[href='/coalitions/open-hardware-africa/accounts']")
@@ -115,21 +123,31 @@ async fn a_visitor_reads_the_accounts_and_verifies_the_chain_in_the_browser() {
     browser.snapshot("accounts").await;
 
     // Someone edits entry 30 in the database: the browser finds it.
-    {
-        let mut db = sqlx::SqliteConnection::connect(&browser.app.db.url)
-            .await
-            .unwrap();
-        sqlx::query("DROP TRIGGER ledger_entries_are_append_only_update")
+    let edit = "UPDATE ledger_entries SET note = 'nothing to see here' \
+                WHERE coalition_id = 'open-hardware-africa' AND seq = 30";
+    match backend {
+        Backend::Sqlite => {
+            let mut db = sqlx::SqliteConnection::connect(&browser.app.db.url)
+                .await
+                .unwrap();
+            sqlx::query("DROP TRIGGER ledger_entries_are_append_only_update")
+                .execute(&mut db)
+                .await
+                .unwrap();
+            sqlx::query(edit).execute(&mut db).await.unwrap();
+        }
+        Backend::Postgres => {
+            let mut db = sqlx::PgConnection::connect(&browser.app.db.url)
+                .await
+                .unwrap();
+            sqlx::query(
+                "ALTER TABLE ledger_entries DISABLE TRIGGER ledger_entries_are_append_only",
+            )
             .execute(&mut db)
             .await
             .unwrap();
-        sqlx::query(
-            "UPDATE ledger_entries SET note = 'nothing to see here' \
-             WHERE coalition_id = 'open-hardware-africa' AND seq = 30",
-        )
-        .execute(&mut db)
-        .await
-        .unwrap();
+            sqlx::query(edit).execute(&mut db).await.unwrap();
+        }
     }
     browser.click("[data-testid=verify]").await;
     browser
@@ -170,9 +188,8 @@ async fn a_cern_ohl_s_design_shows_its_share_alike_obligations() {
     browser.close().await;
 }
 
-#[tokio::test]
-async fn a_steward_records_a_sale_and_the_accounts_follow() {
-    let browser = Browser::start().await;
+async fn a_steward_records_a_sale_and_the_accounts_follow(backend: Backend) {
+    let browser = Browser::start_on(backend).await;
     // A visitor sees no form.
     browser
         .goto("/coalitions/open-hardware-africa/accounts")

@@ -41,21 +41,45 @@ impl Drop for Driver {
     }
 }
 
+/// Reads chromedriver's start-up lines until it names its port, then keeps
+/// draining what it writes so that it never blocks on a full pipe.
+fn listening_port(child: &mut Child) -> u16 {
+    use std::io::{BufRead, BufReader};
+    const STARTED: &str = "started successfully on port ";
+    let mut lines = BufReader::new(child.stdout.take().expect("chromedriver's stdout")).lines();
+    let mut said = Vec::new();
+    let port = loop {
+        match lines.next() {
+            Some(Ok(line)) => {
+                if let Some(rest) = line.split(STARTED).nth(1) {
+                    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+                    break digits
+                        .parse()
+                        .unwrap_or_else(|e| panic!("chromedriver's port in {line:?}: {e}"));
+                }
+                said.push(line);
+            }
+            Some(Err(e)) => panic!("reading chromedriver's output: {e}"),
+            None => panic!("chromedriver stopped before it listened: {said:?}"),
+        }
+    };
+    std::thread::spawn(move || lines.for_each(drop));
+    port
+}
+
 /// A fresh headless Chromium under its own chromedriver.
 pub async fn session() -> (Client, Driver) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new(CHROMEDRIVER)
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
+    // chromedriver picks a free port itself and says which: no port is
+    // chosen here and handed over, for another test to take in between.
+    let mut child = Command::new(CHROMEDRIVER)
+        .arg("--port=0")
+        .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .unwrap_or_else(|e| {
             panic!("cannot start {CHROMEDRIVER} ({e}): make test installs chromium-driver")
         });
+    let port = listening_port(&mut child);
     let profile = tempfile::tempdir().unwrap();
     let driver = Driver {
         child,

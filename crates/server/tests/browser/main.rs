@@ -20,6 +20,7 @@ use chromium::{Driver, dist};
 use fantoccini::{Client, Locator};
 use helpers::{PASSWORD, Seed, TestApp, TestDb};
 use serde_json::json;
+use stigmergy_server::store::Backend;
 
 const PATIENCE: Duration = Duration::from_secs(15);
 
@@ -32,7 +33,13 @@ struct Browser {
 
 impl Browser {
     async fn start() -> Browser {
-        let app = TestApp::spawn_on(TestDb::sqlite(), Seed::Demo, dist()).await;
+        Browser::start_on(Backend::Sqlite).await
+    }
+
+    /// A browser on a server with the demo commons on a fresh database of
+    /// `backend`.
+    async fn start_on(backend: Backend) -> Browser {
+        let app = TestApp::spawn_on(TestDb::for_backend(backend).await, Seed::Demo, dist()).await;
         let (client, driver) = Browser::session().await;
         Browser {
             client,

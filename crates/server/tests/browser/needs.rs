@@ -4,8 +4,17 @@
 
 use serde_json::Value;
 
+use stigmergy_server::store::Backend;
+
 use super::Browser;
-use crate::helpers::PASSWORD;
+use crate::helpers::{PASSWORD, both_stores};
+
+// The needs flows on both stores; on PostgreSQL the live board also goes
+// through the hub's hold behind uncommitted event ids.
+both_stores!(
+    a_need_is_declared_claimed_in_part_delivered_and_confirmed_in_the_browser,
+    a_claim_made_elsewhere_shows_on_the_board_and_the_need_page_without_reloading,
+);
 
 impl Browser {
     /// Sets a date input the way a date picker does (typing into one
@@ -31,9 +40,10 @@ impl Browser {
     }
 }
 
-#[tokio::test]
-async fn a_need_is_declared_claimed_in_part_delivered_and_confirmed_in_the_browser() {
-    let browser = Browser::start().await;
+async fn a_need_is_declared_claimed_in_part_delivered_and_confirmed_in_the_browser(
+    backend: Backend,
+) {
+    let browser = Browser::start_on(backend).await;
     let due = (chrono::Utc::now() + chrono::Duration::days(400))
         .format("%Y-%m-%d")
         .to_string();
@@ -185,9 +195,10 @@ async fn a_need_is_declared_claimed_in_part_delivered_and_confirmed_in_the_brows
     browser.close().await;
 }
 
-#[tokio::test]
-async fn a_claim_made_elsewhere_shows_on_the_board_and_the_need_page_without_reloading() {
-    let browser = Browser::start().await;
+async fn a_claim_made_elsewhere_shows_on_the_board_and_the_need_page_without_reloading(
+    backend: Backend,
+) {
+    let browser = Browser::start_on(backend).await;
     // A visitor watches the board and a need page in another browser.
     let app = &browser.app;
     let clinic = crate::helpers::person(app, "akua-mensah").await;
