@@ -8,16 +8,15 @@
 //! SQLite runs one writer at a time, so on both stores concurrent claims
 //! for the last units let exactly as many through as fit.
 
-use std::collections::HashMap;
-
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use stigmergy_core::need::{from_milli, region_of, to_milli};
+use stigmergy_core::geo::{BoundingBox, Longitudes, within};
+use stigmergy_core::need::{from_milli, to_milli};
 use stigmergy_core::{
-    AgentId, AgentRef, AskDecision, AskState, BillOfMaterials, Capacity, CapacityInput, Change,
-    Claim, ClaimAction, ClaimState, CoalitionAsk, DesignId, DesignRef, EconomicEvent, EventAction,
-    FieldErrors, Gap, Gaps, Need, NeedInput, NeedQuery, NeedState, Page, Place, ProcessKind,
-    Quantity, Unit,
+    AgentId, AgentRef, AskDecision, AskState, BillOfMaterials, Capacity, CapacityInput,
+    CapacityQuery, Change, Claim, ClaimAction, ClaimState, CoalitionAsk, DesignId, DesignRef,
+    EconomicEvent, EventAction, FieldErrors, Gap, Gaps, Need, NeedInput, NeedQuery, NeedState,
+    Page, Place, ProcessKind, Quantity, Unit,
 };
 
 use super::commons::{Bind, Conditions, bind_all, decode_cursor, encode_cursor};
@@ -95,12 +94,22 @@ pub trait Needs {
         now: DateTime<Utc>,
     ) -> StoreResult<u64>;
 
-    /// Declared capacity, optionally of one provider or for one process.
-    async fn capacities(
-        &self,
-        provider: Option<&AgentId>,
-        process: Option<ProcessKind>,
-    ) -> StoreResult<Vec<Capacity>>;
+    /// A page of declared capacity, optionally of one provider or for one
+    /// process, by provider name (then provider id, then capacity id).
+    async fn capacities(&self, query: &CapacityQuery) -> StoreResult<Page<Capacity>>;
+
+    /// One declared capacity.
+    async fn capacity(&self, id: u64) -> StoreResult<Capacity>;
+
+    /// All the capacity these providers declared, by provider name: what
+    /// one person (and the organizations they steward) or one coalition's
+    /// members offer.
+    async fn capacities_of(&self, providers: &[AgentId]) -> StoreResult<Vec<Capacity>>;
+
+    /// The capacity that might fit `need`: it runs at least one of the
+    /// need's processes (any, for a need without processes) and the need's
+    /// latitude is within its radius. The exact fit is core's `fit`.
+    async fn capacities_for(&self, need: &Need) -> StoreResult<Vec<Capacity>>;
 
     /// The gap signal, per design and per region, largest first.
     async fn gaps(&self) -> StoreResult<Gaps>;
@@ -406,8 +415,8 @@ fn claims_from(rows: Vec<ClaimRow>) -> StoreResult<Vec<Claim>> {
     rows.into_iter().map(ClaimRow::into_claim).collect()
 }
 
-/// The filters of a needs query, without the cursor; `near` narrows to a
-/// latitude band here and to the exact radius in Rust.
+/// The filters of a needs query, without the cursor; `near` narrows to the
+/// circle's bounding box here and to the exact radius in Rust.
 fn need_filters(query: &NeedQuery) -> Conditions {
     let mut conditions = Conditions::default();
     if let Some(design) = &query.design {
@@ -432,12 +441,26 @@ fn need_filters(query: &NeedQuery) -> Conditions {
         let p = conditions.bind(Bind::Text(receiver.as_str().to_owned()));
         conditions.push(format!("(n.receiver_id = {p} OR n.declared_by = {p})"));
     }
-    if let Some((lat, _, radius)) = query.near {
-        // One degree of latitude is about 111.2 km everywhere.
-        let band = radius / 111.0 + 0.01;
-        let low = conditions.bind(Bind::Real(lat - band));
-        let high = conditions.bind(Bind::Real(lat + band));
-        conditions.push(format!("n.lat BETWEEN {low} AND {high}"));
+    if let Some((lat, lon, radius)) = query.near {
+        // The box around the circle, on the indexed (lat, lon); the exact
+        // distance is checked on what it lets through.
+        let bbox = BoundingBox::around(lat, lon, radius);
+        let south = conditions.bind(Bind::Real(bbox.south));
+        let north = conditions.bind(Bind::Real(bbox.north));
+        conditions.push(format!("n.lat BETWEEN {south} AND {north}"));
+        match bbox.longitudes {
+            Longitudes::All => {}
+            Longitudes::Between { west, east } => {
+                let west = conditions.bind(Bind::Real(west));
+                let east = conditions.bind(Bind::Real(east));
+                conditions.push(format!("n.lon BETWEEN {west} AND {east}"));
+            }
+            Longitudes::Across { west, east } => {
+                let west = conditions.bind(Bind::Real(west));
+                let east = conditions.bind(Bind::Real(east));
+                conditions.push(format!("(n.lon >= {west} OR n.lon <= {east})"));
+            }
+        }
     }
     let confirmed = claim_sum("'confirmed'");
     match query.state {
@@ -624,20 +647,44 @@ impl Needs for SqlStore {
         let select = need_select();
         let order = "ORDER BY n.due, n.id";
         let (mut needs, total) = if let Some((lat, lon, radius)) = query.near {
-            // Every need in the latitude band, then the exact distance.
-            let sql = format!("{select} {} {order}", filters.sql());
-            let rows: Vec<NeedRow> = with_pool!(&self.pool, p => {
-                bind_all!(sqlx::query_as(&sql), &filters.binds).fetch_all(p).await?
+            // Pages of the box in due order, each checked for the exact
+            // distance, until a page's worth (and one more) is in; the
+            // total counts the box's places that are within the radius.
+            let count_sql = format!("SELECT n.lat, n.lon FROM needs n {}", filters.sql());
+            let places: Vec<(f64, f64)> = with_pool!(&self.pool, p => {
+                bind_all!(sqlx::query_as(&count_sql), &filters.binds).fetch_all(p).await?
             });
+            let total = places
+                .iter()
+                .filter(|(a, b)| within((lat, lon), radius, *a, *b))
+                .count() as u64;
+            let batch = (limit + 1) * 4;
+            let mut after = cursor;
             let mut near = Vec::new();
-            for row in rows {
-                if stigmergy_core::need::distance_km(lat, lon, row.lat, row.lon) <= radius {
-                    near.push(row.into_need()?);
+            loop {
+                let mut paged = filters.clone();
+                if let Some((due, id)) = &after {
+                    let due = paged.bind(Bind::Text(due.clone()));
+                    let id = paged.bind(Bind::Int(*id));
+                    paged.push(format!(
+                        "(n.due > {due} OR (n.due = {due} AND n.id > {id}))"
+                    ));
                 }
-            }
-            let total = near.len() as u64;
-            if let Some((due, id)) = &cursor {
-                near.retain(|n| (n.due.as_str(), n.id as i64) > (due.as_str(), *id));
+                let limit_p = paged.bind(Bind::Int(batch as i64));
+                let sql = format!("{select} {} {order} LIMIT {limit_p}", paged.sql());
+                let rows: Vec<NeedRow> = with_pool!(&self.pool, p => {
+                    bind_all!(sqlx::query_as(&sql), &paged.binds).fetch_all(p).await?
+                });
+                let fetched = rows.len();
+                after = rows.last().map(|row| (row.due.clone(), row.id));
+                for row in rows {
+                    if within((lat, lon), radius, row.lat, row.lon) {
+                        near.push(row.into_need()?);
+                    }
+                }
+                if near.len() > limit || fetched < batch {
+                    break;
+                }
             }
             near.truncate(limit + 1);
             (near, total)
@@ -1003,30 +1050,114 @@ impl Needs for SqlStore {
         Ok(id_of(id))
     }
 
-    async fn capacities(
-        &self,
-        provider: Option<&AgentId>,
-        process: Option<ProcessKind>,
-    ) -> StoreResult<Vec<Capacity>> {
-        let mut conditions = Conditions::default();
-        if let Some(provider) = provider {
-            let p = conditions.bind(Bind::Text(provider.as_str().to_owned()));
-            conditions.push(format!("k.provider_id = {p}"));
+    async fn capacities(&self, query: &CapacityQuery) -> StoreResult<Page<Capacity>> {
+        let mut filters = Conditions::default();
+        if let Some(provider) = &query.provider {
+            let p = filters.bind(Bind::Text(provider.as_str().to_owned()));
+            filters.push(format!("k.provider_id = {p}"));
         }
-        if let Some(process) = process {
-            let p = conditions.bind(Bind::Text(process.slug().to_owned()));
-            conditions.push(format!(
+        if let Some(process) = query.process {
+            let p = filters.bind(Bind::Text(process.slug().to_owned()));
+            filters.push(format!(
                 "k.id IN (SELECT capacity_id FROM capacity_processes WHERE process = {p})"
             ));
         }
+        let mut paged = filters.clone();
+        if let Some(cursor) = query.cursor.as_deref() {
+            let (name, provider, id) = decode_capacity_cursor(cursor)?;
+            let name = paged.bind(Bind::Text(name));
+            let provider = paged.bind(Bind::Text(provider));
+            let id = paged.bind(Bind::Int(id));
+            paged.push(format!(
+                "(a.name > {name} OR (a.name = {name} AND (a.id > {provider} \
+                 OR (a.id = {provider} AND k.id > {id}))))"
+            ));
+        }
+        let limit = query.limit as usize;
+        let limit_p = paged.bind(Bind::Int(limit as i64 + 1));
+        let list_sql = format!(
+            "{CAPACITY_SELECT} {} ORDER BY a.name, a.id, k.id LIMIT {limit_p}",
+            paged.sql()
+        );
+        let count_sql = format!("SELECT COUNT(*) FROM capacities k {}", filters.sql());
+        let (rows, count): (Vec<CapacityRow>, (i64,)) = with_pool!(&self.pool, p => {
+            let rows = bind_all!(sqlx::query_as(&list_sql), &paged.binds).fetch_all(p).await?;
+            let count = bind_all!(sqlx::query_as(&count_sql), &filters.binds).fetch_one(p).await?;
+            (rows, count)
+        });
+        let mut items = rows
+            .into_iter()
+            .map(CapacityRow::into_capacity)
+            .collect::<StoreResult<Vec<_>>>()?;
+        let next_cursor = if items.len() > limit {
+            items.truncate(limit);
+            items.last().map(capacity_cursor)
+        } else {
+            None
+        };
+        Ok(Page {
+            items,
+            next_cursor,
+            total: u64::try_from(count.0).unwrap_or_default(),
+        })
+    }
+
+    async fn capacity(&self, id: u64) -> StoreResult<Capacity> {
+        let id = db_id(id)?;
+        let sql = format!("{CAPACITY_SELECT} WHERE k.id = $1");
+        let row: Option<CapacityRow> = with_pool!(&self.pool, p => {
+            sqlx::query_as(&sql).bind(id).fetch_optional(p).await?
+        });
+        row.ok_or(StoreError::NotFound)?.into_capacity()
+    }
+
+    async fn capacities_of(&self, providers: &[AgentId]) -> StoreResult<Vec<Capacity>> {
+        if providers.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut conditions = Conditions::default();
+        let listed: Vec<String> = providers
+            .iter()
+            .map(|p| conditions.bind(Bind::Text(p.as_str().to_owned())))
+            .collect();
+        conditions.push(format!("k.provider_id IN ({})", listed.join(", ")));
         let sql = format!(
-            "SELECT k.id, k.processes, k.materials, k.rate, k.available_from, k.available_until, \
-             k.radius_km, k.place_name, k.lat, k.lon, k.note, k.created_at, \
-             a.id AS provider_id, a.name AS provider_name, a.kind AS provider_kind, \
-             a.place_name AS provider_place, a.lat AS provider_lat, a.lon AS provider_lon, \
-             CAST(COALESCE((SELECT SUM(c.quantity) FROM claims c WHERE c.provider_id = k.provider_id \
-             AND c.state IN ({COMMITTED})), 0) AS BIGINT) AS committed \
-             FROM capacities k JOIN agents a ON a.id = k.provider_id {} ORDER BY a.name, k.id",
+            "{CAPACITY_SELECT} {} ORDER BY a.name, a.id, k.id",
+            conditions.sql()
+        );
+        let rows: Vec<CapacityRow> = with_pool!(&self.pool, p => {
+            bind_all!(sqlx::query_as(&sql), &conditions.binds).fetch_all(p).await?
+        });
+        rows.into_iter().map(CapacityRow::into_capacity).collect()
+    }
+
+    async fn capacities_for(&self, need: &Need) -> StoreResult<Vec<Capacity>> {
+        let mut conditions = Conditions::default();
+        if !need.processes.is_empty() {
+            let listed: Vec<String> = need
+                .processes
+                .iter()
+                .map(|p| conditions.bind(Bind::Text(p.slug().to_owned())))
+                .collect();
+            conditions.push(format!(
+                "k.id IN (SELECT capacity_id FROM capacity_processes WHERE process IN ({}))",
+                listed.join(", ")
+            ));
+        }
+        // The need within the capacity's radius north or south: a cheap
+        // bound before the exact distance (a degree of latitude is the
+        // same length everywhere).
+        let lat = conditions.bind(Bind::Real(need.place.lat));
+        let per_km = conditions.bind(Bind::Real(
+            (1.0 / stigmergy_core::geo::EARTH_RADIUS_KM).to_degrees(),
+        ));
+        conditions.push(format!(
+            "k.lat BETWEEN {lat} - k.radius_km * {per_km} - 0.001 AND {lat} + k.radius_km * {per_km} + 0.001"
+        ));
+        let receiver = conditions.bind(Bind::Text(need.receiver.id.as_str().to_owned()));
+        conditions.push(format!("k.provider_id <> {receiver}"));
+        let sql = format!(
+            "{CAPACITY_SELECT} {} ORDER BY a.name, a.id, k.id",
             conditions.sql()
         );
         let rows: Vec<CapacityRow> = with_pool!(&self.pool, p => {
@@ -1036,8 +1167,14 @@ impl Needs for SqlStore {
     }
 
     async fn gaps(&self) -> StoreResult<Gaps> {
-        let sql = format!(
-            "SELECT n.design_id, d.name AS design_name, n.place_name, n.quantity, \
+        // The gap rule lives here, in SQL, so the database aggregates and
+        // ranks and only the top rows travel: over the needs not yet
+        // fulfilled, per design and per region (the `needs.region` column,
+        // core's `region_of` in SQL), demand − committed − delivered, never
+        // below zero, largest first, ties by label (byte order on both
+        // stores) then key. Core's `Gap` is what it fills.
+        let open = format!(
+            "SELECT n.design_id, d.name AS design_name, n.region, n.quantity, \
              {} AS committed, {} AS delivered \
              FROM needs n JOIN designs d ON d.id = n.design_id \
              WHERE NOT (n.claimed = n.quantity AND {} >= n.quantity)",
@@ -1045,42 +1182,44 @@ impl Needs for SqlStore {
             claim_sum(DELIVERED),
             claim_sum("'confirmed'"),
         );
-        let rows: Vec<(String, String, String, i64, i64, i64)> = with_pool!(&self.pool, p => {
-            sqlx::query_as(&sql).fetch_all(p).await?
-        });
-        let mut by_design: HashMap<String, (String, [i64; 3])> = HashMap::new();
-        let mut by_region: HashMap<String, [i64; 3]> = HashMap::new();
-        for (design, name, place, quantity, committed, delivered) in rows {
-            let sums = [quantity, committed, delivered];
-            let entry = by_design.entry(design).or_insert((name, [0; 3]));
-            let region = by_region.entry(region_of(&place).to_owned()).or_default();
-            for i in 0..3 {
-                entry.1[i] += sums[i];
-                region[i] += sums[i];
-            }
-        }
-        let gap = |key: String, label: String, [demand, committed, delivered]: [i64; 3]| Gap {
-            key,
-            label,
-            demand: from_milli(demand),
-            committed: from_milli(committed),
-            delivered: from_milli(delivered),
-            gap: from_milli((demand - committed - delivered).max(0)),
+        let bytes = match self.pool {
+            super::pool::Pool::Sqlite(_) => "",
+            super::pool::Pool::Postgres(_) => " COLLATE \"C\"",
         };
-        let mut by_design: Vec<Gap> = by_design
-            .into_iter()
-            .map(|(key, (label, sums))| gap(key, label, sums))
-            .collect();
-        let mut by_region: Vec<Gap> = by_region
-            .into_iter()
-            .map(|(region, sums)| gap(region.clone(), region, sums))
-            .collect();
-        for gaps in [&mut by_design, &mut by_region] {
-            gaps.sort_by(|a, b| b.gap.total_cmp(&a.gap).then_with(|| a.label.cmp(&b.label)));
-        }
+        let section = |key: &str, label: &str| {
+            format!(
+                "SELECT {key} AS key, {label} AS label, CAST(SUM(quantity) AS BIGINT) AS demand, \
+                 CAST(SUM(committed) AS BIGINT) AS committed, CAST(SUM(delivered) AS BIGINT) AS delivered, \
+                 CAST(CASE WHEN SUM(quantity) - SUM(committed) - SUM(delivered) > 0 \
+                   THEN SUM(quantity) - SUM(committed) - SUM(delivered) ELSE 0 END AS BIGINT) AS gap \
+                 FROM ({open}) AS open GROUP BY {key}, {label} \
+                 ORDER BY gap DESC, {label}{bytes}, {key}{bytes} LIMIT $1"
+            )
+        };
+        let by_design_sql = section("design_id", "design_name");
+        let by_region_sql = section("region", "region");
+        let limit = i64::try_from(stigmergy_core::need::GAPS_LIMIT).unwrap_or(i64::MAX);
+        type GapRow = (String, String, i64, i64, i64, i64);
+        let (by_design, by_region): (Vec<GapRow>, Vec<GapRow>) = with_pool!(&self.pool, p => {
+            let by_design = sqlx::query_as(&by_design_sql).bind(limit).fetch_all(p).await?;
+            let by_region = sqlx::query_as(&by_region_sql).bind(limit).fetch_all(p).await?;
+            (by_design, by_region)
+        });
+        let gaps = |rows: Vec<GapRow>| {
+            rows.into_iter()
+                .map(|(key, label, demand, committed, delivered, gap)| Gap {
+                    key,
+                    label,
+                    demand: from_milli(demand),
+                    committed: from_milli(committed),
+                    delivered: from_milli(delivered),
+                    gap: from_milli(gap),
+                })
+                .collect()
+        };
         Ok(Gaps {
-            by_design,
-            by_region,
+            by_design: gaps(by_design),
+            by_region: gaps(by_region),
         })
     }
 
@@ -1120,6 +1259,29 @@ impl Needs for SqlStore {
         });
         rows.into_iter().map(EventRow::into_event).collect()
     }
+}
+
+const CAPACITY_SELECT: &str = "SELECT k.id, k.processes, k.materials, k.rate, k.available_from, \
+     k.available_until, k.radius_km, k.place_name, k.lat, k.lon, k.note, k.created_at, \
+     a.id AS provider_id, a.name AS provider_name, a.kind AS provider_kind, \
+     a.place_name AS provider_place, a.lat AS provider_lat, a.lon AS provider_lon, \
+     CAST(COALESCE((SELECT SUM(c.quantity) FROM claims c WHERE c.provider_id = k.provider_id \
+     AND c.state IN ('committed', 'in_progress')), 0) AS BIGINT) AS committed \
+     FROM capacities k JOIN agents a ON a.id = k.provider_id";
+
+/// The cursor after `capacity`: its provider's name and id, and its id.
+fn capacity_cursor(capacity: &Capacity) -> String {
+    encode_cursor(
+        capacity.provider.id.as_str(),
+        &format!("{}\u{1f}{}", capacity.id, capacity.provider.name),
+    )
+}
+
+fn decode_capacity_cursor(cursor: &str) -> StoreResult<(String, String, i64)> {
+    let (provider, rest) = decode_cursor(cursor)?;
+    rest.split_once('\u{1f}')
+        .and_then(|(id, name)| Some((name.to_owned(), provider, id.parse().ok()?)))
+        .ok_or_else(|| invalid("cursor", "That cursor is not one this server gave out."))
 }
 
 #[derive(sqlx::FromRow)]
