@@ -3,6 +3,7 @@
 
 mod auth;
 mod bounded;
+mod bounded_reads;
 mod coalition_asks;
 mod design_writes;
 mod designs;
