@@ -1173,14 +1173,15 @@ impl Needs for SqlStore {
         // core's `region_of` in SQL), demand − committed − delivered, never
         // below zero, largest first, ties by label (byte order on both
         // stores) then key. Core's `Gap` is what it fills.
-        let open = format!(
-            "SELECT n.design_id, d.name AS design_name, n.region, n.quantity, \
-             {} AS committed, {} AS delivered \
-             FROM needs n JOIN designs d ON d.id = n.design_id \
-             WHERE NOT (n.claimed = n.quantity AND {} >= n.quantity)",
-            claim_sum(COMMITTED),
-            claim_sum(DELIVERED),
-            claim_sum("'confirmed'"),
+        // Each need's claims summed once, by one pass over the claims'
+        // covering index, then the needs grouped (a subquery per need and
+        // per sum was six times slower on SQLite).
+        let per_need = format!(
+            "SELECT need_id, \
+             SUM(CASE WHEN state IN ({COMMITTED}) THEN quantity ELSE 0 END) AS committed, \
+             SUM(CASE WHEN state IN ({DELIVERED}) THEN quantity ELSE 0 END) AS delivered, \
+             SUM(CASE WHEN state = 'confirmed' THEN quantity ELSE 0 END) AS confirmed \
+             FROM claims GROUP BY need_id"
         );
         let bytes = match self.pool {
             super::pool::Pool::Sqlite(_) => "",
@@ -1188,16 +1189,20 @@ impl Needs for SqlStore {
         };
         let section = |key: &str, label: &str| {
             format!(
-                "SELECT {key} AS key, {label} AS label, CAST(SUM(quantity) AS BIGINT) AS demand, \
-                 CAST(SUM(committed) AS BIGINT) AS committed, CAST(SUM(delivered) AS BIGINT) AS delivered, \
-                 CAST(CASE WHEN SUM(quantity) - SUM(committed) - SUM(delivered) > 0 \
-                   THEN SUM(quantity) - SUM(committed) - SUM(delivered) ELSE 0 END AS BIGINT) AS gap \
-                 FROM ({open}) AS open GROUP BY {key}, {label} \
-                 ORDER BY gap DESC, {label}{bytes}, {key}{bytes} LIMIT $1"
+                "SELECT key, label, demand, committed, delivered, \
+                 CASE WHEN demand - committed - delivered > 0 THEN demand - committed - delivered ELSE 0 END AS gap \
+                 FROM (SELECT {key} AS key, {label} AS label, CAST(SUM(n.quantity) AS BIGINT) AS demand, \
+                   CAST(COALESCE(SUM(c.committed), 0) AS BIGINT) AS committed, \
+                   CAST(COALESCE(SUM(c.delivered), 0) AS BIGINT) AS delivered \
+                   FROM needs n JOIN designs d ON d.id = n.design_id \
+                   LEFT JOIN ({per_need}) c ON c.need_id = n.id \
+                   WHERE NOT (n.claimed = n.quantity AND COALESCE(c.confirmed, 0) >= n.quantity) \
+                   GROUP BY {key}, {label}) AS sums \
+                 ORDER BY gap DESC, label{bytes}, key{bytes} LIMIT $1"
             )
         };
-        let by_design_sql = section("design_id", "design_name");
-        let by_region_sql = section("region", "region");
+        let by_design_sql = section("n.design_id", "d.name");
+        let by_region_sql = section("n.region", "n.region");
         let limit = i64::try_from(stigmergy_core::need::GAPS_LIMIT).unwrap_or(i64::MAX);
         type GapRow = (String, String, i64, i64, i64, i64);
         let (by_design, by_region): (Vec<GapRow>, Vec<GapRow>) = with_pool!(&self.pool, p => {
