@@ -11,14 +11,15 @@ use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use stigmergy_core::account::{PasswordChange, SessionInfo};
+use stigmergy_core::capacity::MAX_CAPACITY_LIMIT;
 use stigmergy_core::query::encode;
 use stigmergy_core::submission::Submissions;
 use stigmergy_core::{
     ApiError, AskDecision, Capacity, CapacityInput, Chain, Claim, ClaimAction, ClaimInput,
     CoalitionPlan, Design, DesignEdit, DesignSummary, ErrorBody, Facets, FlowMap, ForkInput, Gaps,
     LoginInput, MakerMatch, Me, Need, NeedInput, NeedMatch, NewDesign, NewToken, Organization,
-    Page, PendingRequest, RawDesignQuery, RawNeedQuery, RegisterInput, TokenInput, TokenSummary,
-    VersionSummary,
+    Page, PendingRequest, RawCapacityQuery, RawDesignQuery, RawNeedQuery, RegisterInput,
+    TokenInput, TokenSummary, VersionSummary,
 };
 use wasm_bindgen::JsValue;
 use web_sys::js_sys::JSON;
@@ -255,9 +256,23 @@ pub async fn my_matches() -> Result<Vec<NeedMatch>, ClientError> {
     get("/api/me/matches").await
 }
 
-/// Capacity declared by `provider`.
+/// Capacity declared by `provider`: every page of it, in order.
 pub async fn capacities_of(provider: &str) -> Result<Vec<Capacity>, ClientError> {
-    get(&format!("/api/capacities?provider={}", encode(provider))).await
+    let mut query = RawCapacityQuery {
+        provider: Some(provider.to_owned()),
+        limit: Some(MAX_CAPACITY_LIMIT.to_string()),
+        ..RawCapacityQuery::default()
+    };
+    let mut capacities = Vec::new();
+    loop {
+        let page: Page<Capacity> =
+            get(&format!("/api/capacities?{}", query.to_query_string())).await?;
+        capacities.extend(page.items);
+        match page.next_cursor {
+            Some(cursor) => query.cursor = Some(cursor),
+            None => return Ok(capacities),
+        }
+    }
 }
 
 /// Every coalition with its licences and members.

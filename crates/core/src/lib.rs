@@ -9,8 +9,10 @@
 
 pub mod account;
 pub mod agent;
+pub mod capacity;
 pub mod design;
 pub mod error;
+pub mod geo;
 pub mod ledger;
 pub mod licence;
 pub mod live;
@@ -36,6 +38,7 @@ pub use account::{
     AccountInput, LoginInput, Me, NewToken, RegisterInput, TokenInput, TokenSummary,
 };
 pub use agent::{AgentId, AgentInput, AgentKind, AgentRef, Place};
+pub use capacity::{CapacityQuery, RawCapacityQuery};
 pub use design::{
     ContributorInput, ContributorRole, Credit, Design, DesignDraft, DesignEdit, DesignId,
     DesignInput, DesignRef, DesignSummary, Facet, Facets, ForkInput, ImportBundle, Lineage,

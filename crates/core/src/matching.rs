@@ -19,6 +19,9 @@ pub struct Fit {
     pub reasons: Vec<String>,
 }
 
+/// The most makers `GET /api/needs/{id}/makers` lists: the best fits.
+pub const MAKERS_LIMIT: usize = 50;
+
 /// "Makers who can make this": a capacity and how it fits a need.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

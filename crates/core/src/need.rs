@@ -28,7 +28,7 @@ pub fn from_milli(milli: i64) -> f64 {
 /// The great-circle distance between two places in kilometres (haversine,
 /// on a sphere of the Earth's mean radius).
 pub fn distance_km(a_lat: f64, a_lon: f64, b_lat: f64, b_lon: f64) -> f64 {
-    const EARTH_RADIUS_KM: f64 = 6371.0088;
+    use crate::geo::EARTH_RADIUS_KM;
     let (a_lat, b_lat) = (a_lat.to_radians(), b_lat.to_radians());
     let d_lat = b_lat - a_lat;
     let d_lon = (b_lon - a_lon).to_radians();
@@ -714,7 +714,11 @@ pub struct Gap {
     pub gap: f64,
 }
 
-/// `GET /api/needs/gaps`: the gap signal, largest gaps first.
+/// The most rows each section of [`Gaps`] holds: the largest gaps.
+pub const GAPS_LIMIT: usize = 50;
+
+/// `GET /api/needs/gaps`: the gap signal, largest gaps first, at most
+/// [`GAPS_LIMIT`] designs and [`GAPS_LIMIT`] regions.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Gaps {
@@ -754,7 +758,8 @@ pub struct CoalitionPlan {
 }
 
 /// The region a place is in, for the gap signal: the last part of its
-/// name ("Kumasi, Ghana" → "Ghana").
+/// name ("Kumasi, Ghana" → "Ghana"). The store keeps the same rule in SQL,
+/// as the generated column `needs.region` (migration 0011), to group by it.
 pub fn region_of(place_name: &str) -> &str {
     place_name
         .rsplit(',')

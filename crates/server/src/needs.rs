@@ -7,12 +7,12 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{NaiveDate, SubsecRound, Utc};
 use serde::Deserialize;
-use stigmergy_core::matching::fit;
+use stigmergy_core::matching::{MAKERS_LIMIT, fit};
 use stigmergy_core::need::to_milli;
 use stigmergy_core::{
     AgentId, AskDecision, Capacity, CapacityInput, Claim, ClaimAction, ClaimInput, CoalitionPlan,
     DesignId, EconomicEvent, ErrorBody, Gaps, MakerMatch, MembershipRole, Need, NeedInput,
-    NeedMatch, NeedQuery, NeedState, Page, Party, PlanRow, ProcessKind, RawNeedQuery,
+    NeedMatch, NeedQuery, NeedState, Page, Party, PlanRow, RawCapacityQuery, RawNeedQuery,
 };
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -163,9 +163,10 @@ async fn get_need(State(state): State<AppState>, Path(id): Path<u64>) -> AppResu
 }
 
 /// The gap signal: demand − committed − delivered, per design and per
-/// region, largest first, over the needs not yet fulfilled.
+/// region, largest first, over the needs not yet fulfilled; the 50
+/// largest of each.
 #[utoipa::path(get, path = "/api/needs/gaps", tag = "needs",
-    responses((status = 200, description = "The gaps", body = Gaps)))]
+    responses((status = 200, description = "The gaps, at most 50 designs and 50 regions", body = Gaps)))]
 async fn list_gaps(State(state): State<AppState>) -> AppResult<Json<Gaps>> {
     Ok(Json(state.store.gaps().await?))
 }
@@ -294,15 +295,6 @@ async fn my_claims(State(state): State<AppState>, auth: Auth) -> AppResult<Json<
     Ok(Json(state.store.claims_by(&auth.handle).await?))
 }
 
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-struct CapacityQuery {
-    /// Capacity of this agent (its id).
-    provider: Option<String>,
-    /// Capacity that runs this process kind (slug).
-    process: Option<String>,
-}
-
 /// Declares capacity: processes, materials, a weekly rate, when, how far.
 #[utoipa::path(post, path = "/api/capacities", tag = "needs", request_body = CapacityInput,
     responses(
@@ -332,48 +324,23 @@ async fn create_capacity(
         .store
         .create_capacity(&input, &provider, &auth.handle, Utc::now().trunc_subsecs(3))
         .await?;
-    let capacity = state
-        .store
-        .capacities(Some(&provider), None)
-        .await?
-        .into_iter()
-        .find(|c| c.id == id)
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("capacity {id} vanished")))?;
+    let capacity = state.store.capacity(id).await?;
     Ok((StatusCode::CREATED, Json(capacity)))
 }
 
-/// Declared capacity, by provider name.
-#[utoipa::path(get, path = "/api/capacities", tag = "needs", params(CapacityQuery),
+/// Declared capacity, by provider name, a page at a time: at most 100 a
+/// page (50 unless `limit` says), the rest behind `next_cursor`.
+#[utoipa::path(get, path = "/api/capacities", tag = "needs", params(RawCapacityQuery),
     responses(
-        (status = 200, description = "The capacity", body = Vec<Capacity>),
-        (status = 400, description = "A filter is invalid", body = ErrorBody),
+        (status = 200, description = "A page of capacity", body = Page<Capacity>),
+        (status = 400, description = "A filter, the cursor or the limit (1 to 100) is invalid", body = ErrorBody),
     ))]
 async fn list_capacities(
     State(state): State<AppState>,
-    Query(query): Query<CapacityQuery>,
-) -> AppResult<Json<Vec<Capacity>>> {
-    let provider = query
-        .provider
-        .as_deref()
-        .filter(|p| !p.is_empty())
-        .map(|p| AgentId::parse(p).map_err(|message| AppError::field("provider", message)))
-        .transpose()?;
-    let process = query
-        .process
-        .as_deref()
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            ProcessKind::from_slug(p).ok_or_else(|| {
-                AppError::field(
-                    "process",
-                    format!("Unknown process kind \u{201c}{p}\u{201d}."),
-                )
-            })
-        })
-        .transpose()?;
-    Ok(Json(
-        state.store.capacities(provider.as_ref(), process).await?,
-    ))
+    Query(raw): Query<RawCapacityQuery>,
+) -> AppResult<Json<Page<Capacity>>> {
+    let query = raw.parse().map_err(AppError::invalid)?;
+    Ok(Json(state.store.capacities(&query).await?))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -445,11 +412,12 @@ async fn materials_of(state: &AppState, design: Option<&DesignId>) -> AppResult<
 }
 
 /// Makers who can make this: declared capacity that runs the design's
-/// processes within reach, best fit first, each with its reasons.
+/// processes within reach, best fit first, each with its reasons; at most
+/// 50, the best.
 #[utoipa::path(get, path = "/api/needs/{id}/makers", tag = "needs",
     params(("id" = u64, Path, description = "The need's number")),
     responses(
-        (status = 200, description = "Fitting capacity, best first", body = Vec<MakerMatch>),
+        (status = 200, description = "Fitting capacity, best first, at most 50", body = Vec<MakerMatch>),
         (status = 404, description = "No such need", body = ErrorBody),
     ))]
 async fn makers_for_need(
@@ -457,18 +425,21 @@ async fn makers_for_need(
     Path(id): Path<u64>,
 ) -> AppResult<Json<Vec<MakerMatch>>> {
     let need = state.store.need(id).await.map_err(no_need(id))?;
+    if need.remainder <= 0.0 {
+        return Ok(Json(Vec::new()));
+    }
     let materials = materials_of(&state, need.design.as_ref().map(|d| &d.id)).await?;
     let mut matches: Vec<MakerMatch> = state
         .store
-        .capacities(None, None)
+        .capacities_for(&need)
         .await?
         .into_iter()
-        .filter(|capacity| capacity.provider.id != need.receiver.id)
         .filter_map(|capacity| {
             fit(&need, &materials, &capacity).map(|fit| MakerMatch { capacity, fit })
         })
         .collect();
     matches.sort_by(|a, b| b.fit.score.total_cmp(&a.fit.score));
+    matches.truncate(MAKERS_LIMIT);
     Ok(Json(matches))
 }
 
@@ -493,7 +464,12 @@ async fn my_matches(State(state): State<AppState>, auth: Auth) -> AppResult<Json
     );
     let mut capacities = Vec::new();
     for provider in &providers {
-        capacities.extend(state.store.capacities(Some(provider), None).await?);
+        capacities.extend(
+            state
+                .store
+                .capacities_of(std::slice::from_ref(provider))
+                .await?,
+        );
     }
     if capacities.is_empty() {
         return Ok(Json(Vec::new()));
@@ -581,7 +557,12 @@ async fn coalition_plan(
     }
     let mut capacities = Vec::new();
     for member in &coalition.members {
-        capacities.extend(state.store.capacities(Some(&member.agent.id), None).await?);
+        capacities.extend(
+            state
+                .store
+                .capacities_of(std::slice::from_ref(&member.agent.id))
+                .await?,
+        );
     }
     let plan_needs: Vec<PlanNeed> = needs
         .iter()

@@ -80,6 +80,72 @@ fn id(text: &str) -> StoreResult<AgentId> {
 const PROVIDER_LAT: &str = "COALESCE(p.lat, (SELECT k.lat FROM capacities k WHERE k.provider_id = p.id ORDER BY k.id LIMIT 1))";
 const PROVIDER_LON: &str = "COALESCE(p.lon, (SELECT k.lon FROM capacities k WHERE k.provider_id = p.id ORDER BY k.id LIMIT 1))";
 
+/// An agent's role on the map from what it does; the EXISTS each read one
+/// index (coalitions' key, claims and capacities by provider, needs by
+/// receiver).
+const AGENT_SELECT: &str = "SELECT a.id, a.name, a.kind, a.place_name, a.lat, a.lon, \
+     CAST(CASE WHEN EXISTS (SELECT 1 FROM coalitions co WHERE co.agent_id = a.id) THEN 1 ELSE 0 END AS BIGINT) AS is_coalition, \
+     CAST(CASE WHEN EXISTS (SELECT 1 FROM claims c WHERE c.provider_id = a.id) \
+            OR EXISTS (SELECT 1 FROM capacities k WHERE k.provider_id = a.id) THEN 1 ELSE 0 END AS BIGINT) AS provides, \
+     CAST(CASE WHEN EXISTS (SELECT 1 FROM needs n WHERE n.receiver_id = a.id) THEN 1 ELSE 0 END AS BIGINT) AS receives \
+     FROM agents a";
+
+/// The most ids one `IN (…)` binds (both stores take far more).
+const IDS_PER_QUERY: usize = 500;
+
+impl SqlStore {
+    /// The map's agents, and only them: those `wanted` when the view is
+    /// narrowed (a coalition's, a need's), else every agent with a place
+    /// and the providers drawn where they make. By id.
+    async fn map_agents(
+        &self,
+        wanted: Option<&HashSet<String>>,
+        made_at: &HashMap<String, (f64, f64)>,
+    ) -> StoreResult<Vec<AgentRow>> {
+        let (ids, with_places): (Vec<&String>, bool) = match wanted {
+            Some(set) => (set.iter().collect(), false),
+            None => (made_at.keys().collect(), true),
+        };
+        let mut rows: Vec<AgentRow> = Vec::new();
+        let chunks: Vec<&[&String]> = if ids.is_empty() {
+            vec![&[]]
+        } else {
+            ids.chunks(IDS_PER_QUERY).collect()
+        };
+        for (i, chunk) in chunks.iter().enumerate() {
+            if chunk.is_empty() && !with_places {
+                continue;
+            }
+            let mut conditions = Conditions::default();
+            let listed: Vec<String> = chunk
+                .iter()
+                .map(|id| conditions.bind(Bind::Text((*id).clone())))
+                .collect();
+            let mut any = Vec::new();
+            // Agents with a place come once, with the first chunk.
+            if with_places && i == 0 {
+                any.push("(a.lat IS NOT NULL AND a.lon IS NOT NULL)".to_owned());
+            }
+            if !listed.is_empty() {
+                any.push(format!("a.id IN ({})", listed.join(", ")));
+            }
+            conditions.push(format!("({})", any.join(" OR ")));
+            if with_places && i > 0 {
+                conditions.push("(a.lat IS NULL OR a.lon IS NULL)".into());
+            }
+            let sql = format!("{AGENT_SELECT} {} ORDER BY a.id", conditions.sql());
+            let found: Vec<AgentRow> = with_pool!(&self.pool, p => {
+                bind_all!(sqlx::query_as(&sql), &conditions.binds).fetch_all(p).await?
+            });
+            rows.extend(found);
+        }
+        if chunks.len() > 1 {
+            rows.sort_by(|a, b| a.id.cmp(&b.id));
+        }
+        Ok(rows)
+    }
+}
+
 #[async_trait]
 impl SupplyMap for SqlStore {
     async fn flow_map(&self, filter: &FlowFilter) -> StoreResult<FlowMap> {
@@ -141,25 +207,9 @@ impl SupplyMap for SqlStore {
              JOIN agents p ON p.id = e.provider_id JOIN agents r ON r.id = e.receiver_id {} ORDER BY e.id",
             delivered.sql()
         );
-        let agents_sql = "SELECT a.id, a.name, a.kind, a.place_name, a.lat, a.lon, \
-             CAST(CASE WHEN EXISTS (SELECT 1 FROM coalitions co WHERE co.agent_id = a.id) THEN 1 ELSE 0 END AS BIGINT) AS is_coalition, \
-             CAST(CASE WHEN EXISTS (SELECT 1 FROM claims c WHERE c.provider_id = a.id) \
-                    OR EXISTS (SELECT 1 FROM capacities k WHERE k.provider_id = a.id) THEN 1 ELSE 0 END AS BIGINT) AS provides, \
-             CAST(CASE WHEN EXISTS (SELECT 1 FROM needs n WHERE n.receiver_id = a.id) THEN 1 ELSE 0 END AS BIGINT) AS receives \
-             FROM agents a ORDER BY a.id";
-        let (planned_rows, delivered_rows, agent_rows, members): (
-            Vec<FlowRow>,
-            Vec<FlowRow>,
-            Vec<AgentRow>,
-            Vec<(String,)>,
-        ) = with_pool!(&self.pool, p => {
+        let (planned_rows, delivered_rows, members): (Vec<FlowRow>, Vec<FlowRow>, Vec<(String,)>) = with_pool!(&self.pool, p => {
             let planned_rows = bind_all!(sqlx::query_as(&planned_sql), &planned.binds).fetch_all(p).await?;
             let delivered_rows = bind_all!(sqlx::query_as(&delivered_sql), &delivered.binds).fetch_all(p).await?;
-            let agent_rows = if filter.flows_only {
-                Vec::new()
-            } else {
-                sqlx::query_as(agents_sql).fetch_all(p).await?
-            };
             let members = match coalition {
                 Some(c) => sqlx::query_as(
                     "SELECT member_id FROM memberships WHERE organization_id = $1 AND state = 'active'",
@@ -169,7 +219,7 @@ impl SupplyMap for SqlStore {
                 .await?,
                 None => Vec::new(),
             };
-            (planned_rows, delivered_rows, agent_rows, members)
+            (planned_rows, delivered_rows, members)
         });
         let mut flows = Vec::new();
         for (kind, rows) in [
@@ -235,6 +285,11 @@ impl SupplyMap for SqlStore {
                 .entry(flow.provider.as_str().to_owned())
                 .or_insert((flow.from_lat, flow.from_lon));
         }
+        let agent_rows = if filter.flows_only {
+            Vec::new()
+        } else {
+            self.map_agents(wanted.as_ref(), &made_at).await?
+        };
         let mut agents = Vec::new();
         for row in agent_rows {
             if wanted.as_ref().is_some_and(|set| !set.contains(&row.id)) {

@@ -4,6 +4,7 @@
 //! migrations are applied before the store is handed out.
 
 mod accounts;
+mod capacities;
 mod commons;
 pub mod idempotency;
 pub mod ledger;
@@ -19,6 +20,7 @@ use async_trait::async_trait;
 use stigmergy_core::FieldErrors;
 
 pub use accounts::{AccountSecret, Accounts, NewAccount, OwnSession, Session, TokenOwner};
+pub use capacities::Capacities;
 pub use commons::{Commons, ImportedAccount};
 pub use idempotency::Idempotency;
 pub use ledger::{BudgetLine, Ledgers};
@@ -97,6 +99,7 @@ pub trait Store:
     + Accounts
     + Organizations
     + Needs
+    + Capacities
     + Live
     + SupplyMap
     + Ledgers

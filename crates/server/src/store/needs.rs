@@ -1,4 +1,4 @@
-//! Needs, capacity, claims and the economic events of confirmed
+//! Needs, claims and the economic events of confirmed
 //! deliveries, in SQL.
 //!
 //! The remainder invariant lives in one statement: a claim first raises
@@ -8,16 +8,14 @@
 //! SQLite runs one writer at a time, so on both stores concurrent claims
 //! for the last units let exactly as many through as fit.
 
-use std::collections::HashMap;
-
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use stigmergy_core::need::{from_milli, region_of, to_milli};
+use stigmergy_core::geo::{BoundingBox, Longitudes, within};
+use stigmergy_core::need::{from_milli, to_milli};
 use stigmergy_core::{
-    AgentId, AgentRef, AskDecision, AskState, BillOfMaterials, Capacity, CapacityInput, Change,
-    Claim, ClaimAction, ClaimState, CoalitionAsk, DesignId, DesignRef, EconomicEvent, EventAction,
-    FieldErrors, Gap, Gaps, Need, NeedInput, NeedQuery, NeedState, Page, Place, ProcessKind,
-    Quantity, Unit,
+    AgentId, AgentRef, AskDecision, AskState, BillOfMaterials, Change, Claim, ClaimAction,
+    ClaimState, CoalitionAsk, DesignId, DesignRef, EconomicEvent, EventAction, FieldErrors, Gap,
+    Gaps, Need, NeedInput, NeedQuery, NeedState, Page, Place, Quantity, Unit,
 };
 
 use super::commons::{Bind, Conditions, bind_all, decode_cursor, encode_cursor};
@@ -86,22 +84,6 @@ pub trait Needs {
         now: DateTime<Utc>,
     ) -> StoreResult<Claim>;
 
-    /// Declares capacity; returns its id.
-    async fn create_capacity(
-        &self,
-        input: &CapacityInput,
-        provider: &AgentId,
-        declared_by: &AgentId,
-        now: DateTime<Utc>,
-    ) -> StoreResult<u64>;
-
-    /// Declared capacity, optionally of one provider or for one process.
-    async fn capacities(
-        &self,
-        provider: Option<&AgentId>,
-        process: Option<ProcessKind>,
-    ) -> StoreResult<Vec<Capacity>>;
-
     /// The gap signal, per design and per region, largest first.
     async fn gaps(&self) -> StoreResult<Gaps>;
 
@@ -115,17 +97,17 @@ pub trait Needs {
     ) -> StoreResult<Vec<EconomicEvent>>;
 }
 
-fn invalid(field: &str, message: impl Into<String>) -> StoreError {
+pub(super) fn invalid(field: &str, message: impl Into<String>) -> StoreError {
     let mut errors = FieldErrors::new();
     errors.add(field, message);
     StoreError::Invalid(errors)
 }
 
-fn id_of(id: i64) -> u64 {
+pub(super) fn id_of(id: i64) -> u64 {
     u64::try_from(id).unwrap_or_default()
 }
 
-fn db_id(id: u64) -> StoreResult<i64> {
+pub(super) fn db_id(id: u64) -> StoreResult<i64> {
     i64::try_from(id).map_err(|_| StoreError::NotFound)
 }
 
@@ -133,7 +115,7 @@ fn agent_id(id: &str) -> StoreResult<AgentId> {
     AgentId::parse(id).map_err(|e| StoreError::Other(anyhow::anyhow!(e)))
 }
 
-fn agent_ref(
+pub(super) fn agent_ref(
     id: &str,
     name: &str,
     kind: &str,
@@ -406,8 +388,8 @@ fn claims_from(rows: Vec<ClaimRow>) -> StoreResult<Vec<Claim>> {
     rows.into_iter().map(ClaimRow::into_claim).collect()
 }
 
-/// The filters of a needs query, without the cursor; `near` narrows to a
-/// latitude band here and to the exact radius in Rust.
+/// The filters of a needs query, without the cursor; `near` narrows to the
+/// circle's bounding box here and to the exact radius in Rust.
 fn need_filters(query: &NeedQuery) -> Conditions {
     let mut conditions = Conditions::default();
     if let Some(design) = &query.design {
@@ -432,12 +414,26 @@ fn need_filters(query: &NeedQuery) -> Conditions {
         let p = conditions.bind(Bind::Text(receiver.as_str().to_owned()));
         conditions.push(format!("(n.receiver_id = {p} OR n.declared_by = {p})"));
     }
-    if let Some((lat, _, radius)) = query.near {
-        // One degree of latitude is about 111.2 km everywhere.
-        let band = radius / 111.0 + 0.01;
-        let low = conditions.bind(Bind::Real(lat - band));
-        let high = conditions.bind(Bind::Real(lat + band));
-        conditions.push(format!("n.lat BETWEEN {low} AND {high}"));
+    if let Some((lat, lon, radius)) = query.near {
+        // The box around the circle, on the indexed (lat, lon); the exact
+        // distance is checked on what it lets through.
+        let bbox = BoundingBox::around(lat, lon, radius);
+        let south = conditions.bind(Bind::Real(bbox.south));
+        let north = conditions.bind(Bind::Real(bbox.north));
+        conditions.push(format!("n.lat BETWEEN {south} AND {north}"));
+        match bbox.longitudes {
+            Longitudes::All => {}
+            Longitudes::Between { west, east } => {
+                let west = conditions.bind(Bind::Real(west));
+                let east = conditions.bind(Bind::Real(east));
+                conditions.push(format!("n.lon BETWEEN {west} AND {east}"));
+            }
+            Longitudes::Across { west, east } => {
+                let west = conditions.bind(Bind::Real(west));
+                let east = conditions.bind(Bind::Real(east));
+                conditions.push(format!("(n.lon >= {west} OR n.lon <= {east})"));
+            }
+        }
     }
     let confirmed = claim_sum("'confirmed'");
     match query.state {
@@ -624,20 +620,44 @@ impl Needs for SqlStore {
         let select = need_select();
         let order = "ORDER BY n.due, n.id";
         let (mut needs, total) = if let Some((lat, lon, radius)) = query.near {
-            // Every need in the latitude band, then the exact distance.
-            let sql = format!("{select} {} {order}", filters.sql());
-            let rows: Vec<NeedRow> = with_pool!(&self.pool, p => {
-                bind_all!(sqlx::query_as(&sql), &filters.binds).fetch_all(p).await?
+            // Pages of the box in due order, each checked for the exact
+            // distance, until a page's worth (and one more) is in; the
+            // total counts the box's places that are within the radius.
+            let count_sql = format!("SELECT n.lat, n.lon FROM needs n {}", filters.sql());
+            let places: Vec<(f64, f64)> = with_pool!(&self.pool, p => {
+                bind_all!(sqlx::query_as(&count_sql), &filters.binds).fetch_all(p).await?
             });
+            let total = places
+                .iter()
+                .filter(|(a, b)| within((lat, lon), radius, *a, *b))
+                .count() as u64;
+            let batch = (limit + 1) * 4;
+            let mut after = cursor;
             let mut near = Vec::new();
-            for row in rows {
-                if stigmergy_core::need::distance_km(lat, lon, row.lat, row.lon) <= radius {
-                    near.push(row.into_need()?);
+            loop {
+                let mut paged = filters.clone();
+                if let Some((due, id)) = &after {
+                    let due = paged.bind(Bind::Text(due.clone()));
+                    let id = paged.bind(Bind::Int(*id));
+                    paged.push(format!(
+                        "(n.due > {due} OR (n.due = {due} AND n.id > {id}))"
+                    ));
                 }
-            }
-            let total = near.len() as u64;
-            if let Some((due, id)) = &cursor {
-                near.retain(|n| (n.due.as_str(), n.id as i64) > (due.as_str(), *id));
+                let limit_p = paged.bind(Bind::Int(batch as i64));
+                let sql = format!("{select} {} {order} LIMIT {limit_p}", paged.sql());
+                let rows: Vec<NeedRow> = with_pool!(&self.pool, p => {
+                    bind_all!(sqlx::query_as(&sql), &paged.binds).fetch_all(p).await?
+                });
+                let fetched = rows.len();
+                after = rows.last().map(|row| (row.due.clone(), row.id));
+                for row in rows {
+                    if within((lat, lon), radius, row.lat, row.lon) {
+                        near.push(row.into_need()?);
+                    }
+                }
+                if near.len() > limit || fetched < batch {
+                    break;
+                }
             }
             near.truncate(limit + 1);
             (near, total)
@@ -948,139 +968,65 @@ impl Needs for SqlStore {
         self.claim(id_of(id)).await
     }
 
-    async fn create_capacity(
-        &self,
-        input: &CapacityInput,
-        provider: &AgentId,
-        declared_by: &AgentId,
-        now: DateTime<Utc>,
-    ) -> StoreResult<u64> {
-        input.validate().map_err(StoreError::Invalid)?;
-        let processes: Vec<&str> = input.processes.iter().map(|p| p.slug()).collect();
-        let processes_json = serde_json::to_string(&processes).map_err(anyhow::Error::from)?;
-        let materials: Vec<&str> = input.materials.iter().map(|m| m.trim()).collect();
-        let materials_json = serde_json::to_string(&materials).map_err(anyhow::Error::from)?;
-        let id = with_pool!(&self.pool, p => {
-            let mut tx = p.begin().await?;
-            let id: (i64,) = sqlx::query_as(
-                "INSERT INTO capacities (provider_id, declared_by, processes, materials, rate, available_from, \
-                 available_until, radius_km, place_name, lat, lon, note, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
-            )
-            .bind(provider.as_str())
-            .bind(declared_by.as_str())
-            .bind(&processes_json)
-            .bind(&materials_json)
-            .bind(input.rate)
-            .bind(&input.available_from)
-            .bind(input.available_until.as_deref())
-            .bind(input.radius_km)
-            .bind(input.place.name.trim())
-            .bind(input.place.lat)
-            .bind(input.place.lon)
-            .bind(input.note.trim())
-            .bind(now)
-            .fetch_one(&mut *tx)
-            .await?;
-            for process in &processes {
-                sqlx::query(
-                    "INSERT INTO capacity_processes (capacity_id, process) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-                )
-                .bind(id.0)
-                .bind(*process)
-                .execute(&mut *tx)
-                .await?;
-            }
-            let change = Change::CapacityDeclared {
-                capacity: id_of(id.0),
-                provider: provider.clone(),
-                place: input.place.clone(),
-            };
-            emit!(self, tx, None::<&str>, &change, now);
-            tx.commit().await?;
-            id.0
-        });
-        Ok(id_of(id))
-    }
-
-    async fn capacities(
-        &self,
-        provider: Option<&AgentId>,
-        process: Option<ProcessKind>,
-    ) -> StoreResult<Vec<Capacity>> {
-        let mut conditions = Conditions::default();
-        if let Some(provider) = provider {
-            let p = conditions.bind(Bind::Text(provider.as_str().to_owned()));
-            conditions.push(format!("k.provider_id = {p}"));
-        }
-        if let Some(process) = process {
-            let p = conditions.bind(Bind::Text(process.slug().to_owned()));
-            conditions.push(format!(
-                "k.id IN (SELECT capacity_id FROM capacity_processes WHERE process = {p})"
-            ));
-        }
-        let sql = format!(
-            "SELECT k.id, k.processes, k.materials, k.rate, k.available_from, k.available_until, \
-             k.radius_km, k.place_name, k.lat, k.lon, k.note, k.created_at, \
-             a.id AS provider_id, a.name AS provider_name, a.kind AS provider_kind, \
-             a.place_name AS provider_place, a.lat AS provider_lat, a.lon AS provider_lon, \
-             CAST(COALESCE((SELECT SUM(c.quantity) FROM claims c WHERE c.provider_id = k.provider_id \
-             AND c.state IN ({COMMITTED})), 0) AS BIGINT) AS committed \
-             FROM capacities k JOIN agents a ON a.id = k.provider_id {} ORDER BY a.name, k.id",
-            conditions.sql()
-        );
-        let rows: Vec<CapacityRow> = with_pool!(&self.pool, p => {
-            bind_all!(sqlx::query_as(&sql), &conditions.binds).fetch_all(p).await?
-        });
-        rows.into_iter().map(CapacityRow::into_capacity).collect()
-    }
-
     async fn gaps(&self) -> StoreResult<Gaps> {
-        let sql = format!(
-            "SELECT n.design_id, d.name AS design_name, n.place_name, n.quantity, \
-             {} AS committed, {} AS delivered \
-             FROM needs n JOIN designs d ON d.id = n.design_id \
-             WHERE NOT (n.claimed = n.quantity AND {} >= n.quantity)",
-            claim_sum(COMMITTED),
-            claim_sum(DELIVERED),
-            claim_sum("'confirmed'"),
+        // The gap rule lives here, in SQL, so the database aggregates and
+        // ranks and only the top rows travel: over the needs not yet
+        // fulfilled, per design and per region (the `needs.region` column,
+        // core's `region_of` in SQL), demand − committed − delivered, never
+        // below zero, largest first, ties by label (byte order on both
+        // stores) then key. Core's `Gap` is what it fills.
+        // Each need's claims summed once, by one pass over the claims'
+        // covering index, then the needs grouped (a subquery per need and
+        // per sum was six times slower on SQLite).
+        let per_need = format!(
+            "SELECT need_id, \
+             SUM(CASE WHEN state IN ({COMMITTED}) THEN quantity ELSE 0 END) AS committed, \
+             SUM(CASE WHEN state IN ({DELIVERED}) THEN quantity ELSE 0 END) AS delivered, \
+             SUM(CASE WHEN state = 'confirmed' THEN quantity ELSE 0 END) AS confirmed \
+             FROM claims GROUP BY need_id"
         );
-        let rows: Vec<(String, String, String, i64, i64, i64)> = with_pool!(&self.pool, p => {
-            sqlx::query_as(&sql).fetch_all(p).await?
-        });
-        let mut by_design: HashMap<String, (String, [i64; 3])> = HashMap::new();
-        let mut by_region: HashMap<String, [i64; 3]> = HashMap::new();
-        for (design, name, place, quantity, committed, delivered) in rows {
-            let sums = [quantity, committed, delivered];
-            let entry = by_design.entry(design).or_insert((name, [0; 3]));
-            let region = by_region.entry(region_of(&place).to_owned()).or_default();
-            for i in 0..3 {
-                entry.1[i] += sums[i];
-                region[i] += sums[i];
-            }
-        }
-        let gap = |key: String, label: String, [demand, committed, delivered]: [i64; 3]| Gap {
-            key,
-            label,
-            demand: from_milli(demand),
-            committed: from_milli(committed),
-            delivered: from_milli(delivered),
-            gap: from_milli((demand - committed - delivered).max(0)),
+        let bytes = match self.pool {
+            super::pool::Pool::Sqlite(_) => "",
+            super::pool::Pool::Postgres(_) => " COLLATE \"C\"",
         };
-        let mut by_design: Vec<Gap> = by_design
-            .into_iter()
-            .map(|(key, (label, sums))| gap(key, label, sums))
-            .collect();
-        let mut by_region: Vec<Gap> = by_region
-            .into_iter()
-            .map(|(region, sums)| gap(region.clone(), region, sums))
-            .collect();
-        for gaps in [&mut by_design, &mut by_region] {
-            gaps.sort_by(|a, b| b.gap.total_cmp(&a.gap).then_with(|| a.label.cmp(&b.label)));
-        }
+        let section = |key: &str, label: &str| {
+            format!(
+                "SELECT key, label, demand, committed, delivered, \
+                 CASE WHEN demand - committed - delivered > 0 THEN demand - committed - delivered ELSE 0 END AS gap \
+                 FROM (SELECT {key} AS key, {label} AS label, CAST(SUM(n.quantity) AS BIGINT) AS demand, \
+                   CAST(COALESCE(SUM(c.committed), 0) AS BIGINT) AS committed, \
+                   CAST(COALESCE(SUM(c.delivered), 0) AS BIGINT) AS delivered \
+                   FROM needs n JOIN designs d ON d.id = n.design_id \
+                   LEFT JOIN ({per_need}) c ON c.need_id = n.id \
+                   WHERE NOT (n.claimed = n.quantity AND COALESCE(c.confirmed, 0) >= n.quantity) \
+                   GROUP BY {key}, {label}) AS sums \
+                 ORDER BY gap DESC, label{bytes}, key{bytes} LIMIT $1"
+            )
+        };
+        let by_design_sql = section("n.design_id", "d.name");
+        let by_region_sql = section("n.region", "n.region");
+        let limit = i64::try_from(stigmergy_core::need::GAPS_LIMIT).unwrap_or(i64::MAX);
+        type GapRow = (String, String, i64, i64, i64, i64);
+        let (by_design, by_region): (Vec<GapRow>, Vec<GapRow>) = with_pool!(&self.pool, p => {
+            let by_design = sqlx::query_as(&by_design_sql).bind(limit).fetch_all(p).await?;
+            let by_region = sqlx::query_as(&by_region_sql).bind(limit).fetch_all(p).await?;
+            (by_design, by_region)
+        });
+        let gaps = |rows: Vec<GapRow>| {
+            rows.into_iter()
+                .map(|(key, label, demand, committed, delivered, gap)| Gap {
+                    key,
+                    label,
+                    demand: from_milli(demand),
+                    committed: from_milli(committed),
+                    delivered: from_milli(delivered),
+                    gap: from_milli(gap),
+                })
+                .collect()
+        };
         Ok(Gaps {
-            by_design,
-            by_region,
+            by_design: gaps(by_design),
+            by_region: gaps(by_region),
         })
     }
 
@@ -1119,57 +1065,6 @@ impl Needs for SqlStore {
             bind_all!(sqlx::query_as(&sql), &conditions.binds).fetch_all(p).await?
         });
         rows.into_iter().map(EventRow::into_event).collect()
-    }
-}
-
-#[derive(sqlx::FromRow)]
-struct CapacityRow {
-    id: i64,
-    processes: String,
-    materials: String,
-    rate: f64,
-    available_from: String,
-    available_until: Option<String>,
-    radius_km: f64,
-    place_name: String,
-    lat: f64,
-    lon: f64,
-    note: String,
-    created_at: DateTime<Utc>,
-    provider_id: String,
-    provider_name: String,
-    provider_kind: String,
-    provider_place: Option<String>,
-    provider_lat: Option<f64>,
-    provider_lon: Option<f64>,
-    committed: i64,
-}
-
-impl CapacityRow {
-    fn into_capacity(self) -> StoreResult<Capacity> {
-        let slugs: Vec<String> =
-            serde_json::from_str(&self.processes).map_err(anyhow::Error::from)?;
-        Ok(Capacity {
-            id: id_of(self.id),
-            provider: provider_of!(self),
-            processes: slugs
-                .iter()
-                .filter_map(|s| ProcessKind::from_slug(s))
-                .collect(),
-            materials: serde_json::from_str(&self.materials).map_err(anyhow::Error::from)?,
-            rate: self.rate,
-            available_from: self.available_from,
-            available_until: self.available_until,
-            radius_km: self.radius_km,
-            place: Place {
-                name: self.place_name,
-                lat: self.lat,
-                lon: self.lon,
-            },
-            note: self.note,
-            committed: from_milli(self.committed),
-            created_at: self.created_at.into(),
-        })
     }
 }
 

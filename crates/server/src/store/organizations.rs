@@ -97,6 +97,24 @@ struct MemberRow {
     since: DateTime<Utc>,
 }
 
+/// One coalition and one of its active members (none on a coalition
+/// without members), as `coalitions` reads them.
+#[derive(sqlx::FromRow)]
+struct CoalitionRow {
+    #[sqlx(flatten)]
+    agent: AgentRow,
+    licences: String,
+    role: Option<String>,
+    since: Option<DateTime<Utc>>,
+    member_id: Option<String>,
+    member_name: Option<String>,
+    member_kind: Option<String>,
+    member_note: Option<String>,
+    member_place: Option<String>,
+    member_lat: Option<f64>,
+    member_lon: Option<f64>,
+}
+
 const AGENT_COLUMNS: &str = "a.id, a.name, a.kind, a.note, a.place_name, a.lat, a.lon";
 
 macro_rules! fetch_organization {
@@ -221,17 +239,58 @@ impl Organizations for SqlStore {
     }
 
     async fn coalitions(&self) -> StoreResult<Vec<Organization>> {
-        let ids: Vec<(String,)> = with_pool!(&self.pool, p => {
-            sqlx::query_as("SELECT c.agent_id FROM coalitions c JOIN agents a ON a.id = c.agent_id ORDER BY a.name")
-                .fetch_all(p)
-                .await?
+        // One query: each coalition with its active members, a row per
+        // member (or one row with no member), grouped here in its order.
+        let sql = format!(
+            "SELECT {AGENT_COLUMNS}, c.licences, m.role, COALESCE(m.decided_at, m.requested_at) AS since, \
+             ma.id AS member_id, ma.name AS member_name, ma.kind AS member_kind, ma.note AS member_note, \
+             ma.place_name AS member_place, ma.lat AS member_lat, ma.lon AS member_lon \
+             FROM coalitions c JOIN agents a ON a.id = c.agent_id \
+             LEFT JOIN memberships m ON m.organization_id = c.agent_id AND m.state = 'active' \
+             LEFT JOIN agents ma ON ma.id = m.member_id \
+             ORDER BY a.name, a.id, m.role DESC, ma.name"
+        );
+        let rows: Vec<CoalitionRow> = with_pool!(&self.pool, p => {
+            sqlx::query_as(&sql).fetch_all(p).await?
         });
-        let mut coalitions = Vec::with_capacity(ids.len());
-        for (id,) in ids {
-            let id = AgentId::parse(&id).map_err(|e| StoreError::Other(anyhow::anyhow!(e)))?;
-            coalitions.push(self.organization(&id).await?);
+        let mut grouped: Vec<(AgentRow, String, Vec<MemberRow>)> = Vec::new();
+        for row in rows {
+            if grouped
+                .last()
+                .is_none_or(|(agent, _, _)| agent.id != row.agent.id)
+            {
+                grouped.push((row.agent, row.licences, Vec::new()));
+            }
+            let member = match (
+                row.role,
+                row.since,
+                row.member_id,
+                row.member_name,
+                row.member_kind,
+            ) {
+                (Some(role), Some(since), Some(id), Some(name), Some(kind)) => MemberRow {
+                    agent: AgentRow {
+                        id,
+                        name,
+                        kind,
+                        note: row.member_note.unwrap_or_default(),
+                        place_name: row.member_place,
+                        lat: row.member_lat,
+                        lon: row.member_lon,
+                    },
+                    role,
+                    since,
+                },
+                _ => continue,
+            };
+            if let Some((_, _, members)) = grouped.last_mut() {
+                members.push(member);
+            }
         }
-        Ok(coalitions)
+        grouped
+            .into_iter()
+            .map(|(agent, licences, members)| assemble(agent, Some((licences,)), members))
+            .collect()
     }
 
     async fn membership(

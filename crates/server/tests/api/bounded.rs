@@ -39,7 +39,8 @@ async fn a_capacity_with_one_process_or_material_too_many_is_a_400_and_writes_no
     let materials = post_as(&app, &maker, "/api/capacities", capacity(1, 31)).await;
     over_the_cap(materials, "materials", 30).await;
     let listed = app.get_json("/api/capacities", 200).await;
-    assert_eq!(listed.as_array().unwrap().len(), 0, "{listed}");
+    assert_eq!(listed["items"].as_array().unwrap().len(), 0, "{listed}");
+    assert_eq!(listed["total"], 0, "{listed}");
 
     let at_the_caps = post_as(&app, &maker, "/api/capacities", capacity(50, 30)).await;
     assert_eq!(at_the_caps.status(), 201);

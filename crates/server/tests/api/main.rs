@@ -4,6 +4,7 @@
 mod auth;
 mod authorization;
 mod bounded;
+mod bounded_reads;
 mod coalition_asks;
 mod design_writes;
 mod designs;

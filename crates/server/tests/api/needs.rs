@@ -429,7 +429,7 @@ async fn capacity_is_declared_and_listed_by_process(backend: Backend) {
             200,
         )
         .await;
-    assert_eq!(listed.as_array().unwrap().len(), 1);
+    assert_eq!(listed["items"].as_array().unwrap().len(), 1, "{listed}");
     let mut bad = body.clone();
     bad["processes"] = json!([]);
     bad["rate"] = json!(0);
@@ -477,8 +477,9 @@ async fn the_demo_has_needs_capacity_and_claims_in_every_state(backend: Backend)
     assert!(need_states.contains("open"), "{need_states:?}");
     let capacities = app.get_json("/api/capacities", 200).await;
     assert_eq!(
-        capacities.as_array().unwrap().len(),
-        activity.capacities.len()
+        capacities["total"],
+        activity.capacities.len(),
+        "{capacities}"
     );
     let confirmed = activity
         .claims

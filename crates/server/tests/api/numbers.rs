@@ -161,7 +161,7 @@ async fn hostile_capacity_numbers_are_400s_naming_the_field(backend: Backend) {
         assert_eq!(response.status(), 201, "radius {radius}");
     }
     let listed = app.get_json("/api/capacities", 200).await;
-    assert_eq!(listed.as_array().unwrap().len(), 2, "{listed}");
+    assert_eq!(listed["items"].as_array().unwrap().len(), 2, "{listed}");
 }
 
 async fn hostile_bill_of_materials_quantities_and_times_are_400s(backend: Backend) {
