@@ -144,11 +144,12 @@ pub fn app(state: AppState, static_dir: &Path) -> Router {
         .layer(axum::middleware::from_fn(auth::session::csrf_guard))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(CompressionLayer::new());
+    // Inside the security headers, so a timed-out answer carries them too.
+    let router = router.layer(axum::middleware::from_fn_with_state(
+        request_timeout,
+        timeouts::request_timeout,
+    ));
     web::security_headers(router, tile_origin.as_deref(), https)
-        .layer(axum::middleware::from_fn_with_state(
-            request_timeout,
-            timeouts::request_timeout,
-        ))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
             let id = request
