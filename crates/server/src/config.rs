@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -78,6 +79,54 @@ pub struct Config {
     /// sign-in limits and the live stream cap.
     #[arg(long, env = "STIGMERGY_TRUSTED_PROXY", value_delimiter = ',')]
     pub trusted_proxies: Vec<std::net::IpAddr>,
+
+    /// How long a client has to send a request's line and headers (each
+    /// request on a connection, and the first one from the moment it
+    /// connects): then the connection is closed. Like `10s`, `500ms`, `1m`
+    /// (a bare number is seconds).
+    #[arg(long, env = "STIGMERGY_HEADER_READ_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    pub header_read_timeout: Duration,
+
+    /// How long the server works on one request before it answers 503
+    /// (`unavailable`, with Retry-After) instead; never applied to the live
+    /// stream `/api/events`.
+    #[arg(long, env = "STIGMERGY_REQUEST_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
+    pub request_timeout: Duration,
+
+    /// Sign-ups one client address may attempt per hour (see
+    /// `--trusted-proxies` for what the address is); past it, 429.
+    #[arg(long, env = "STIGMERGY_SIGN_UPS_PER_HOUR", default_value_t = 20,
+        value_parser = clap::value_parser!(u64).range(1..))]
+    pub sign_ups_per_hour: u64,
+
+    /// How long a sign-up or sign-in waits for its turn at the password
+    /// hashes (a few run at once) before it is answered 503 with
+    /// Retry-After.
+    #[arg(long, env = "STIGMERGY_HASH_WAIT", default_value = "10s", value_parser = parse_duration)]
+    pub hash_wait: Duration,
+}
+
+/// A duration like `10s`, `300ms`, `2m`, or a bare number of seconds;
+/// more than zero.
+fn parse_duration(value: &str) -> Result<Duration, String> {
+    let value = value.trim();
+    let split = value
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(value.len());
+    let (number, unit) = value.split_at(split);
+    let number: f64 = number
+        .parse()
+        .map_err(|_| format!("expected a duration like 10s or 500ms, got {value:?}"))?;
+    let seconds = match unit.trim() {
+        "" | "s" => number,
+        "ms" => number / 1000.0,
+        "m" => number * 60.0,
+        other => return Err(format!("unknown unit {other:?}: use ms, s or m")),
+    };
+    if !(seconds > 0.0 && seconds <= 86_400.0) {
+        return Err(format!("{value:?} is not between 1 ms and a day"));
+    }
+    Ok(Duration::from_secs_f64(seconds))
 }
 
 /// A tile URL template: `https://`, with `{z}`, `{x}` and `{y}`, and no
@@ -128,6 +177,10 @@ impl Config {
             log_format: LogFormat::Text,
             map_tiles: None,
             trusted_proxies: Vec::new(),
+            header_read_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
+            sign_ups_per_hour: 20,
+            hash_wait: Duration::from_secs(10),
         }
     }
 }
@@ -154,6 +207,44 @@ mod tests {
         assert_eq!(parse_switch("1"), Ok(true));
         assert_eq!(parse_switch("off"), Ok(false));
         assert!(parse_switch("maybe").is_err());
+    }
+
+    #[test]
+    fn durations_take_a_unit_or_mean_seconds() {
+        assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse_duration("300ms"), Ok(Duration::from_millis(300)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("7"), Ok(Duration::from_secs(7)));
+        for bad in ["", "0", "soon", "10h", "-1s", "0ms"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_limits_have_defaults_and_flags() {
+        let plain = Cli::try_parse_from(["stigmergy"]).unwrap().config;
+        assert_eq!(plain.header_read_timeout, Duration::from_secs(10));
+        assert_eq!(plain.request_timeout, Duration::from_secs(30));
+        assert_eq!(plain.sign_ups_per_hour, 20);
+        assert_eq!(plain.hash_wait, Duration::from_secs(10));
+        let set = Cli::try_parse_from([
+            "stigmergy",
+            "--header-read-timeout",
+            "500ms",
+            "--request-timeout",
+            "1m",
+            "--sign-ups-per-hour",
+            "3",
+            "--hash-wait",
+            "2s",
+        ])
+        .unwrap()
+        .config;
+        assert_eq!(set.header_read_timeout, Duration::from_millis(500));
+        assert_eq!(set.request_timeout, Duration::from_secs(60));
+        assert_eq!(set.sign_ups_per_hour, 3);
+        assert_eq!(set.hash_wait, Duration::from_secs(2));
+        assert!(Cli::try_parse_from(["stigmergy", "--sign-ups-per-hour", "0"]).is_err());
     }
 
     #[test]

@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod config;
+pub mod connections;
 pub mod demo;
 pub mod designs;
 pub mod error;
@@ -19,6 +20,7 @@ pub mod needs;
 pub mod openapi;
 pub mod organizations;
 pub mod store;
+pub mod timeouts;
 pub mod web;
 
 use std::future::Future;
@@ -59,6 +61,12 @@ pub struct AppState {
     pub demo_portal: bool,
     /// The proxies whose `X-Forwarded-For` is believed (see `auth::ClientAddress`).
     pub trusted_proxies: Arc<[std::net::IpAddr]>,
+    /// The turns at the password hashes (see `auth::hashing`).
+    pub hashing: Arc<auth::hashing::Hashing>,
+    /// Sign-ups one client address may attempt per hour.
+    pub sign_ups_per_hour: u64,
+    /// How long a request may take (never the live stream).
+    pub request_timeout: Duration,
 }
 
 #[derive(OpenApi)]
@@ -109,6 +117,7 @@ pub fn app(state: AppState, static_dir: &Path) -> Router {
         .map(str::to_owned);
     let https = state.secure_cookies;
     let demo_portal = state.demo_portal;
+    let request_timeout = state.request_timeout;
     let (api, openapi) = api();
     let openapi = Arc::new(openapi);
     let api = api
@@ -135,6 +144,11 @@ pub fn app(state: AppState, static_dir: &Path) -> Router {
         .layer(axum::middleware::from_fn(auth::session::csrf_guard))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(CompressionLayer::new());
+    // Inside the security headers, so a timed-out answer carries them too.
+    let router = router.layer(axum::middleware::from_fn_with_state(
+        request_timeout,
+        timeouts::request_timeout,
+    ));
     web::security_headers(router, tile_origin.as_deref(), https)
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
@@ -168,6 +182,7 @@ pub struct Application {
     router: Router,
     store: Arc<dyn Store>,
     hub: Arc<live::Hub>,
+    header_read_timeout: Duration,
 }
 
 impl Application {
@@ -209,6 +224,9 @@ impl Application {
             map_tiles: config.map_tiles.clone(),
             trusted_proxies: config.trusted_proxies.clone().into(),
             demo_portal: !demo_accounts.is_empty(),
+            hashing: Arc::new(auth::hashing::Hashing::new(config.hash_wait)),
+            sign_ups_per_hour: config.sign_ups_per_hour,
+            request_timeout: config.request_timeout,
         };
         let router = app(state, &config.static_dir);
         let listener = TcpListener::bind(config.bind).await?;
@@ -217,6 +235,7 @@ impl Application {
             router,
             store,
             hub,
+            header_read_timeout: config.header_read_timeout,
         })
     }
 
@@ -236,19 +255,20 @@ impl Application {
     ) -> anyhow::Result<()> {
         let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
         let hub = self.hub.clone();
-        let service = self
-            .router
-            .into_make_service_with_connect_info::<SocketAddr>();
-        let server = axum::serve(self.listener, service).with_graceful_shutdown(async move {
-            shutdown.await;
-            // Live streams never end by themselves: end them first.
-            hub.close();
-            let _ = stopping_tx.send(());
-        });
-        let server = tokio::spawn(async move { server.await });
+        let server = tokio::spawn(connections::serve(
+            self.listener,
+            self.router,
+            self.header_read_timeout,
+            async move {
+                shutdown.await;
+                // Live streams never end by themselves: end them first.
+                hub.close();
+                let _ = stopping_tx.send(());
+            },
+        ));
         let _ = stopping_rx.await;
         match tokio::time::timeout(Duration::from_secs(10), server).await {
-            Ok(result) => result??,
+            Ok(result) => result?,
             Err(_) => tracing::warn!("requests still running after 10 s; stopping anyway"),
         }
         Ok(())

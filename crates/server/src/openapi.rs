@@ -71,9 +71,10 @@ const INTERNAL: Shared = Shared {
 const UNAVAILABLE: Shared = Shared {
     name: "Unavailable",
     status: "503",
-    description: "`unavailable`: the database is not answering, or the server is checking as \
+    description: "`unavailable`: the database is not answering; the server is checking as \
                   many passwords as it does at once and this one's turn did not come (with \
-                  Retry-After)",
+                  Retry-After); or the request took longer than the request timeout (30 s \
+                  unless configured, `STIGMERGY_REQUEST_TIMEOUT`; with Retry-After)",
 };
 
 const ALL: [&Shared; 10] = [

@@ -11,6 +11,7 @@
 //! with personal data or secrets. A person's own password and sessions are
 //! in [`own_account`], tested in `tests/api/own_account.rs`.
 
+pub mod hashing;
 pub mod own_account;
 pub mod password;
 pub mod session;
@@ -139,41 +140,25 @@ async fn start_session(
     Ok(out)
 }
 
-/// Password hashes (argon2id, 19 MiB each) computed at once, at most: a
-/// burst of sign-ups or sign-ins waits its turn instead of taking the
-/// server's memory and cores.
-pub const HASHES_AT_ONCE: usize = 4;
-/// How long a password check waits for its turn before the 503.
-const HASH_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
-static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(HASHES_AT_ONCE);
+/// Sign-ups are counted per client address over this window…
+pub const SIGN_UP_WINDOW: Duration = Duration::hours(1);
 
-/// Runs password work (hashing, verifying, the strength check) off the
-/// async runtime, at most [`HASHES_AT_ONCE`] at a time; a 503 with
-/// Retry-After when its turn does not come within ten seconds.
-pub(crate) async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> T + Send + 'static,
-) -> AppResult<T> {
-    let Ok(Ok(_turn)) = tokio::time::timeout(HASH_WAIT, HASHING.acquire()).await else {
-        return Err(AppError::Busy {
-            message: "The server is checking many passwords just now; try again in a few seconds."
-                .into(),
-            retry_after_seconds: 5,
-        });
-    };
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|e| AppError::Internal(e.into()))
-}
-
-/// Creates an account (and its person agent) and signs it in.
+/// Creates an account (and its person agent) and signs it in. Each client
+/// address may attempt so many sign-ups an hour (20 unless configured,
+/// `STIGMERGY_SIGN_UPS_PER_HOUR`): every one that passes the form checks
+/// counts, whether it then succeeds or not, except one turned away because
+/// the server was busy (503), which is turned away before it is counted.
 #[utoipa::path(post, path = "/api/auth/register", tag = "accounts", request_body = RegisterInput,
     responses(
         (status = 201, description = "Registered and signed in (session cookie set)", body = Me),
         (status = 400, description = "A field is invalid, or the password too common", body = ErrorBody),
         (status = 409, description = "The handle or email address is taken", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: this address has attempted as many sign-ups in the last hour as it may; nothing was written; see Retry-After", body = ErrorBody),
+        (status = 503, description = "`unavailable`: the server is checking as many passwords as it does at once and this one's turn did not come (nothing was written or counted), or the database is not answering; see Retry-After", body = ErrorBody),
     ))]
 async fn register(
     State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
     headers: HeaderMap,
     Json(input): Json<RegisterInput>,
 ) -> AppResult<Response> {
@@ -183,16 +168,33 @@ async fn register(
         fields.add("handle", e);
         AppError::invalid(fields)
     })?;
-    let (secret, who, email) = (input.password.clone(), handle.clone(), input.email.clone());
-    let guessable =
-        blocking(move || password::check_guessability(&secret, who.as_str(), &email)).await?;
-    if let Err(why) = guessable {
-        let mut fields = FieldErrors::new();
-        fields.add("password", why);
-        return Err(AppError::invalid(fields));
+    let turn = state.hashing.turn().await?;
+    // Counted before the password work, atomically: of many attempts at
+    // once from one address, no more get through than the limit allows.
+    if let Some(address) = address {
+        let limit = state.sign_ups_per_hour;
+        let now = Utc::now().trunc_subsecs(3);
+        let begun = state
+            .store
+            .begin_sign_up(&address.to_string(), limit, now, now - SIGN_UP_WINDOW)
+            .await?;
+        if !begun {
+            return Err(AppError::TooManyRequests {
+                message: format!(
+                    "At most {limit} sign-ups an hour may come from one address; try again later."
+                ),
+                retry_after_seconds: SIGN_UP_WINDOW.num_seconds() as u64,
+            });
+        }
     }
-    let secret = input.password.clone();
-    let password_hash = blocking(move || password::hash(&secret)).await??;
+    let (secret, who, email) = (input.password.clone(), handle.clone(), input.email.clone());
+    let password_hash = turn
+        .run(move || {
+            password::check_guessability(&secret, who.as_str(), &email)
+                .map(|()| password::hash(&secret))
+        })
+        .await?
+        .map_err(|why| AppError::field("password", why))??;
     let now = Utc::now().trunc_subsecs(3);
     state
         .store
@@ -215,6 +217,7 @@ async fn register(
         (status = 200, description = "Signed in (a new session cookie set)", body = Me),
         (status = 401, description = "The login and password do not match", body = ErrorBody),
         (status = 429, description = "Too many failed sign-ins; see Retry-After", body = ErrorBody),
+        (status = 503, description = "`unavailable`: the server is checking as many passwords as it does at once and this one's turn did not come, or the database is not answering; see Retry-After", body = ErrorBody),
     ))]
 async fn login(
     State(state): State<AppState>,
@@ -222,6 +225,8 @@ async fn login(
     headers: HeaderMap,
     Json(input): Json<LoginInput>,
 ) -> AppResult<Response> {
+    // The turn first: a sign-in turned away as busy counts as no attempt.
+    let turn = state.hashing.turn().await?;
     let now = Utc::now().trunc_subsecs(3);
     let since = now - FAILURE_WINDOW;
     let account = state.store.account_for_login(&input.login).await?;
@@ -247,7 +252,7 @@ async fn login(
         None => (None, password::DUMMY_HASH.clone()),
     };
     let secret = input.password.clone();
-    let matches = blocking(move || password::verify(&secret, &stored)).await?;
+    let matches = turn.run(move || password::verify(&secret, &stored)).await?;
     match handle.filter(|_| matches) {
         Some(handle) => {
             state.store.clear_login_failures(&account_key).await?;

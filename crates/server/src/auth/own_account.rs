@@ -12,7 +12,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::session::{self, Auth, clear_cookie, session_id};
 use super::{
-    FAILURE_WINDOW, FAILURES_PER_ACCOUNT, NO_STORE, blocking, failures_key, locked_out, password,
+    FAILURE_WINDOW, FAILURES_PER_ACCOUNT, NO_STORE, failures_key, locked_out, password,
     signed_in_person,
 };
 use crate::AppState;
@@ -53,10 +53,10 @@ async fn change_password(
     if fields.get("new_password").is_none() {
         let me = state.store.me(&auth.handle).await?;
         let secret = input.new_password.clone();
-        let guessable = super::blocking(move || {
-            password::check_guessability(&secret, me.handle.as_str(), &me.email)
-        })
-        .await?;
+        let guessable = state
+            .hashing
+            .run(move || password::check_guessability(&secret, me.handle.as_str(), &me.email))
+            .await?;
         if let Err(why) = guessable {
             fields.add("new_password", why);
         }
@@ -83,14 +83,18 @@ async fn change_password(
         .ok_or_else(|| AppError::NotFound("Your account is gone.".into()))?
         .password_hash;
     let current = input.current_password.clone();
-    if !blocking(move || password::verify(&current, &stored)).await? {
+    if !state
+        .hashing
+        .run(move || password::verify(&current, &stored))
+        .await?
+    {
         return Err(AppError::field(
             "current_password",
             "That is not your current password.",
         ));
     }
     let new = input.new_password.clone();
-    let hash = blocking(move || password::hash(&new)).await??;
+    let hash = state.hashing.run(move || password::hash(&new)).await??;
     state.store.set_password(&auth.handle, &hash, &keep).await?;
     state.store.clear_login_failures(&account_key).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -13,6 +13,7 @@ mod map;
 mod needs;
 mod organizations;
 mod pool;
+mod sign_ups;
 
 use std::sync::Arc;
 
@@ -29,6 +30,7 @@ pub use map::{FlowFilter, SupplyMap};
 pub use needs::Needs;
 pub use organizations::Organizations;
 pub use pool::{Backend, SqlStore, redacted};
+pub use sign_ups::SignUps;
 
 /// What went wrong in the store, in terms the API can map to a status.
 #[derive(Debug, thiserror::Error)]
@@ -104,6 +106,7 @@ pub trait Store:
     + SupplyMap
     + Ledgers
     + Idempotency
+    + SignUps
     + Send
     + Sync
     + 'static

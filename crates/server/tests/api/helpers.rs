@@ -134,6 +134,16 @@ impl TestDb {
     }
 }
 
+/// The configuration every test server starts from: `db`, no built app,
+/// and a sign-up limit no test reaches by accident (every test signs up
+/// from 127.0.0.1; `tests/api/limits.rs` lowers it to test it).
+pub fn test_config(db: &TestDb) -> Config {
+    let mut config = Config::for_database(db.url.clone());
+    config.static_dir = PathBuf::from("/nonexistent");
+    config.sign_ups_per_hour = 1_000_000;
+    config
+}
+
 /// A running server and a client for it.
 pub struct TestApp {
     pub address: String,
@@ -173,9 +183,8 @@ impl TestApp {
         seed: Seed,
         configure: impl FnOnce(&mut Config),
     ) -> TestApp {
-        let mut config = Config::for_database(db.url.clone());
+        let mut config = test_config(&db);
         config.demo = seed == Seed::Demo;
-        config.static_dir = PathBuf::from("/nonexistent");
         configure(&mut config);
         let app = Application::build(&config)
             .await

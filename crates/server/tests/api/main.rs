@@ -13,6 +13,7 @@ mod helpers;
 mod idempotency;
 mod ledger;
 mod ledger_rules;
+mod limits;
 mod live;
 mod needs;
 mod numbers;

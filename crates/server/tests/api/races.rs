@@ -21,7 +21,6 @@ use std::time::Instant;
 
 use serde_json::{Value, json};
 use stigmergy_server::Application;
-use stigmergy_server::config::Config;
 use stigmergy_server::store::{Backend, SqlStore, Store};
 use tokio::sync::Barrier;
 
@@ -34,9 +33,8 @@ const OHA: &str = "open-hardware-africa";
 /// A server on a fresh database, guarded as in production or not.
 async fn spawn(backend: Backend, seed: Seed, guarded: bool) -> TestApp {
     let db = TestDb::for_backend(backend).await;
-    let mut config = Config::for_database(db.url.clone());
+    let mut config = crate::helpers::test_config(&db);
     config.demo = seed == Seed::Demo;
-    config.static_dir = "/nonexistent".into();
     let store = SqlStore::connect(&db.url).await.expect("the store opens");
     let store: Arc<dyn Store> = Arc::new(if guarded {
         store
