@@ -197,24 +197,32 @@ impl Db {
 
     async fn int(&mut self, sql: &str, vals: &[Val]) -> i64 {
         match self {
-            Db::Sqlite(c) => bind_vals!(sqlx::query_scalar(sql), vals)
-                .fetch_one(&mut *c)
-                .await,
-            Db::Postgres(c) => bind_vals!(sqlx::query_scalar(sql), vals)
-                .fetch_one(&mut *c)
-                .await,
+            Db::Sqlite(c) => {
+                bind_vals!(sqlx::query_scalar(sql), vals)
+                    .fetch_one(&mut *c)
+                    .await
+            }
+            Db::Postgres(c) => {
+                bind_vals!(sqlx::query_scalar(sql), vals)
+                    .fetch_one(&mut *c)
+                    .await
+            }
         }
         .unwrap_or_else(|e| panic!("{e}: {sql}"))
     }
 
     async fn text(&mut self, sql: &str, vals: &[Val]) -> Option<String> {
         match self {
-            Db::Sqlite(c) => bind_vals!(sqlx::query_scalar(sql), vals)
-                .fetch_optional(&mut *c)
-                .await,
-            Db::Postgres(c) => bind_vals!(sqlx::query_scalar(sql), vals)
-                .fetch_optional(&mut *c)
-                .await,
+            Db::Sqlite(c) => {
+                bind_vals!(sqlx::query_scalar(sql), vals)
+                    .fetch_optional(&mut *c)
+                    .await
+            }
+            Db::Postgres(c) => {
+                bind_vals!(sqlx::query_scalar(sql), vals)
+                    .fetch_optional(&mut *c)
+                    .await
+            }
         }
         .unwrap_or_else(|e| panic!("{e}: {sql}"))
     }
@@ -423,7 +431,11 @@ async fn generate(url: &str, needs: usize, entries: usize) -> Seeded {
     }
     rows.flush(&mut db).await;
     counts.push(("memberships", rows.written));
-    eprintln!("  {} after {:.1} s", counts.last().map_or("", |c| c.0), begun.elapsed().as_secs_f64());
+    eprintln!(
+        "  {} after {:.1} s",
+        counts.last().map_or("", |c| c.0),
+        begun.elapsed().as_secs_f64()
+    );
 
     // Capacities: one per maker and microfactory.
     let mut capacity_id = db.next_id("capacities").await;
@@ -488,7 +500,11 @@ async fn generate(url: &str, needs: usize, entries: usize) -> Seeded {
     rows.flush(&mut db).await;
     links.flush(&mut db).await;
     counts.push(("capacities", rows.written));
-    eprintln!("  {} after {:.1} s", counts.last().map_or("", |c| c.0), begun.elapsed().as_secs_f64());
+    eprintln!(
+        "  {} after {:.1} s",
+        counts.last().map_or("", |c| c.0),
+        begun.elapsed().as_secs_f64()
+    );
 
     // Needs, their claims, the deliveries of confirmed ones, the live
     // events that announced them.
@@ -670,7 +686,11 @@ async fn generate(url: &str, needs: usize, entries: usize) -> Seeded {
                 provider: AgentId::parse(&agents[provider].id).expect("an agent id"),
                 quantity: Quantity {
                     value: q as f64,
-                    unit: if material { Unit::Kilogram } else { Unit::Piece },
+                    unit: if material {
+                        Unit::Kilogram
+                    } else {
+                        Unit::Piece
+                    },
                 },
                 remainder: (quantity - claimed) as f64,
             };
@@ -773,7 +793,11 @@ async fn generate(url: &str, needs: usize, entries: usize) -> Seeded {
             what: what.clone(),
             quantity: Quantity {
                 value: quantity as f64,
-                unit: if material { Unit::Kilogram } else { Unit::Piece },
+                unit: if material {
+                    Unit::Kilogram
+                } else {
+                    Unit::Piece
+                },
             },
             place: Place {
                 name: place.into(),
@@ -814,7 +838,11 @@ async fn generate(url: &str, needs: usize, entries: usize) -> Seeded {
     counts.push(("claims", claim_rows.written));
     counts.push(("deliveries", event_rows.written));
     counts.push(("live events", live_rows.written));
-    eprintln!("  {} after {:.1} s", counts.last().map_or("", |c| c.0), begun.elapsed().as_secs_f64());
+    eprintln!(
+        "  {} after {:.1} s",
+        counts.last().map_or("", |c| c.0),
+        begun.elapsed().as_secs_f64()
+    );
 
     // The stewards' entries: sales, grants and spending, work, machine use
     // and citations, a few corrections; then every coalition's pending
@@ -946,9 +974,10 @@ async fn generate(url: &str, needs: usize, entries: usize) -> Seeded {
         for (k, (at, mut input)) in pending.into_iter().enumerate() {
             // One in a hundred money entries is a correction of an earlier one.
             if k % 100 == 99
-                && let Some(old) = chain.entries.iter().rev().find(|e| {
-                    e.is_money() && e.quantity > 0.0 && !chain.corrected.contains(&e.seq)
-                })
+                && let Some(old) =
+                    chain.entries.iter().rev().find(|e| {
+                        e.is_money() && e.quantity > 0.0 && !chain.corrected.contains(&e.seq)
+                    })
             {
                 input = LedgerInput {
                     action: old.action,
@@ -1039,7 +1068,11 @@ async fn generate(url: &str, needs: usize, entries: usize) -> Seeded {
     owed_rows.flush(&mut db).await;
     counts.push(("ledger entries", entry_rows.written));
     counts.push(("sales split", sales));
-    eprintln!("  {} after {:.1} s", counts.last().map_or("", |c| c.0), begun.elapsed().as_secs_f64());
+    eprintln!(
+        "  {} after {:.1} s",
+        counts.last().map_or("", |c| c.0),
+        begun.elapsed().as_secs_f64()
+    );
     if postgres {
         for table in [
             "needs",
@@ -1165,10 +1198,9 @@ async fn get(app: &TestApp, path: &str) -> (u16, usize) {
 
 /// How many items a list or a page object holds.
 fn items(value: &Value) -> usize {
-    value.as_array().map_or_else(
-        || value["items"].as_array().map_or(0, Vec::len),
-        Vec::len,
-    )
+    value
+        .as_array()
+        .map_or_else(|| value["items"].as_array().map_or(0, Vec::len), Vec::len)
 }
 
 async fn run(backend: Backend, label: &str, needs: usize, entries: usize) {

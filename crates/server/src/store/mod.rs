@@ -7,6 +7,7 @@ mod accounts;
 mod commons;
 pub mod idempotency;
 pub mod ledger;
+pub mod ledger_reads;
 pub mod live;
 mod map;
 mod needs;
@@ -22,6 +23,7 @@ pub use accounts::{AccountSecret, Accounts, NewAccount, OwnSession, Session, Tok
 pub use commons::{Commons, ImportedAccount};
 pub use idempotency::Idempotency;
 pub use ledger::{BudgetLine, Ledgers};
+pub use ledger_reads::{EntryFilter, EntryPage, LedgerHead, LedgerReads};
 pub use live::Live;
 pub use map::{FlowFilter, SupplyMap};
 pub use needs::Needs;
@@ -100,6 +102,7 @@ pub trait Store:
     + Live
     + SupplyMap
     + Ledgers
+    + LedgerReads
     + Idempotency
     + Send
     + Sync
