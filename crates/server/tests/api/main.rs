@@ -10,6 +10,7 @@ mod health;
 mod helpers;
 mod idempotency;
 mod ledger;
+mod ledger_reads;
 mod ledger_rules;
 mod live;
 mod needs;
