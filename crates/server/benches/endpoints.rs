@@ -328,6 +328,9 @@ struct Chain {
     currency: String,
     equation: Option<ledger::ValueEquation>,
     entries: Vec<LedgerEntry>,
+    /// Core's sums over `entries`, folded as they are written (the shares
+    /// each sale is split by).
+    totals: ledger::LedgerTotals,
     corrected: BTreeSet<u64>,
     pending: Vec<(DateTime<Utc>, LedgerInput)>,
 }
@@ -547,6 +550,7 @@ async fn generate(url: &str, needs: usize, entries: usize) -> Seeded {
             currency,
             equation,
             corrected: existing.iter().filter_map(|e| e.corrects).collect(),
+            totals: ledger::LedgerTotals::of(&existing),
             entries: existing,
             pending: Vec::new(),
         });
@@ -1005,7 +1009,7 @@ async fn generate(url: &str, needs: usize, entries: usize) -> Seeded {
             let mut entry = LedgerEntry::seal(seq, at.into(), input, &prev);
             entry.recorded_by = by;
             if is_sale && let Some(equation) = &chain.equation {
-                let shares = ledger::shares(&chain.entries, equation);
+                let shares = chain.totals.shares(equation);
                 for (creditor, amount) in ledger::split_sale(
                     stigmergy_core::need::to_milli(entry.quantity),
                     equation,
@@ -1060,6 +1064,10 @@ async fn generate(url: &str, needs: usize, entries: usize) -> Seeded {
                     ],
                 )
                 .await;
+            let corrected = entry
+                .corrects
+                .map(|old| chain.entries[old as usize - 1].clone());
+            chain.totals.push(&entry, corrected.as_ref());
             chain.entries.push(entry);
             flush_full(&mut db, &mut [&mut entry_rows, &mut owed_rows]).await;
         }

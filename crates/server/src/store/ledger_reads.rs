@@ -259,9 +259,9 @@ impl LedgerConn<'_> {
         {
             return Ok(hit.clone());
         }
-        let mut totals = match cached {
-            Some(base) if base.seq() < head.seq => (*base).clone(),
-            _ => LedgerTotals::new(),
+        let (mut totals, mut from_cache) = match cached {
+            Some(base) if base.seq() < head.seq => ((*base).clone(), true),
+            _ => (LedgerTotals::new(), false),
         };
         loop {
             let from = totals.seq();
@@ -271,13 +271,15 @@ impl LedgerConn<'_> {
             let run = self.run(coalition, from, head.seq, CHUNK).await?;
             let Some(first) = run.first() else { break };
             if first.seq != from + 1 || first.prev_hash != totals.head() {
-                if from == 0 {
-                    // Not a chain from its start: fold what is there.
-                    return Ok(Arc::new(self.fold_all(coalition, head).await?));
+                if std::mem::take(&mut from_cache) {
+                    // The cached head is not this chain's past: start over.
+                    totals = LedgerTotals::new();
+                    continue;
                 }
-                // The cached head is not this chain's past: start over.
-                totals = LedgerTotals::new();
-                continue;
+                // Not a chain (an entry missing or relinked in the
+                // database, which the verification reports): the sums of
+                // what is there, in force, not cached.
+                return Ok(Arc::new(self.fold_all(coalition, head).await?));
             }
             let through = run.last().map_or(from, |e| e.seq);
             let behind = self.corrected_by_run(coalition, from, through).await?;
