@@ -4,7 +4,7 @@
 //! and what is owed. Anyone reads; stewards record entries, set the value
 //! equation and the budget.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -88,7 +88,7 @@ async fn accounts(
     let head = state.store.ledger_head(&id).await?;
     let totals = state.store.ledger_totals(&id, &head).await?;
     let equation = state.store.value_equations(&id).await?.into_iter().next();
-    let owed = state.store.owed(&id).await?;
+    let owed = state.store.owed_totals(&id).await?;
     let budget = state.store.budget(&id).await?;
 
     let mut balances: Vec<Balance> = totals
@@ -117,16 +117,9 @@ async fn accounts(
         .as_ref()
         .map(|e| totals.shares(e))
         .unwrap_or_default();
-    let mut totals: BTreeMap<String, (i64, i64)> = BTreeMap::new();
-    for o in owed.iter().filter(|o| !o.void) {
-        let t = totals.entry(o.creditor.clone()).or_default();
-        t.0 = t.0.saturating_add(stigmergy_core::need::to_milli(o.amount));
-        t.1 =
-            t.1.saturating_add(stigmergy_core::need::to_milli(o.settled));
-    }
-    let owed: Vec<OwedTotal> = totals
+    let owed: Vec<OwedTotal> = owed
         .into_iter()
-        .map(|(creditor, (owed, settled))| OwedTotal {
+        .map(|(creditor, owed, settled)| OwedTotal {
             creditor,
             owed: stigmergy_core::need::from_milli(owed),
             settled: stigmergy_core::need::from_milli(settled),

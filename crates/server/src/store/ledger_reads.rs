@@ -95,6 +95,10 @@ pub trait LedgerReads {
     /// left out).
     async fn ledger_agent_names(&self, coalition: &AgentId) -> StoreResult<Vec<(String, String)>>;
 
+    /// What is owed and settled in all per creditor, in thousandths, void
+    /// amounts left out, by creditor: one aggregate, not a row per amount.
+    async fn owed_totals(&self, coalition: &AgentId) -> StoreResult<Vec<(String, i64, i64)>>;
+
     /// The sums over the ledger at `head` (as [`LedgerReads::ledger_head`]
     /// read it), from the cache when nothing changed since.
     async fn ledger_totals(
@@ -484,6 +488,28 @@ impl LedgerReads for SqlStore {
         let sql = "SELECT id, name FROM agents WHERE id IN \
              (SELECT provider FROM ledger_entries WHERE coalition_id = $1 \
               UNION SELECT receiver FROM ledger_entries WHERE coalition_id = $1) ORDER BY id";
+        Ok(with_pool!(&self.pool, p => {
+            sqlx::query_as(sql).bind(coalition.as_str()).fetch_all(p).await?
+        }))
+    }
+
+    async fn owed_totals(&self, coalition: &AgentId) -> StoreResult<Vec<(String, i64, i64)>> {
+        // The rules of `owed` (store/ledger.rs) as joins: paid by the
+        // entries in force that settle it; void when its sale was corrected
+        // or its claim withdrawn or declined. In the WHERE clause, the NOT
+        // EXISTS become anti-joins instead of a subquery per row.
+        let sql = "SELECT o.creditor, CAST(SUM(o.amount) AS BIGINT), \
+             CAST(SUM(COALESCE(s.paid, 0)) AS BIGINT) \
+             FROM owed o LEFT JOIN (SELECT l.settles AS owed_id, SUM(l.quantity) AS paid \
+               FROM ledger_entries l WHERE l.coalition_id = $1 AND l.settles IS NOT NULL \
+               AND NOT EXISTS (SELECT 1 FROM ledger_entries k WHERE k.coalition_id = l.coalition_id \
+                 AND k.corrects = l.seq) GROUP BY l.settles) s ON s.owed_id = o.id \
+             WHERE o.coalition_id = $1 \
+             AND NOT EXISTS (SELECT 1 FROM ledger_entries k WHERE k.coalition_id = o.coalition_id \
+               AND k.corrects = o.triggered_by) \
+             AND NOT EXISTS (SELECT 1 FROM claims c WHERE c.id = o.need_claim \
+               AND c.state IN ('declined', 'withdrawn')) \
+             GROUP BY o.creditor ORDER BY o.creditor";
         Ok(with_pool!(&self.pool, p => {
             sqlx::query_as(sql).bind(coalition.as_str()).fetch_all(p).await?
         }))

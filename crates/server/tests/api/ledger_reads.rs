@@ -313,6 +313,34 @@ async fn a_sale_right_after_a_contribution_is_split_with_it(backend: Backend) {
     expected.sort();
     got.sort();
     assert_eq!(got, expected);
+    // The accounts' totals per creditor are the sums of what is owed.
+    let mut sums: std::collections::BTreeMap<String, (i64, i64)> = Default::default();
+    for o in owed.as_array().unwrap() {
+        let sum = sums
+            .entry(o["creditor"].as_str().unwrap().to_owned())
+            .or_default();
+        sum.0 += stigmergy_core::need::to_milli(o["amount"].as_f64().unwrap());
+        sum.1 += stigmergy_core::need::to_milli(o["settled"].as_f64().unwrap());
+    }
+    let shown: std::collections::BTreeMap<String, (i64, i64)> = accounts["owed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["creditor"].as_str().unwrap().to_owned(),
+                (
+                    stigmergy_core::need::to_milli(t["owed"].as_f64().unwrap()),
+                    stigmergy_core::need::to_milli(t["settled"].as_f64().unwrap()),
+                ),
+            )
+        })
+        .collect();
+    assert_eq!(shown, sums);
+    assert!(
+        sums.values().any(|s| s.1 > 0),
+        "the demo has payouts: {sums:?}"
+    );
     assert!(got.iter().any(|(c, _)| c == "kofi-newcomer"), "{got:?}");
 }
 
