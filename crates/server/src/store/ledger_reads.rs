@@ -494,19 +494,21 @@ impl LedgerReads for SqlStore {
     }
 
     async fn owed_totals(&self, coalition: &AgentId) -> StoreResult<Vec<(String, i64, i64)>> {
-        // The rules of `owed` (store/ledger.rs) as joins: paid by the
+        // The rules of `owed` (store/ledger.rs) set-wise: paid by the
         // entries in force that settle it; void when its sale was corrected
-        // or its claim withdrawn or declined. In the WHERE clause, the NOT
-        // EXISTS become anti-joins instead of a subquery per row.
+        // or its claim withdrawn or declined. The corrected entries are one
+        // uncorrelated list (SQLite builds it once; PostgreSQL hashes it),
+        // not a probe per row that a planner may turn into a scan.
         let sql = "SELECT o.creditor, CAST(SUM(o.amount) AS BIGINT), \
              CAST(SUM(COALESCE(s.paid, 0)) AS BIGINT) \
              FROM owed o LEFT JOIN (SELECT l.settles AS owed_id, SUM(l.quantity) AS paid \
                FROM ledger_entries l WHERE l.coalition_id = $1 AND l.settles IS NOT NULL \
-               AND NOT EXISTS (SELECT 1 FROM ledger_entries k WHERE k.coalition_id = l.coalition_id \
-                 AND k.corrects = l.seq) GROUP BY l.settles) s ON s.owed_id = o.id \
+               AND l.seq NOT IN (SELECT corrects FROM ledger_entries \
+                 WHERE coalition_id = $1 AND corrects IS NOT NULL) \
+               GROUP BY l.settles) s ON s.owed_id = o.id \
              WHERE o.coalition_id = $1 \
-             AND NOT EXISTS (SELECT 1 FROM ledger_entries k WHERE k.coalition_id = o.coalition_id \
-               AND k.corrects = o.triggered_by) \
+             AND (o.triggered_by IS NULL OR o.triggered_by NOT IN (SELECT corrects FROM ledger_entries \
+               WHERE coalition_id = $1 AND corrects IS NOT NULL)) \
              AND NOT EXISTS (SELECT 1 FROM claims c WHERE c.id = o.need_claim \
                AND c.state IN ('declined', 'withdrawn')) \
              GROUP BY o.creditor ORDER BY o.creditor";
