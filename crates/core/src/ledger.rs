@@ -18,6 +18,9 @@ use sha2::{Digest, Sha256};
 use crate::need::to_milli;
 use crate::{Bounds, FieldErrors, Milli, Timestamp};
 
+mod totals;
+pub use totals::LedgerTotals;
+
 /// The coalition's own money account.
 pub const TREASURY: &str = "@treasury";
 /// What the commons' contributors are owed as a whole: reciprocity fees and
@@ -227,52 +230,95 @@ pub struct Verification {
 
 /// Re-checks a chain from its first entry: numbering, links and hashes.
 pub fn verify(entries: &[LedgerEntry]) -> Verification {
-    let mut prev = GENESIS.to_owned();
-    let broken = |seq: u64, problem: String, checked: u64| Verification {
-        valid: false,
-        entries: checked,
-        head: String::new(),
-        broken_at: Some(seq),
-        problem: Some(problem),
-    };
-    for (i, entry) in entries.iter().enumerate() {
-        let expected = i as u64 + 1;
+    let mut verifier = Verifier::new();
+    for entry in entries {
+        if !verifier.check(entry) {
+            break;
+        }
+    }
+    verifier.finish()
+}
+
+/// [`verify`] one entry at a time, for a chain read in pieces.
+#[derive(Debug, Clone)]
+pub struct Verifier {
+    prev: String,
+    checked: u64,
+    broken: Option<Verification>,
+}
+
+impl Default for Verifier {
+    fn default() -> Self {
+        Verifier::new()
+    }
+}
+
+impl Verifier {
+    pub fn new() -> Verifier {
+        Verifier {
+            prev: GENESIS.to_owned(),
+            checked: 0,
+            broken: None,
+        }
+    }
+
+    /// Checks the next entry; `false` once the chain is broken (the rest
+    /// need not be read).
+    pub fn check(&mut self, entry: &LedgerEntry) -> bool {
+        if self.broken.is_some() {
+            return false;
+        }
+        let checked = self.checked;
+        let broken = |seq: u64, problem: String| Verification {
+            valid: false,
+            entries: checked,
+            head: String::new(),
+            broken_at: Some(seq),
+            problem: Some(problem),
+        };
+        let expected = checked + 1;
         if entry.seq != expected {
-            return broken(
+            self.broken = Some(broken(
                 expected,
                 format!(
                     "Entry {expected} is missing: entry {} comes in its place.",
                     entry.seq
                 ),
-                i as u64,
-            );
+            ));
+            return false;
         }
-        if entry.prev_hash != prev {
-            return broken(
+        if entry.prev_hash != self.prev {
+            self.broken = Some(broken(
                 entry.seq,
                 format!("Entry {} does not link to the entry before it.", entry.seq),
-                i as u64,
-            );
+            ));
+            return false;
         }
         let hash = entry.compute_hash();
         if entry.hash != hash {
-            return broken(
+            self.broken = Some(broken(
                 entry.seq,
                 format!(
                     "Entry {} was changed after it was written: its hash does not match its content.",
                     entry.seq
                 ),
-                i as u64,
-            );
+            ));
+            return false;
         }
-        prev = hash;
+        self.prev = hash;
+        self.checked = expected;
+        true
     }
-    Verification {
-        valid: true,
-        entries: entries.len() as u64,
-        head: prev,
-        broken_at: None,
-        problem: None,
+
+    /// The outcome over the entries checked.
+    pub fn finish(self) -> Verification {
+        self.broken.unwrap_or(Verification {
+            valid: true,
+            entries: self.checked,
+            head: self.prev,
+            broken_at: None,
+            problem: None,
+        })
     }
 }
 
@@ -291,17 +337,7 @@ pub fn in_force(entries: &[LedgerEntry]) -> Vec<&LedgerEntry> {
 /// funders) show what they paid in as a negative balance, so the balances
 /// of a ledger always add up to zero.
 pub fn balances(entries: &[LedgerEntry]) -> BTreeMap<String, i64> {
-    let mut balances: BTreeMap<String, i64> = BTreeMap::new();
-    for entry in in_force(entries).into_iter().filter(|e| e.is_money()) {
-        let amount = to_milli(entry.quantity);
-        // Entries are bounded (MAX_ENTRY_QUANTITY), so only a ledger of
-        // billions of entries could reach the ends; saturate rather than wrap.
-        let from = balances.entry(entry.provider.clone()).or_default();
-        *from = from.saturating_sub(amount);
-        let to = balances.entry(entry.receiver.clone()).or_default();
-        *to = to.saturating_add(amount);
-    }
-    balances
+    LedgerTotals::of(entries).balances()
 }
 
 /// Money in and out of the coalition's own accounts (treasury and commons
@@ -323,30 +359,7 @@ pub fn is_own(account: &str) -> bool {
 /// Income and spending by month and category. Money between the treasury
 /// and the commons fund is neither.
 pub fn flows(entries: &[LedgerEntry]) -> Flows {
-    let mut income: BTreeMap<(String, String), i64> = BTreeMap::new();
-    let mut spending: BTreeMap<(String, String), i64> = BTreeMap::new();
-    for entry in in_force(entries).into_iter().filter(|e| e.is_money()) {
-        let key = (
-            entry.at.as_str().get(..7).unwrap_or_default().to_owned(),
-            entry.category.clone(),
-        );
-        let amount = to_milli(entry.quantity);
-        let total = match (is_own(&entry.provider), is_own(&entry.receiver)) {
-            (false, true) => income.entry(key).or_default(),
-            (true, false) => spending.entry(key).or_default(),
-            _ => continue,
-        };
-        *total = total.saturating_add(amount);
-    }
-    let list = |m: BTreeMap<(String, String), i64>| {
-        m.into_iter()
-            .map(|((month, category), amount)| (month, category, amount))
-            .collect()
-    };
-    Flows {
-        income: list(income),
-        spending: list(spending),
-    }
+    LedgerTotals::of(entries).flows()
 }
 
 /// A weight in a value equation: how many points one unit of an action (on
@@ -509,56 +522,7 @@ pub struct Share {
 /// coalition) weighed by `equation`: each contributor's points and share,
 /// largest first.
 pub fn shares(entries: &[LedgerEntry], equation: &ValueEquation) -> Vec<Share> {
-    let mut by: BTreeMap<&str, BTreeMap<(LedgerAction, &str, &str), f64>> = BTreeMap::new();
-    for entry in in_force(entries) {
-        let counts = match entry.action {
-            LedgerAction::Transfer => !entry.is_money() && is_own(&entry.receiver),
-            _ => true,
-        };
-        if !counts || is_own(&entry.provider) {
-            continue;
-        }
-        *by.entry(&entry.provider)
-            .or_default()
-            .entry((entry.action, &entry.resource, &entry.unit))
-            .or_default() += entry.quantity;
-    }
-    let mut shares: Vec<Share> = by
-        .into_iter()
-        .map(|(contributor, sums)| {
-            let lines: Vec<ShareLine> = sums
-                .into_iter()
-                .filter_map(|((action, resource, unit), quantity)| {
-                    let weight = equation.weight(action, resource)?;
-                    Some(ShareLine {
-                        action,
-                        resource: resource.to_owned(),
-                        quantity,
-                        unit: unit.to_owned(),
-                        weight,
-                        points: quantity * weight,
-                    })
-                })
-                .collect();
-            Share {
-                contributor: contributor.to_owned(),
-                points: lines.iter().map(|l| l.points).sum(),
-                share: 0.0,
-                lines,
-            }
-        })
-        .filter(|s| s.points > 0.0)
-        .collect();
-    let total: f64 = shares.iter().map(|s| s.points).sum();
-    for share in &mut shares {
-        share.share = share.points / total;
-    }
-    shares.sort_by(|a, b| {
-        b.points
-            .total_cmp(&a.points)
-            .then_with(|| a.contributor.cmp(&b.contributor))
-    });
-    shares
+    LedgerTotals::of(entries).shares(equation)
 }
 
 /// What a sale of `amount` thousandths leaves owed: to the commons fund
@@ -1257,6 +1221,46 @@ mod tests {
                 tampered[i].quantity += 0.01;
                 prop_assert_eq!(verify(&tampered).broken_at, Some(i as u64 + 1));
             }
+        }
+
+        #[test]
+        fn folding_entry_by_entry_sums_like_the_whole_ledger(
+            steps in prop::collection::vec((0..4usize, 0..5usize, 0..5usize, 0..10_000_000u32, 0..1000usize), 1..80)
+        ) {
+            let equation = equation();
+            let mut ledger: Vec<LedgerEntry> = Vec::new();
+            let mut folded = LedgerTotals::new();
+            for (kind, a, b, cents, which) in steps {
+                let amount = f64::from(cents) / 100.0;
+                let input = match kind {
+                    0 | 1 if a != b => money(ACCOUNTS[a], ACCOUNTS[b], amount, "sale"),
+                    0 | 1 => in_kind(LedgerAction::Work, ACCOUNTS[a], "welding", amount, "h"),
+                    2 => in_kind(LedgerAction::Use, ACCOUNTS[a], "cnc-routing", amount, "h"),
+                    // A correction of any earlier entry (even one corrected
+                    // already), moving the money between other accounts.
+                    _ if !ledger.is_empty() => {
+                        let old = &ledger[which % ledger.len()];
+                        let mut fix = if old.is_money() && a != b {
+                            money(ACCOUNTS[a], ACCOUNTS[b], amount, "grant")
+                        } else {
+                            in_kind(old.action, ACCOUNTS[a], "welding", amount, "h")
+                        };
+                        fix.corrects = Some(old.seq);
+                        fix
+                    }
+                    _ => continue,
+                };
+                append(&mut ledger, input);
+                let entry = ledger.last().unwrap();
+                let corrected = entry.corrects.map(|old| &ledger[old as usize - 1]);
+                folded.push(entry, corrected);
+            }
+            let whole = LedgerTotals::of(&ledger);
+            prop_assert_eq!(folded.balances(), whole.balances());
+            prop_assert_eq!(folded.flows(), whole.flows());
+            prop_assert_eq!(folded.shares(&equation), whole.shares(&equation));
+            prop_assert_eq!(folded.seq(), ledger.len() as u64);
+            prop_assert_eq!(folded.head(), ledger.last().map_or(GENESIS, |e| e.hash.as_str()));
         }
 
         #[test]

@@ -13,6 +13,7 @@ use stigmergy_core::ledger::{
 use stigmergy_core::need::{from_milli, to_milli};
 use stigmergy_core::{AgentId, FieldErrors};
 
+use super::ledger_reads::{LedgerConn, LedgerHead};
 use super::pool::{SqlStore, with_pool};
 use super::{StoreError, StoreResult};
 
@@ -52,9 +53,6 @@ pub trait Ledgers {
         by: Option<&AgentId>,
         at: DateTime<Utc>,
     ) -> StoreResult<LedgerEntry>;
-
-    /// The whole ledger, in chain order.
-    async fn ledger_entries(&self, coalition: &AgentId) -> StoreResult<Vec<LedgerEntry>>;
 
     /// Every version of the value equation, newest first.
     async fn value_equations(&self, coalition: &AgentId) -> StoreResult<Vec<ValueEquation>>;
@@ -493,10 +491,13 @@ impl Ledgers for SqlStore {
                 if let Some((json,)) = equation {
                     let equation: ValueEquation =
                         serde_json::from_str(&json).map_err(anyhow::Error::from)?;
-                    let sql = format!("SELECT {ENTRY_COLUMNS} FROM ledger_entries WHERE coalition_id = $1 ORDER BY seq");
-                    let rows: Vec<EntryRow> = sqlx::query_as(&sql).bind(c).fetch_all(&mut *tx).await?;
-                    let entries = rows.into_iter().map(EntryRow::into_entry).collect::<StoreResult<Vec<_>>>()?;
-                    let shares = ledger::shares(&entries, &equation);
+                    // The shares at the head the entry was appended to, read
+                    // inside the lock (so no entry can come between): the
+                    // cached sums, folded forward if they are behind. The sale
+                    // itself is money, no contribution.
+                    let before = LedgerHead { seq: entry.seq - 1, hash: entry.prev_hash.clone() };
+                    let totals = LedgerConn::from(&mut *tx).totals(&self.ledger_cache, c, &before).await?;
+                    let shares = totals.shares(&equation);
                     for (creditor, amount) in ledger::split_sale(to_milli(entry.quantity), &equation, &shares) {
                         let kind = if creditor == COMMONS_FUND { "commons_share" } else { "revenue_share" };
                         sqlx::query(
@@ -519,17 +520,6 @@ impl Ledgers for SqlStore {
             tx.commit().await?;
             Ok(entry)
         })
-    }
-
-    async fn ledger_entries(&self, coalition: &AgentId) -> StoreResult<Vec<LedgerEntry>> {
-        self.ledger_currency(coalition).await?;
-        let sql = format!(
-            "SELECT {ENTRY_COLUMNS} FROM ledger_entries WHERE coalition_id = $1 ORDER BY seq"
-        );
-        let rows: Vec<EntryRow> = with_pool!(&self.pool, p => {
-            sqlx::query_as(&sql).bind(coalition.as_str()).fetch_all(p).await?
-        });
-        rows.into_iter().map(EntryRow::into_entry).collect()
     }
 
     async fn value_equations(&self, coalition: &AgentId) -> StoreResult<Vec<ValueEquation>> {

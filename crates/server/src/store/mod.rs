@@ -8,6 +8,7 @@ mod capacities;
 mod commons;
 pub mod idempotency;
 pub mod ledger;
+pub mod ledger_reads;
 pub mod live;
 mod map;
 mod needs;
@@ -25,6 +26,7 @@ pub use capacities::Capacities;
 pub use commons::{Commons, ImportedAccount};
 pub use idempotency::Idempotency;
 pub use ledger::{BudgetLine, Ledgers};
+pub use ledger_reads::{EntryFilter, EntryPage, LedgerHead, LedgerReads};
 pub use live::Live;
 pub use map::{FlowFilter, SupplyMap};
 pub use needs::Needs;
@@ -105,6 +107,7 @@ pub trait Store:
     + Live
     + SupplyMap
     + Ledgers
+    + LedgerReads
     + Idempotency
     + SignUps
     + Send

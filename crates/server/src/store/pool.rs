@@ -99,6 +99,8 @@ pub(crate) use with_pool;
 /// The SQL implementation of [`super::Store`].
 pub struct SqlStore {
     pub(crate) pool: Pool,
+    /// Each ledger's sums at its head (see `ledger_reads`).
+    pub(crate) ledger_cache: super::ledger_reads::LedgerCache,
     /// The race tests' breaking control (see [`SqlStore::without_guards`]).
     #[cfg(feature = "test-doubles")]
     naive: bool,
@@ -184,6 +186,7 @@ impl SqlStore {
         };
         Ok(SqlStore {
             pool,
+            ledger_cache: Default::default(),
             #[cfg(feature = "test-doubles")]
             naive: false,
         })

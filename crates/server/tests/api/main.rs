@@ -12,6 +12,7 @@ mod health;
 mod helpers;
 mod idempotency;
 mod ledger;
+mod ledger_reads;
 mod ledger_rules;
 mod limits;
 mod live;

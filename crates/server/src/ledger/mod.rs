@@ -4,17 +4,15 @@
 //! and what is owed. Anyone reads; stewards record entries, set the value
 //! equation and the budget.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use axum::extract::State;
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
 use chrono::{Datelike, SubsecRound, Utc};
 use serde::Deserialize;
-use serde_json::{Value, json};
 use stigmergy_core::ledger::{
-    self, AccountsOverview, Balance, LedgerAction, LedgerEntry, LedgerExport, LedgerInput,
-    LedgerPage, Owed, OwedTotal, ValueEquation, Verification, VoidInput, is_own,
+    self, AccountsOverview, Balance, LedgerAction, LedgerEntry, LedgerInput, LedgerPage, Owed,
+    OwedTotal, ValueEquation, Verification, Verifier, VoidInput, is_own,
 };
 use stigmergy_core::{AgentId, Bounds, ErrorBody, FieldErrors, Milli};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -24,7 +22,11 @@ use crate::auth::session::Auth;
 use crate::error::{AppError, AppResult};
 use crate::extract::{Json, Path, Query, filled};
 use crate::organizations::require_steward;
-use crate::store::{BudgetLine, StoreError};
+use crate::store::{BudgetLine, EntryFilter, StoreError};
+
+mod export;
+
+pub use export::CSV_COLUMNS;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -33,7 +35,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_entries, record_entry))
         .routes(routes!(void_entry))
         .routes(routes!(verify))
-        .routes(routes!(export))
+        .routes(routes!(export::export))
         .routes(routes!(list_equations, set_equation))
         .routes(routes!(list_owed))
         .routes(routes!(set_budget))
@@ -81,12 +83,16 @@ async fn accounts(
 ) -> AppResult<Json<AccountsOverview>> {
     let id = coalition_id(&id)?;
     let currency = currency_of(&state, &id).await?;
-    let entries = state.store.ledger_entries(&id).await?;
+    // The sums over the whole ledger, cached per head: when nothing was
+    // recorded since the last read, this costs the one query for the head.
+    let head = state.store.ledger_head(&id).await?;
+    let totals = state.store.ledger_totals(&id, &head).await?;
     let equation = state.store.value_equations(&id).await?.into_iter().next();
-    let owed = state.store.owed(&id).await?;
+    let owed = state.store.owed_totals(&id).await?;
     let budget = state.store.budget(&id).await?;
 
-    let mut balances: Vec<Balance> = ledger::balances(&entries)
+    let mut balances: Vec<Balance> = totals
+        .balances()
         .into_iter()
         .map(|(account, milli)| Balance {
             account,
@@ -99,7 +105,7 @@ async fn accounts(
             .then(b.amount.total_cmp(&a.amount))
             .then(a.account.cmp(&b.account))
     });
-    let flows = ledger::flows(&entries);
+    let flows = totals.flows();
     let budget = ledger::budget_actuals(
         &flows,
         &budget
@@ -109,18 +115,11 @@ async fn accounts(
     );
     let shares = equation
         .as_ref()
-        .map(|e| ledger::shares(&entries, e))
+        .map(|e| totals.shares(e))
         .unwrap_or_default();
-    let mut totals: BTreeMap<String, (i64, i64)> = BTreeMap::new();
-    for o in owed.iter().filter(|o| !o.void) {
-        let t = totals.entry(o.creditor.clone()).or_default();
-        t.0 = t.0.saturating_add(stigmergy_core::need::to_milli(o.amount));
-        t.1 =
-            t.1.saturating_add(stigmergy_core::need::to_milli(o.settled));
-    }
-    let owed: Vec<OwedTotal> = totals
+    let owed: Vec<OwedTotal> = owed
         .into_iter()
-        .map(|(creditor, (owed, settled))| OwedTotal {
+        .map(|(creditor, owed, settled)| OwedTotal {
             creditor,
             owed: stigmergy_core::need::from_milli(owed),
             settled: stigmergy_core::need::from_milli(settled),
@@ -139,10 +138,8 @@ async fn accounts(
     Ok(Json(AccountsOverview {
         coalition: id,
         currency,
-        entries: entries.len() as u64,
-        head: entries
-            .last()
-            .map_or(ledger::GENESIS.to_owned(), |e| e.hash.clone()),
+        entries: head.seq,
+        head: head.hash,
         balances,
         flows,
         budget,
@@ -241,57 +238,33 @@ async fn list_entries(
     if !(1..=500).contains(&limit) {
         return Err(AppError::field("limit", "The limit is from 1 to 500."));
     }
-    let category = filled(&query.category);
-    let account = filled(&query.account);
-    let currency = currency_of(&state, &id).await?;
-    let entries = state.store.ledger_entries(&id).await?;
-    let matching: Vec<&LedgerEntry> = entries
-        .iter()
-        .rev()
-        .filter(|e| action.is_none_or(|a| e.action == a))
-        .filter(|e| money.is_none_or(|m| e.is_money() == m))
-        .filter(|e| category.as_ref().is_none_or(|c| &e.category == c))
-        .filter(|e| {
-            account
-                .as_ref()
-                .is_none_or(|a| &e.provider == a || &e.receiver == a)
-        })
-        .collect();
-    let total = matching.len() as u64;
-    let items: Vec<LedgerEntry> = matching
-        .into_iter()
-        .filter(|e| query.before.is_none_or(|b| e.seq < b))
-        .take(limit as usize + 1)
-        .cloned()
-        .collect();
-    let (items, next) = if items.len() > limit as usize {
-        let page = items[..limit as usize].to_vec();
-        let next = page.last().map(|e| e.seq);
-        (page, next)
-    } else {
-        (items, None)
+    let filter = EntryFilter {
+        action,
+        money,
+        category: filled(&query.category),
+        account: filled(&query.account),
     };
+    let currency = currency_of(&state, &id).await?;
+    // Filtered, counted and paged in SQL (keyset on the entry number).
+    let page = state
+        .store
+        .ledger_page(&id, &filter, query.before, limit)
+        .await?;
     let names = names_of(
         &state,
-        items.iter().flat_map(|e| {
+        page.items.iter().flat_map(|e| {
             [e.provider.clone(), e.receiver.clone()]
                 .into_iter()
                 .chain(e.recorded_by.clone())
         }),
     )
     .await?;
-    let shown: BTreeSet<u64> = items.iter().map(|e| e.seq).collect();
-    let corrected_by = entries
-        .iter()
-        .filter_map(|e| e.corrects.map(|old| (old, e.seq)))
-        .filter(|(old, _)| shown.contains(old))
-        .collect();
     Ok(Json(LedgerPage {
-        items,
-        total,
-        next,
+        items: page.items,
+        total: page.total,
+        next: page.next,
         currency,
-        corrected_by,
+        corrected_by: page.corrected_by,
         names,
     }))
 }
@@ -361,11 +334,16 @@ async fn void_entry(
     )
     .await?;
     input.validate().map_err(AppError::invalid)?;
-    let entries = state.store.ledger_entries(&id).await?;
-    let entry = entries
-        .iter()
-        .find(|e| e.seq == seq)
-        .ok_or_else(|| AppError::NotFound(format!("There is no entry {seq} in this ledger.")))?;
+    let entry = state
+        .store
+        .ledger_entry(&id, seq)
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => {
+                AppError::NotFound(format!("There is no entry {seq} in this ledger."))
+            }
+            other => other.into(),
+        })?;
     if entry.is_money() {
         return Err(AppError::field(
             "seq",
@@ -382,7 +360,7 @@ async fn void_entry(
         .store
         .record_entry(
             &id,
-            input.correction_of(entry),
+            input.correction_of(&entry),
             Some(&auth.handle),
             Utc::now().trunc_subsecs(3),
         )
@@ -390,8 +368,9 @@ async fn void_entry(
     Ok((StatusCode::CREATED, Json(correction)))
 }
 
-/// Re-checks the whole hash chain on the server: the numbering, each link
-/// and each entry's hash; names the first entry that fails.
+/// Re-checks the whole hash chain on the server, from the database each
+/// time: the numbering, each link and each entry's hash; names the first
+/// entry that fails.
 #[utoipa::path(get, path = "/api/coalitions/{id}/ledger/verify", tag = "accounts",
     params(("id" = String, Path, description = "The coalition")),
     responses(
@@ -404,233 +383,13 @@ async fn verify(
 ) -> AppResult<Json<Verification>> {
     let id = coalition_id(&id)?;
     currency_of(&state, &id).await?;
-    let entries = state.store.ledger_entries(&id).await?;
-    Ok(Json(ledger::verify(&entries)))
-}
-
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-struct ExportQuery {
-    /// `json` (the default, with every hash), `csv` or `jsonld`
-    /// (ValueFlows 1.0 economic events).
-    format: Option<String>,
-}
-
-/// The whole ledger for download.
-#[utoipa::path(get, path = "/api/coalitions/{id}/ledger/export", tag = "accounts",
-    params(("id" = String, Path, description = "The coalition"), ExportQuery),
-    responses(
-        (status = 200, description = "The ledger", body = LedgerExport),
-        (status = 400, description = "Unknown format", body = ErrorBody),
-        (status = 404, description = "No such coalition, or it keeps no accounts", body = ErrorBody),
-    ))]
-async fn export(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    Query(query): Query<ExportQuery>,
-) -> AppResult<Response> {
-    let id = coalition_id(&id)?;
-    let format = query.format.unwrap_or_else(|| "json".into());
-    if !["json", "csv", "jsonld"].contains(&format.as_str()) {
-        return Err(AppError::field(
-            "format",
-            "The format is json, csv or jsonld.",
-        ));
-    }
-    let currency = currency_of(&state, &id).await?;
-    let entries = state.store.ledger_entries(&id).await?;
-    let file = |ext: &str| format!("attachment; filename=\"{id}-ledger.{ext}\"");
-    Ok(match format.as_str() {
-        "csv" => (
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-                (header::CONTENT_DISPOSITION, file("csv")),
-            ],
-            to_csv(&entries),
-        )
-            .into_response(),
-        "jsonld" => {
-            let names: BTreeMap<String, String> = names_of(
-                &state,
-                entries
-                    .iter()
-                    .flat_map(|e| [e.provider.clone(), e.receiver.clone()]),
-            )
-            .await?
-            .into_iter()
-            .collect();
-            (
-                [
-                    (header::CONTENT_TYPE, "application/ld+json".to_owned()),
-                    (header::CONTENT_DISPOSITION, file("jsonld")),
-                ],
-                axum::Json(to_json_ld(&id, &entries, &names)),
-            )
-                .into_response()
-        }
-        _ => (
-            [(header::CONTENT_DISPOSITION, file("json"))],
-            axum::Json(LedgerExport {
-                coalition: id,
-                currency,
-                entries,
-            }),
-        )
-            .into_response(),
-    })
-}
-
-/// The columns of the CSV export, in order.
-pub const CSV_COLUMNS: [&str; 16] = [
-    "seq",
-    "at",
-    "action",
-    "provider",
-    "receiver",
-    "resource",
-    "quantity",
-    "unit",
-    "category",
-    "note",
-    "corrects",
-    "claim",
-    "settles",
-    "event",
-    "prev_hash",
-    "hash",
-];
-
-/// One CSV cell. A cell a spreadsheet would read as a formula (starting
-/// with `=`, `+`, `-`, `@`, a tab or a carriage return; OWASP's CSV
-/// injection) gets a leading `'`, so `@treasury` reads `'@treasury`; then
-/// RFC 4180: a field with commas, quotes or line breaks in quotes, quotes
-/// doubled.
-fn csv_field(out: &mut String, text: &str) {
-    let neutral = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{text}")
-    } else {
-        text.to_owned()
-    };
-    if neutral.contains([',', '"', '\n', '\r']) {
-        out.push('"');
-        out.push_str(&neutral.replace('"', "\"\""));
-        out.push('"');
-    } else {
-        out.push_str(&neutral);
-    }
-}
-
-/// RFC 4180 with formula-like cells neutralised (see [`csv_field`]); lines
-/// end in CRLF.
-fn to_csv(entries: &[LedgerEntry]) -> String {
-    let optional = |v: Option<u64>| v.map(|v| v.to_string()).unwrap_or_default();
-    let mut out = CSV_COLUMNS.join(",");
-    out.push_str("\r\n");
-    for e in entries {
-        let values = [
-            e.seq.to_string(),
-            e.at.to_string(),
-            e.action.as_str().to_owned(),
-            e.provider.clone(),
-            e.receiver.clone(),
-            e.resource.clone(),
-            e.quantity.to_string(),
-            e.unit.clone(),
-            e.category.clone(),
-            e.note.clone(),
-            optional(e.corrects),
-            optional(e.claim),
-            optional(e.settles),
-            optional(e.event),
-            e.prev_hash.clone(),
-            e.hash.clone(),
-        ];
-        for (i, value) in values.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            csv_field(&mut out, value);
-        }
-        out.push_str("\r\n");
-    }
-    out
-}
-
-/// The ledger as ValueFlows 1.0 economic events in JSON-LD: money and
-/// goods as `resourceQuantity`, work, use and citations as
-/// `effortQuantity`; corrections as `corrects`, deliveries `fulfills` the
-/// claim (a VF Commitment).
-fn to_json_ld(
-    coalition: &AgentId,
-    entries: &[LedgerEntry],
-    names: &BTreeMap<String, String>,
-) -> Value {
-    let base = format!("/api/coalitions/{coalition}/ledger");
-    let agent = |account: &str| {
-        let (id, name) = match account {
-            ledger::TREASURY => (
-                format!("/api/agents/{coalition}#treasury"),
-                format!("{coalition} treasury"),
-            ),
-            ledger::COMMONS_FUND => (
-                format!("/api/agents/{coalition}#commons-fund"),
-                format!("{coalition} commons fund"),
-            ),
-            other => (
-                format!("/api/agents/{other}"),
-                names
-                    .get(other)
-                    .cloned()
-                    .unwrap_or_else(|| other.to_owned()),
-            ),
-        };
-        json!({ "@id": id, "name": name })
-    };
-    let graph: Vec<Value> = entries
-        .iter()
-        .map(|e| {
-            let measure = json!({
-                "hasNumericalValue": e.quantity,
-                "hasUnit": { "label": e.unit, "symbol": e.unit },
-            });
-            let mut event = json!({
-                "@id": format!("{base}#{}", e.seq),
-                "@type": "EconomicEvent",
-                "action": e.action.as_str(),
-                "provider": agent(&e.provider),
-                "receiver": agent(&e.receiver),
-                "resourceConformsTo": { "name": e.resource },
-                "hasPointInTime": e.at.as_str(),
-                "note": e.note,
-            });
-            let quantity = match e.action {
-                LedgerAction::Work | LedgerAction::Use | LedgerAction::Cite => "effortQuantity",
-                LedgerAction::Transfer | LedgerAction::Produce => "resourceQuantity",
-            };
-            event[quantity] = measure;
-            if let Some(old) = e.corrects {
-                event["corrects"] = json!({ "@id": format!("{base}#{old}") });
-            }
-            if let Some(claim) = e.claim {
-                event["fulfills"] = json!({ "@id": format!("/api/claims/{claim}") });
-            }
-            event
-        })
-        .collect();
-    json!({
-        "@context": {
-            "@vocab": "https://w3id.org/valueflows/ont/vf#",
-            "vf": "https://w3id.org/valueflows/ont/vf#",
-            "om2": "http://www.ontology-of-units-of-measure.org/resource/om-2/",
-            "name": "http://xmlns.com/foaf/0.1/name",
-            "hasNumericalValue": "om2:hasNumericalValue",
-            "hasUnit": "om2:hasUnit",
-            "label": "http://www.w3.org/2000/01/rdf-schema#label",
-            "symbol": "om2:symbol",
-            "note": "vf:note",
-        },
-        "@graph": graph,
-    })
+    // Never from a cache: an edit of an older row in the database keeps the
+    // head, so only re-reading and re-hashing every entry can find it. Read
+    // a chunk at a time, so the work is the ledger's length but the memory
+    // one chunk's.
+    let mut verifier = Verifier::new();
+    export::walk(&state, &id, |run| run.iter().all(|e| verifier.check(e))).await?;
+    Ok(Json(verifier.finish()))
 }
 
 /// Every version of the value equation, newest first: public.
@@ -781,30 +540,4 @@ async fn set_budget(
     }
     state.store.set_budget(&id, year, &lines).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::csv_field;
-
-    fn cell(text: &str) -> String {
-        let mut out = String::new();
-        csv_field(&mut out, text);
-        out
-    }
-
-    #[test]
-    fn cells_a_spreadsheet_would_run_as_formulas_are_neutralised() {
-        assert_eq!(
-            cell("=HYPERLINK(\"http://x\")"),
-            "\"'=HYPERLINK(\"\"http://x\"\")\""
-        );
-        assert_eq!(cell("+1+1"), "'+1+1");
-        assert_eq!(cell("-2"), "'-2");
-        assert_eq!(cell("@treasury"), "'@treasury");
-        assert_eq!(cell("\tcmd"), "'\tcmd");
-        assert_eq!(cell("a, b"), "\"a, b\"");
-        assert_eq!(cell("Face shields for Kumasi"), "Face shields for Kumasi");
-        assert_eq!(cell("12.5"), "12.5");
-    }
 }
