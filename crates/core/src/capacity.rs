@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::query::non_empty as filled;
 use crate::{AgentId, FieldErrors, ProcessKind};
 
 /// Capacities per page when the query does not say.
@@ -45,10 +46,6 @@ impl Default for CapacityQuery {
     }
 }
 
-fn filled(value: &Option<String>) -> Option<&str> {
-    value.as_deref().map(str::trim).filter(|v| !v.is_empty())
-}
-
 impl RawCapacityQuery {
     pub fn parse(&self) -> Result<CapacityQuery, FieldErrors> {
         let mut errors = FieldErrors::new();
@@ -68,22 +65,15 @@ impl RawCapacityQuery {
                 ),
             }
         }
-        if let Some(cursor) = filled(&self.cursor) {
-            if cursor.len() > 400 {
-                errors.add("cursor", "That cursor is not one this server gave out.");
-            } else {
-                query.cursor = Some(cursor.to_owned());
-            }
-        }
-        if let Some(limit) = filled(&self.limit) {
-            match limit.parse::<u32>() {
-                Ok(n) if (1..=MAX_CAPACITY_LIMIT).contains(&n) => query.limit = n,
-                _ => errors.add(
-                    "limit",
-                    format!("The limit must be a whole number from 1 to {MAX_CAPACITY_LIMIT}."),
-                ),
-            }
-        }
+        let (cursor, limit) = crate::query::page_params(
+            &self.cursor,
+            &self.limit,
+            400,
+            MAX_CAPACITY_LIMIT,
+            &mut errors,
+        );
+        query.cursor = cursor;
+        query.limit = limit.unwrap_or(query.limit);
         errors.into_result(query)
     }
 

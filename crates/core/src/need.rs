@@ -8,6 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::query::non_empty as filled;
 use crate::validate::{optional_text, text};
 use crate::{AgentId, AgentRef, DesignId, DesignRef, FieldErrors, Place, ProcessKind, Quantity};
 use crate::{Bounds, Milli, Timestamp, Unit};
@@ -816,10 +817,6 @@ pub struct NeedQuery {
     pub limit: u32,
 }
 
-fn filled(value: &Option<String>) -> Option<&str> {
-    value.as_deref().map(str::trim).filter(|v| !v.is_empty())
-}
-
 impl RawNeedQuery {
     pub fn parse(&self) -> Result<NeedQuery, FieldErrors> {
         let mut errors = FieldErrors::new();
@@ -899,25 +896,15 @@ impl RawNeedQuery {
                 None => errors.add("state", "The state is open, claimed, fulfilled or all."),
             },
         }
-        if let Some(cursor) = filled(&self.cursor) {
-            if cursor.len() > 200 {
-                errors.add("cursor", "That cursor is not one this server gave out.");
-            } else {
-                query.cursor = Some(cursor.to_owned());
-            }
-        }
-        if let Some(limit) = filled(&self.limit) {
-            match limit.parse::<u32>() {
-                Ok(n) if (1..=crate::query::MAX_LIMIT).contains(&n) => query.limit = n,
-                _ => errors.add(
-                    "limit",
-                    format!(
-                        "The limit must be a whole number from 1 to {}.",
-                        crate::query::MAX_LIMIT
-                    ),
-                ),
-            }
-        }
+        let (cursor, limit) = crate::query::page_params(
+            &self.cursor,
+            &self.limit,
+            200,
+            crate::query::MAX_LIMIT,
+            &mut errors,
+        );
+        query.cursor = cursor;
+        query.limit = limit.unwrap_or(query.limit);
         errors.into_result(query)
     }
 

@@ -43,8 +43,40 @@ pub struct DesignQuery {
     pub limit: u32,
 }
 
-fn non_empty(value: &Option<String>) -> Option<&str> {
+/// A query parameter's value, trimmed, when it has one.
+pub(crate) fn non_empty(value: &Option<String>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|v| !v.is_empty())
+}
+
+/// The `cursor` and `limit` every paged list takes: a cursor no longer than
+/// `max_cursor` (one the server gave out), a limit from 1 to `max_limit`.
+/// `None` where the query leaves one out; a bad one is named in `errors`.
+pub(crate) fn page_params(
+    cursor: &Option<String>,
+    limit: &Option<String>,
+    max_cursor: usize,
+    max_limit: u32,
+    errors: &mut FieldErrors,
+) -> (Option<String>, Option<u32>) {
+    let cursor = non_empty(cursor).and_then(|cursor| {
+        if cursor.len() > max_cursor {
+            errors.add("cursor", "That cursor is not one this server gave out.");
+            None
+        } else {
+            Some(cursor.to_owned())
+        }
+    });
+    let limit = non_empty(limit).and_then(|limit| match limit.parse::<u32>() {
+        Ok(n) if (1..=max_limit).contains(&n) => Some(n),
+        _ => {
+            errors.add(
+                "limit",
+                format!("The limit must be a whole number from 1 to {max_limit}."),
+            );
+            None
+        }
+    });
+    (cursor, limit)
 }
 
 impl RawDesignQuery {
@@ -122,22 +154,9 @@ impl RawDesignQuery {
                 }
             }
         }
-        if let Some(cursor) = non_empty(&self.cursor) {
-            if cursor.len() > 512 {
-                errors.add("cursor", "That cursor is not one this server gave out.");
-            } else {
-                query.cursor = Some(cursor.to_owned());
-            }
-        }
-        if let Some(limit) = non_empty(&self.limit) {
-            match limit.parse::<u32>() {
-                Ok(n) if (1..=MAX_LIMIT).contains(&n) => query.limit = n,
-                _ => errors.add(
-                    "limit",
-                    format!("The limit must be a whole number from 1 to {MAX_LIMIT}."),
-                ),
-            }
-        }
+        let (cursor, limit) = page_params(&self.cursor, &self.limit, 512, MAX_LIMIT, &mut errors);
+        query.cursor = cursor;
+        query.limit = limit.unwrap_or(query.limit);
         errors.into_result(query)
     }
 

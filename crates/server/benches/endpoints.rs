@@ -22,11 +22,15 @@
 #[path = "../tests/api/helpers.rs"]
 mod helpers;
 
+#[path = "common/seed.rs"]
+mod seed;
+
 use std::collections::BTreeSet;
 use std::time::Instant;
 
 use chrono::{DateTime, SubsecRound, TimeDelta, Utc};
 use helpers::{Seed, TestApp, TestDb, demo_account, post_as};
+use seed::{DESIGNS, MATERIALS, Random};
 use serde_json::{Value, json};
 use sqlx::Connection;
 use stigmergy_core::ledger::{self, GENESIS, LedgerAction, LedgerEntry, LedgerInput, TREASURY};
@@ -72,30 +76,6 @@ const COALITIONS: [(&str, &str); 3] = [
     (ANDES, "lucia-fernandez"),
 ];
 
-/// Designs from the demo commons made in pieces.
-const DESIGNS: &[&str] = &[
-    "face-shield-petg",
-    "flexure-microscope",
-    "syringe-pump",
-    "prosthetic-hand",
-    "plastic-shredder",
-    "school-desk",
-    "push-seeder",
-    "solar-crop-dryer",
-    "rocket-cookstove",
-    "ceramic-water-filter",
-    "rough-terrain-wheelchair",
-    "top-bar-beehive",
-];
-
-const MATERIALS: &[&str] = &[
-    "PETG sheet",
-    "Recycled HDPE flakes",
-    "Birch plywood",
-    "Mild steel tube",
-    "Aluminium extrusion",
-];
-
 const PROCESSES: &[&str] = &[
     "fdm-printing",
     "laser-cutting",
@@ -106,31 +86,6 @@ const PROCESSES: &[&str] = &[
     "assembly",
     "sheet-metal",
 ];
-
-/// A small deterministic generator: the same data set every run.
-struct Random(u64);
-
-impl Random {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    /// Uniform in `-1..1`.
-    fn signed(&mut self) -> f64 {
-        (self.next() % 2_000_001) as f64 / 1_000_000.0 - 1.0
-    }
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
-    fn word(&mut self, words: &[&'static str]) -> &'static str {
-        words[self.below(words.len())]
-    }
-}
 
 /// A value bound into a generated row.
 #[derive(Clone)]

@@ -19,6 +19,9 @@ mod helpers;
 #[path = "../tests/browser/chromium.rs"]
 mod chromium;
 
+#[path = "common/seed.rs"]
+mod seed;
+
 use std::time::{Duration, Instant};
 
 use chrono::{TimeDelta, Utc};
@@ -26,6 +29,7 @@ use fantoccini::actions::{InputSource, MOUSE_BUTTON_LEFT, MouseActions, PointerA
 use fantoccini::elements::Element;
 use fantoccini::{Client, Locator};
 use helpers::{Seed, TestApp, TestDb};
+use seed::{DESIGNS, MATERIALS, Random};
 use serde_json::Value;
 use sqlx::Connection;
 
@@ -180,50 +184,6 @@ const CITIES: &[(&str, f64, f64, Option<&str>)] = &[
 /// The view the benchmark opens: the whole world, centred on East Africa so
 /// that zooming in lands among the Kampala and Nairobi makers.
 const START: &str = "/map?at=-1,34,2";
-
-/// Designs from the demo commons that are made in pieces.
-const DESIGNS: &[&str] = &[
-    "face-shield-petg",
-    "flexure-microscope",
-    "syringe-pump",
-    "prosthetic-hand",
-    "plastic-shredder",
-    "school-desk",
-    "push-seeder",
-    "solar-crop-dryer",
-    "rocket-cookstove",
-    "ceramic-water-filter",
-    "rough-terrain-wheelchair",
-    "top-bar-beehive",
-];
-
-/// Materials makers ask suppliers for, in kilograms.
-const MATERIALS: &[&str] = &[
-    "PETG sheet",
-    "Recycled HDPE flakes",
-    "Birch plywood",
-    "Mild steel tube",
-    "Aluminium extrusion",
-];
-
-/// A small deterministic generator: the same data set every run.
-struct Random(u64);
-
-impl Random {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    /// Uniform in `-1..1`.
-    fn signed(&mut self) -> f64 {
-        (self.next() % 2_000_001) as f64 / 1_000_000.0 - 1.0
-    }
-}
 
 #[derive(Clone, Copy, PartialEq)]
 enum Role {

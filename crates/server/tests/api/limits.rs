@@ -246,8 +246,13 @@ async fn the_live_stream_stays_open_past_the_request_timeout_on(backend: Backend
     assert_eq!(stream.status(), 200);
     let opened = Instant::now();
 
-    // Well past the timeout, the stream still carries a new change.
-    tokio::time::sleep(timeout * 5 / 2).await;
+    // No fixed wait: a write held behind a lock, sent after the stream
+    // opened, is cut by the request timeout; once it is, the stream has
+    // been open past the timeout too. It still carries a new change.
+    let blocker = Blocker::hold(&app).await;
+    let held = post_as(&app, &clinic, "/api/needs", gauze(10.0)).await;
+    assert_retry_later(held, 503, "unavailable").await;
+    blocker.release().await;
     let response = post_as(&app, &clinic, "/api/needs", gauze(10.0)).await;
     assert_eq!(response.status(), 201);
     let mut received = String::new();
