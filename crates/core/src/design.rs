@@ -330,6 +330,14 @@ fn check_version(errors: &mut FieldErrors, version: &str) {
     }
 }
 
+/// How many of each thing an import added.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ImportReport {
+    pub agents: u64,
+    pub designs: u64,
+    pub accounts: u64,
+}
+
 /// A set of agents and designs to load in one go: the demo data and imports.
 /// Designs may fork designs that come earlier in the list or already exist.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]

@@ -18,7 +18,11 @@ use sha2::{Digest, Sha256};
 use crate::need::to_milli;
 use crate::{Bounds, FieldErrors, Milli, Timestamp};
 
+mod budget;
+mod effects;
+pub use budget::BudgetLine;
 mod totals;
+pub use effects::{Delivered, NewOwed, OwedKind, owed_after_sale, reciprocity_fee, voiding};
 pub use totals::LedgerTotals;
 
 /// The coalition's own money account.

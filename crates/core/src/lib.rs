@@ -41,8 +41,8 @@ pub use agent::{AgentId, AgentInput, AgentKind, AgentRef, Place};
 pub use capacity::{CapacityQuery, RawCapacityQuery};
 pub use design::{
     ContributorInput, ContributorRole, Credit, Design, DesignDraft, DesignEdit, DesignId,
-    DesignInput, DesignRef, DesignSummary, Facet, Facets, ForkInput, ImportBundle, Lineage,
-    NewDesign, VersionSummary, slug_from_name,
+    DesignInput, DesignRef, DesignSummary, Facet, Facets, ForkInput, ImportBundle, ImportReport,
+    Lineage, NewDesign, VersionSummary, slug_from_name,
 };
 pub use error::{ApiError, ErrorBody, FieldErrors};
 pub use licence::Licence;

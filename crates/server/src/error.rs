@@ -108,7 +108,9 @@ impl From<StoreError> for AppError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::NotFound => AppError::NotFound("Not found.".into()),
+            StoreError::Missing(message) => AppError::NotFound(message),
             StoreError::Conflict(message) => AppError::Conflict(message),
+            StoreError::Refused(message) => AppError::Forbidden(message),
             StoreError::Invalid(fields) => AppError::invalid(fields),
             StoreError::Other(e) => AppError::Internal(e),
         }

@@ -5,23 +5,31 @@
 //! binary and the tests start the server through one code path.
 
 pub mod auth;
+pub mod capacities;
+pub mod claims;
 pub mod config;
 pub mod connections;
 pub mod demo;
 pub mod designs;
 pub mod error;
+pub mod events;
 pub mod extract;
-pub mod flows;
 pub mod health;
 pub mod idempotency;
 pub mod ledger;
 pub mod live;
+pub mod map;
+pub mod matching;
 pub mod needs;
 pub mod openapi;
 pub mod organizations;
+pub mod planner;
+mod state;
 pub mod store;
 pub mod timeouts;
 pub mod web;
+
+pub use state::AppState;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -46,28 +54,6 @@ use crate::store::Store;
 
 /// Request bodies larger than this are refused with 413.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
-
-/// What every handler can reach.
-#[derive(Clone)]
-pub struct AppState {
-    pub store: Arc<dyn Store>,
-    /// Mark cookies `Secure` (the server is reached over HTTPS).
-    pub secure_cookies: bool,
-    /// The live events of this server's subscribers.
-    pub hub: Arc<live::Hub>,
-    /// The map's tile URL template, when the deployment has a tile server.
-    pub map_tiles: Option<String>,
-    /// Demo accounts with the README's password exist: every page says so.
-    pub demo_portal: bool,
-    /// The proxies whose `X-Forwarded-For` is believed (see `auth::ClientAddress`).
-    pub trusted_proxies: Arc<[std::net::IpAddr]>,
-    /// The turns at the password hashes (see `auth::hashing`).
-    pub hashing: Arc<auth::hashing::Hashing>,
-    /// Sign-ups one client address may attempt per hour.
-    pub sign_ups_per_hour: u64,
-    /// How long a request may take (never the live stream).
-    pub request_timeout: Duration,
-}
 
 #[derive(OpenApi)]
 #[openapi(
@@ -97,8 +83,13 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(organizations::router())
         .merge(designs::router())
         .merge(needs::router())
+        .merge(claims::router())
+        .merge(capacities::router())
+        .merge(events::router())
+        .merge(matching::router())
+        .merge(planner::router())
         .merge(live::router())
-        .merge(flows::router())
+        .merge(map::router())
         .merge(ledger::router())
         .split_for_parts();
     openapi::add_shared_responses(&mut doc);

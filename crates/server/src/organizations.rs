@@ -7,11 +7,12 @@ use axum::http::StatusCode;
 use chrono::{SubsecRound, Utc};
 use stigmergy_core::{
     AgentId, AgentProfile, Decision, ErrorBody, FieldErrors, JoinRequest, MembershipRole,
-    MembershipState, Organization, OrganizationInput, PendingRequest, ProfileInput, slug_from_name,
+    Organization, OrganizationInput, PendingRequest, ProfileInput, slug_from_name,
 };
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::AppState;
+use crate::auth::access::require_steward;
 use crate::auth::session::Auth;
 use crate::error::{AppError, AppResult};
 use crate::extract::{Json, Path};
@@ -40,21 +41,6 @@ fn naming<'a>(id: &'a AgentId, what: &'static str) -> impl Fn(StoreError) -> App
             AppError::NotFound(format!("There is no {what} \u{201c}{id}\u{201d}."))
         }
         other => other.into(),
-    }
-}
-
-/// Refuses unless `who` is an active steward of `organization`.
-pub(crate) async fn require_steward(
-    state: &AppState,
-    organization: &AgentId,
-    who: &AgentId,
-    doing: &str,
-) -> AppResult<()> {
-    match state.store.membership(organization, who).await? {
-        Some((MembershipRole::Steward, MembershipState::Active)) => Ok(()),
-        _ => Err(AppError::Forbidden(format!(
-            "Only the stewards of {organization} can {doing}."
-        ))),
     }
 }
 

@@ -11,6 +11,7 @@
 //! with personal data or secrets. A person's own password and sessions are
 //! in [`own_account`], tested in `tests/api/own_account.rs`.
 
+pub mod access;
 pub mod hashing;
 pub mod own_account;
 pub mod password;

@@ -12,7 +12,8 @@ use serde::Deserialize;
 use stigmergy_core::ledger::{LedgerAction, LedgerInput, TREASURY, ValueEquation, Weight};
 use stigmergy_core::{AgentId, AgentInput, ImportBundle};
 
-use crate::store::{BudgetLine, Store, StoreResult};
+use crate::store::{Store, StoreResult};
+use stigmergy_core::ledger::BudgetLine;
 
 const DEMO_ACCOUNTS: &str = include_str!("../../../../demo/accounts.json");
 

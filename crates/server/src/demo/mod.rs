@@ -17,7 +17,8 @@ use stigmergy_core::{
 pub mod accounts;
 
 use crate::auth::password;
-use crate::store::{ImportReport, ImportedAccount, Store, StoreError, StoreResult};
+use crate::store::{ImportedAccount, Store, StoreError, StoreResult};
+use stigmergy_core::ImportReport;
 
 const DEMO_COMMONS: &str = include_str!("../../../../demo/commons.json");
 const DEMO_ACTIVITY: &str = include_str!("../../../../demo/activity.json");
@@ -129,7 +130,8 @@ pub async fn load_activity(
         let id = store
             .create_need(&input, &seed.receiver, declared_by, posted)
             .await
-            .map_err(|e| anyhow::anyhow!("demo need {}: {e:?}", seed.key))?;
+            .map_err(|e| anyhow::anyhow!("demo need {}: {e:?}", seed.key))?
+            .id;
         ids.insert(seed.key.as_str(), id);
     }
     for seed in &activity.capacities {
@@ -182,17 +184,16 @@ pub async fn load_activity(
                     .get(seed.need.as_str())
                     .ok_or_else(|| anyhow::anyhow!("demo claim on unknown need {}", seed.need))?;
                 let claimed_by = seed.claimed_by.as_ref().unwrap_or(&seed.provider);
+                let input = stigmergy_core::ClaimInput {
+                    quantity: seed.quantity,
+                    provider: Some(seed.provider.clone()),
+                    note: seed.note.clone(),
+                };
                 claim_ids[i] = store
-                    .create_claim(
-                        need,
-                        &seed.provider,
-                        claimed_by,
-                        stigmergy_core::need::to_milli(seed.quantity),
-                        &seed.note,
-                        at,
-                    )
+                    .create_claim(need, &input, &seed.provider, claimed_by, at)
                     .await
-                    .map_err(failed)?;
+                    .map_err(failed)?
+                    .id;
             }
             Some(action) => {
                 store

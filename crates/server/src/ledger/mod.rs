@@ -18,11 +18,12 @@ use stigmergy_core::{AgentId, Bounds, ErrorBody, FieldErrors, Milli};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::AppState;
+use crate::auth::access::require_steward;
 use crate::auth::session::Auth;
 use crate::error::{AppError, AppResult};
 use crate::extract::{Json, Path, Query, filled};
-use crate::organizations::require_steward;
-use crate::store::{BudgetLine, EntryFilter, StoreError};
+use crate::store::{EntryFilter, StoreError};
+use stigmergy_core::ledger::BudgetLine;
 
 mod export;
 
@@ -46,14 +47,23 @@ fn coalition_id(id: &str) -> AppResult<AgentId> {
         .map_err(|_| AppError::NotFound(format!("There is no coalition \u{201c}{id}\u{201d}.")))
 }
 
-/// The coalition's ledger currency; a clear 404 when it keeps no accounts.
-async fn currency_of(state: &AppState, id: &AgentId) -> AppResult<String> {
-    state.store.ledger_currency(id).await.map_err(|e| match e {
+/// A clear 404 for a coalition that keeps no accounts.
+fn no_accounts(id: &AgentId) -> impl Fn(StoreError) -> AppError + '_ {
+    move |error| match error {
         StoreError::NotFound => AppError::NotFound(format!(
             "\u{201c}{id}\u{201d} is not a coalition that keeps open accounts."
         )),
         other => other.into(),
-    })
+    }
+}
+
+/// The coalition's ledger currency; a clear 404 when it keeps no accounts.
+async fn currency_of(state: &AppState, id: &AgentId) -> AppResult<String> {
+    state
+        .store
+        .ledger_currency(id)
+        .await
+        .map_err(no_accounts(id))
 }
 
 /// Display names for the agent accounts among `accounts`.
@@ -289,13 +299,12 @@ async fn record_entry(
     Json(input): Json<LedgerInput>,
 ) -> AppResult<(StatusCode, Json<LedgerEntry>)> {
     let id = coalition_id(&id)?;
-    let currency = currency_of(&state, &id).await?;
     require_steward(&state, &id, &auth.handle, "record entries in its accounts").await?;
-    input.validate(&currency).map_err(AppError::invalid)?;
     let entry = state
         .store
         .record_entry(&id, input, Some(&auth.handle), Utc::now().trunc_subsecs(3))
-        .await?;
+        .await
+        .map_err(no_accounts(&id))?;
     Ok((StatusCode::CREATED, Json(entry)))
 }
 
@@ -325,7 +334,6 @@ async fn void_entry(
     Json(input): Json<VoidInput>,
 ) -> AppResult<(StatusCode, Json<LedgerEntry>)> {
     let id = coalition_id(&id)?;
-    currency_of(&state, &id).await?;
     require_steward(
         &state,
         &id,
@@ -333,38 +341,11 @@ async fn void_entry(
         "void contributions in its accounts",
     )
     .await?;
-    input.validate().map_err(AppError::invalid)?;
-    let entry = state
-        .store
-        .ledger_entry(&id, seq)
-        .await
-        .map_err(|e| match e {
-            StoreError::NotFound => {
-                AppError::NotFound(format!("There is no entry {seq} in this ledger."))
-            }
-            other => other.into(),
-        })?;
-    if entry.is_money() {
-        return Err(AppError::field(
-            "seq",
-            "This entry moves money: correct it with a new entry that names it instead.",
-        ));
-    }
-    if entry.quantity == 0.0 {
-        return Err(AppError::field(
-            "seq",
-            "This entry counts for nothing already.",
-        ));
-    }
     let correction = state
         .store
-        .record_entry(
-            &id,
-            input.correction_of(&entry),
-            Some(&auth.handle),
-            Utc::now().trunc_subsecs(3),
-        )
-        .await?;
+        .void_entry(&id, seq, &input, &auth.handle, Utc::now().trunc_subsecs(3))
+        .await
+        .map_err(no_accounts(&id))?;
     Ok((StatusCode::CREATED, Json(correction)))
 }
 

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use sqlx::error::ErrorKind;
 use stigmergy_core::{AgentId, Me, TokenSummary};
 
-use super::pool::{SqlStore, with_pool};
+use super::pool::{SqlStore, dispatch};
 use super::{StoreError, StoreResult, place_of};
 
 /// An account to create, with its person agent.
@@ -190,7 +190,7 @@ impl From<TokenRow> for TokenSummary {
 impl Accounts for SqlStore {
     async fn create_account(&self, account: &NewAccount<'_>) -> StoreResult<()> {
         let email = account.email.trim();
-        with_pool!(&self.pool, p => {
+        dispatch!(&self.pool, p => {
             let mut tx = p.begin().await?;
             sqlx::query("INSERT INTO agents (id, name, kind, note, created_at) VALUES ($1, $2, 'person', '', $3)")
                 .bind(account.handle.as_str())
@@ -229,7 +229,7 @@ impl Accounts for SqlStore {
 
     async fn account_for_login(&self, login: &str) -> StoreResult<Option<AccountSecret>> {
         let key = login.trim().to_lowercase();
-        let row: Option<(String, String)> = with_pool!(&self.pool, p => {
+        let row: Option<(String, String)> = dispatch!(&self.pool, p => {
             sqlx::query_as("SELECT agent_id, password_hash FROM accounts WHERE agent_id = $1 OR email_key = $1")
                 .bind(&key)
                 .fetch_optional(p)
@@ -253,7 +253,7 @@ impl Accounts for SqlStore {
             Option<f64>,
             Option<f64>,
         );
-        let row: Option<Row> = with_pool!(&self.pool, p => {
+        let row: Option<Row> = dispatch!(&self.pool, p => {
             sqlx::query_as(
                 "SELECT a.id, a.name, c.email, a.place_name, a.lat, a.lon \
                  FROM accounts c JOIN agents a ON a.id = c.agent_id WHERE c.agent_id = $1",
@@ -279,7 +279,7 @@ impl Accounts for SqlStore {
         now: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> StoreResult<()> {
-        with_pool!(&self.pool, p => {
+        dispatch!(&self.pool, p => {
             sqlx::query(
                 "INSERT INTO sessions (token_hash, agent_id, created_at, last_seen_at, expires_at) \
                  VALUES ($1, $2, $3, $3, $4)",
@@ -295,7 +295,7 @@ impl Accounts for SqlStore {
     }
 
     async fn session(&self, token_hash: &str) -> StoreResult<Option<Session>> {
-        let row: Option<(String, DateTime<Utc>, DateTime<Utc>)> = with_pool!(&self.pool, p => {
+        let row: Option<(String, DateTime<Utc>, DateTime<Utc>)> = dispatch!(&self.pool, p => {
             sqlx::query_as("SELECT agent_id, last_seen_at, expires_at FROM sessions WHERE token_hash = $1")
                 .bind(token_hash)
                 .fetch_optional(p)
@@ -312,7 +312,7 @@ impl Accounts for SqlStore {
     }
 
     async fn touch_session(&self, token_hash: &str, now: DateTime<Utc>) -> StoreResult<()> {
-        with_pool!(&self.pool, p => {
+        dispatch!(&self.pool, p => {
             sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1")
                 .bind(token_hash)
                 .bind(now)
@@ -323,14 +323,14 @@ impl Accounts for SqlStore {
     }
 
     async fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
-        with_pool!(&self.pool, p => {
+        dispatch!(&self.pool, p => {
             sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(p).await?;
         });
         Ok(())
     }
 
     async fn sessions_of(&self, handle: &AgentId) -> StoreResult<Vec<OwnSession>> {
-        Ok(with_pool!(&self.pool, p => {
+        Ok(dispatch!(&self.pool, p => {
             sqlx::query_as(
                 "SELECT token_hash, created_at, last_seen_at, expires_at FROM sessions \
                  WHERE agent_id = $1 ORDER BY created_at DESC, token_hash",
@@ -342,7 +342,7 @@ impl Accounts for SqlStore {
     }
 
     async fn delete_session_of(&self, handle: &AgentId, token_hash: &str) -> StoreResult<()> {
-        let done = with_pool!(&self.pool, p => {
+        let done = dispatch!(&self.pool, p => {
             sqlx::query("DELETE FROM sessions WHERE agent_id = $1 AND token_hash = $2")
                 .bind(handle.as_str())
                 .bind(token_hash)
@@ -358,7 +358,7 @@ impl Accounts for SqlStore {
     }
 
     async fn delete_other_sessions(&self, handle: &AgentId, keep: &str) -> StoreResult<u64> {
-        Ok(with_pool!(&self.pool, p => {
+        Ok(dispatch!(&self.pool, p => {
             sqlx::query("DELETE FROM sessions WHERE agent_id = $1 AND token_hash <> $2")
                 .bind(handle.as_str())
                 .bind(keep)
@@ -373,7 +373,7 @@ impl Accounts for SqlStore {
         now: DateTime<Utc>,
         idle_before: DateTime<Utc>,
     ) -> StoreResult<u64> {
-        Ok(with_pool!(&self.pool, p => {
+        Ok(dispatch!(&self.pool, p => {
             sqlx::query("DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2")
                 .bind(now)
                 .bind(idle_before)
@@ -389,7 +389,7 @@ impl Accounts for SqlStore {
         password_hash: &str,
         keep: &str,
     ) -> StoreResult<()> {
-        with_pool!(&self.pool, p => {
+        dispatch!(&self.pool, p => {
             let mut tx = p.begin().await?;
             let done = sqlx::query("UPDATE accounts SET password_hash = $2 WHERE agent_id = $1")
                 .bind(handle.as_str())
@@ -416,7 +416,7 @@ impl Accounts for SqlStore {
         now: DateTime<Utc>,
         forget_before: DateTime<Utc>,
     ) -> StoreResult<()> {
-        with_pool!(&self.pool, p => {
+        dispatch!(&self.pool, p => {
             let mut tx = p.begin().await?;
             for key in keys {
                 sqlx::query("INSERT INTO login_failures (key, at) VALUES ($1, $2)")
@@ -440,7 +440,7 @@ impl Accounts for SqlStore {
         let mut keys = keys.to_vec();
         // One order for every transaction, so two never wait on each other.
         keys.sort();
-        with_pool!(&self.pool, p => {
+        dispatch!(&self.pool, p => {
             let mut tx = p.begin().await?;
             if self.is_postgres() {
                 for (key, _) in &keys {
@@ -477,7 +477,7 @@ impl Accounts for SqlStore {
     }
 
     async fn forgive_password_check(&self, key: &str, at: DateTime<Utc>) -> StoreResult<()> {
-        with_pool!(&self.pool, p => {
+        dispatch!(&self.pool, p => {
             sqlx::query("DELETE FROM login_failures WHERE key = $1 AND at = $2")
                 .bind(key)
                 .bind(at)
@@ -488,7 +488,7 @@ impl Accounts for SqlStore {
     }
 
     async fn login_failures(&self, key: &str, since: DateTime<Utc>) -> StoreResult<u64> {
-        let (count,): (i64,) = with_pool!(&self.pool, p => {
+        let (count,): (i64,) = dispatch!(&self.pool, p => {
             sqlx::query_as("SELECT count(*) FROM login_failures WHERE key = $1 AND at >= $2")
                 .bind(key)
                 .bind(since)
@@ -499,7 +499,7 @@ impl Accounts for SqlStore {
     }
 
     async fn clear_login_failures(&self, key: &str) -> StoreResult<()> {
-        with_pool!(&self.pool, p => {
+        dispatch!(&self.pool, p => {
             sqlx::query("DELETE FROM login_failures WHERE key = $1").bind(key).execute(p).await?;
         });
         Ok(())
@@ -514,7 +514,7 @@ impl Accounts for SqlStore {
         now: DateTime<Utc>,
         expires_at: Option<DateTime<Utc>>,
     ) -> StoreResult<TokenSummary> {
-        with_pool!(&self.pool, p => {
+        dispatch!(&self.pool, p => {
             sqlx::query(
                 "INSERT INTO api_tokens (id, agent_id, name, token_hash, created_at, expires_at) \
                  VALUES ($1, $2, $3, $4, $5, $6)",
@@ -538,7 +538,7 @@ impl Accounts for SqlStore {
     }
 
     async fn list_tokens(&self, handle: &AgentId) -> StoreResult<Vec<TokenSummary>> {
-        let rows: Vec<TokenRow> = with_pool!(&self.pool, p => {
+        let rows: Vec<TokenRow> = dispatch!(&self.pool, p => {
             sqlx::query_as(
                 "SELECT id, name, created_at, last_used_at, expires_at FROM api_tokens \
                  WHERE agent_id = $1 AND revoked_at IS NULL ORDER BY created_at DESC, id",
@@ -556,7 +556,7 @@ impl Accounts for SqlStore {
         id: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
-        let done = with_pool!(&self.pool, p => {
+        let done = dispatch!(&self.pool, p => {
             sqlx::query(
                 "UPDATE api_tokens SET revoked_at = $3 WHERE id = $1 AND agent_id = $2 AND revoked_at IS NULL",
             )
@@ -580,7 +580,7 @@ impl Accounts for SqlStore {
         now: DateTime<Utc>,
     ) -> StoreResult<Option<TokenOwner>> {
         // An expired token's failed attempts are not uses.
-        let row: Option<(String, Option<DateTime<Utc>>)> = with_pool!(&self.pool, p => {
+        let row: Option<(String, Option<DateTime<Utc>>)> = dispatch!(&self.pool, p => {
             sqlx::query_as(
                 "UPDATE api_tokens SET last_used_at = CASE \
                      WHEN expires_at IS NULL OR expires_at > $2 THEN $2 ELSE last_used_at END \

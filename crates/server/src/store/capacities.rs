@@ -8,10 +8,10 @@ use stigmergy_core::{
     AgentId, Capacity, CapacityInput, CapacityQuery, Change, Need, Page, Place, ProcessKind,
 };
 
-use super::commons::{Bind, Conditions, bind_all, decode_cursor, encode_cursor};
-use super::live::emit;
-use super::needs::{agent_ref, db_id, id_of, invalid};
-use super::pool::{SqlStore, with_pool};
+use super::sql::{Bind, BindAll, Conditions, decode_cursor, encode_cursor};
+
+use super::pool::{SqlStore, dispatch};
+use super::sql::{Conn, agent_ref, db_id, id_of, invalid};
 use super::{StoreError, StoreResult};
 
 #[async_trait]
@@ -23,7 +23,7 @@ pub trait Capacities {
         provider: &AgentId,
         declared_by: &AgentId,
         now: DateTime<Utc>,
-    ) -> StoreResult<u64>;
+    ) -> StoreResult<Capacity>;
 
     /// A page of declared capacity, optionally of one provider or for one
     /// process, by provider name (then provider id, then capacity id).
@@ -51,13 +51,13 @@ impl Capacities for SqlStore {
         provider: &AgentId,
         declared_by: &AgentId,
         now: DateTime<Utc>,
-    ) -> StoreResult<u64> {
+    ) -> StoreResult<Capacity> {
         input.validate().map_err(StoreError::Invalid)?;
         let processes: Vec<&str> = input.processes.iter().map(|p| p.slug()).collect();
         let processes_json = serde_json::to_string(&processes).map_err(anyhow::Error::from)?;
         let materials: Vec<&str> = input.materials.iter().map(|m| m.trim()).collect();
         let materials_json = serde_json::to_string(&materials).map_err(anyhow::Error::from)?;
-        let id = with_pool!(&self.pool, p => {
+        dispatch!(&self.pool, p => {
             let mut tx = p.begin().await?;
             let id: (i64,) = sqlx::query_as(
                 "INSERT INTO capacities (provider_id, declared_by, processes, materials, rate, available_from, \
@@ -93,11 +93,11 @@ impl Capacities for SqlStore {
                 provider: provider.clone(),
                 place: input.place.clone(),
             };
-            emit!(self, tx, None::<&str>, &change, now);
+            Conn::from(&mut *tx).emit(None, &change, now).await?;
+            let capacity = read_capacity(Conn::from(&mut *tx), id.0).await?;
             tx.commit().await?;
-            id.0
-        });
-        Ok(id_of(id))
+            Ok(capacity)
+        })
     }
 
     async fn capacities(&self, query: &CapacityQuery) -> StoreResult<Page<Capacity>> {
@@ -130,9 +130,9 @@ impl Capacities for SqlStore {
             paged.sql()
         );
         let count_sql = format!("SELECT COUNT(*) FROM capacities k {}", filters.sql());
-        let (rows, count): (Vec<CapacityRow>, (i64,)) = with_pool!(&self.pool, p => {
-            let rows = bind_all!(sqlx::query_as(&list_sql), &paged.binds).fetch_all(p).await?;
-            let count = bind_all!(sqlx::query_as(&count_sql), &filters.binds).fetch_one(p).await?;
+        let (rows, count): (Vec<CapacityRow>, (i64,)) = dispatch!(&self.pool, p => {
+            let rows = sqlx::query_as(&list_sql).bind_all(&paged.binds).fetch_all(p).await?;
+            let count = sqlx::query_as(&count_sql).bind_all(&filters.binds).fetch_one(p).await?;
             (rows, count)
         });
         let mut items = rows
@@ -153,12 +153,10 @@ impl Capacities for SqlStore {
     }
 
     async fn capacity(&self, id: u64) -> StoreResult<Capacity> {
-        let id = db_id(id)?;
-        let sql = format!("{CAPACITY_SELECT} WHERE k.id = $1");
-        let row: Option<CapacityRow> = with_pool!(&self.pool, p => {
-            sqlx::query_as(&sql).bind(id).fetch_optional(p).await?
-        });
-        row.ok_or(StoreError::NotFound)?.into_capacity()
+        dispatch!(&self.pool, p => {
+            let mut conn = p.acquire().await?;
+            read_capacity(Conn::from(&mut *conn), db_id(id)).await
+        })
     }
 
     async fn capacities_of(&self, providers: &[AgentId]) -> StoreResult<Vec<Capacity>> {
@@ -175,8 +173,8 @@ impl Capacities for SqlStore {
             "{CAPACITY_SELECT} {} ORDER BY a.name, a.id, k.id",
             conditions.sql()
         );
-        let rows: Vec<CapacityRow> = with_pool!(&self.pool, p => {
-            bind_all!(sqlx::query_as(&sql), &conditions.binds).fetch_all(p).await?
+        let rows: Vec<CapacityRow> = dispatch!(&self.pool, p => {
+            sqlx::query_as(&sql).bind_all(&conditions.binds).fetch_all(p).await?
         });
         rows.into_iter().map(CapacityRow::into_capacity).collect()
     }
@@ -210,8 +208,8 @@ impl Capacities for SqlStore {
             "{CAPACITY_SELECT} {} ORDER BY a.name, a.id, k.id",
             conditions.sql()
         );
-        let rows: Vec<CapacityRow> = with_pool!(&self.pool, p => {
-            bind_all!(sqlx::query_as(&sql), &conditions.binds).fetch_all(p).await?
+        let rows: Vec<CapacityRow> = dispatch!(&self.pool, p => {
+            sqlx::query_as(&sql).bind_all(&conditions.binds).fetch_all(p).await?
         });
         rows.into_iter().map(CapacityRow::into_capacity).collect()
     }
@@ -226,6 +224,15 @@ const CAPACITY_SELECT: &str = "SELECT k.id, k.processes, k.materials, k.rate, k.
      FROM capacities k JOIN agents a ON a.id = k.provider_id";
 
 /// The cursor after `capacity`: its provider's name and id, and its id.
+/// One declared capacity, on a connection of either backend.
+async fn read_capacity(mut conn: Conn<'_>, id: i64) -> StoreResult<Capacity> {
+    let sql = format!("{CAPACITY_SELECT} WHERE k.id = $1");
+    let row: Option<CapacityRow> = dispatch!(&mut conn, c => {
+        sqlx::query_as(&sql).bind(id).fetch_optional(&mut **c).await?
+    });
+    row.ok_or(StoreError::NotFound)?.into_capacity()
+}
+
 fn capacity_cursor(capacity: &Capacity) -> String {
     encode_cursor(
         capacity.provider.id.as_str(),

@@ -7,7 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 use stigmergy_core::AgentId;
 
 use super::StoreResult;
-use super::pool::{SqlStore, with_pool};
+use super::pool::{SqlStore, dispatch};
 
 /// How long a key counts.
 pub const KEY_LIFETIME: Duration = Duration::hours(24);
@@ -68,7 +68,7 @@ impl Idempotency for SqlStore {
         request_hash: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<KeyState> {
-        with_pool!(&self.pool, p => {
+        dispatch!(&self.pool, p => {
             let mut tx = p.begin().await?;
             // Expired keys of this account go first (a write, so SQLite
             // takes its write lock before reading), then lost first tries.
@@ -129,7 +129,7 @@ impl Idempotency for SqlStore {
         key: &str,
         answer: &KeptAnswer,
     ) -> StoreResult<()> {
-        with_pool!(&self.pool, p => {
+        dispatch!(&self.pool, p => {
             sqlx::query(
                 "UPDATE idempotency_keys SET status = $3, content_type = $4, body = $5 \
                  WHERE agent_id = $1 AND key = $2",
@@ -146,7 +146,7 @@ impl Idempotency for SqlStore {
     }
 
     async fn release_key(&self, agent: &AgentId, key: &str) -> StoreResult<()> {
-        with_pool!(&self.pool, p => {
+        dispatch!(&self.pool, p => {
             sqlx::query("DELETE FROM idempotency_keys WHERE agent_id = $1 AND key = $2")
                 .bind(agent.as_str())
                 .bind(key)

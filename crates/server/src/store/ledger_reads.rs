@@ -25,7 +25,8 @@ use stigmergy_core::AgentId;
 use stigmergy_core::ledger::{GENESIS, LedgerAction, LedgerEntry, LedgerTotals};
 
 use super::ledger::{ENTRY_COLUMNS, EntryRow};
-use super::pool::{Pool, SqlStore, with_pool};
+use super::pool::{Pool, SqlStore, dispatch};
+use super::sql::{Conn, db_id};
 use super::{StoreError, StoreResult};
 
 /// The most coalitions whose sums are kept.
@@ -160,31 +161,10 @@ impl LedgerCache {
     }
 }
 
-/// One connection, from the pool or in a transaction, on either backend:
-/// the reads below run inside `record_entry`'s locked transaction as well
-/// as on their own.
-pub(crate) enum LedgerConn<'a> {
-    Sqlite(&'a mut sqlx::SqliteConnection),
-    Postgres(&'a mut sqlx::PgConnection),
-}
+// The reads below run on a connection of either backend (`Conn`), inside
+// `record_entry`'s locked transaction as well as on their own.
 
-impl<'a> From<&'a mut sqlx::SqliteConnection> for LedgerConn<'a> {
-    fn from(c: &'a mut sqlx::SqliteConnection) -> Self {
-        LedgerConn::Sqlite(c)
-    }
-}
-
-impl<'a> From<&'a mut sqlx::PgConnection> for LedgerConn<'a> {
-    fn from(c: &'a mut sqlx::PgConnection) -> Self {
-        LedgerConn::Postgres(c)
-    }
-}
-
-fn db_seq(v: u64) -> i64 {
-    i64::try_from(v).unwrap_or(i64::MAX)
-}
-
-impl LedgerConn<'_> {
+impl Conn<'_> {
     /// Entries by a `WHERE` on `coalition_id = $1` and the numbers
     /// `$2, $3…` bound from `numbers`.
     async fn entries(
@@ -196,23 +176,26 @@ impl LedgerConn<'_> {
         let sql = format!(
             "SELECT {ENTRY_COLUMNS} FROM ledger_entries WHERE coalition_id = $1 {condition}"
         );
-        let rows: Vec<EntryRow> = match self {
-            LedgerConn::Sqlite(c) => {
-                let mut query = sqlx::query_as(&sql).bind(coalition);
-                for n in numbers {
-                    query = query.bind(*n);
-                }
-                query.fetch_all(&mut **c).await?
+        let rows: Vec<EntryRow> = dispatch!(self, c => {
+            let mut query = sqlx::query_as(&sql).bind(coalition);
+            for n in numbers {
+                query = query.bind(*n);
             }
-            LedgerConn::Postgres(c) => {
-                let mut query = sqlx::query_as(&sql).bind(coalition);
-                for n in numbers {
-                    query = query.bind(*n);
-                }
-                query.fetch_all(&mut **c).await?
-            }
-        };
+            query.fetch_all(&mut **c).await?
+        });
         rows.into_iter().map(EntryRow::into_entry).collect()
+    }
+
+    /// The entry numbered `seq`, if there is one.
+    pub(crate) async fn entry(
+        &mut self,
+        coalition: &str,
+        seq: u64,
+    ) -> StoreResult<Option<LedgerEntry>> {
+        let mut found = self
+            .entries("AND seq = $2", coalition, &[db_id(seq)])
+            .await?;
+        Ok(found.pop())
     }
 
     /// Entries `after < seq <= through`, in chain order, at most `limit`.
@@ -226,7 +209,7 @@ impl LedgerConn<'_> {
         self.entries(
             &format!("AND seq > $2 AND seq <= $3 ORDER BY seq LIMIT {limit}"),
             coalition,
-            &[db_seq(after), db_seq(through)],
+            &[db_id(after), db_id(through)],
         )
         .await
     }
@@ -243,7 +226,7 @@ impl LedgerConn<'_> {
             "AND seq IN (SELECT k.corrects FROM ledger_entries k WHERE k.coalition_id = $1 \
              AND k.seq > $2 AND k.seq <= $3 AND k.corrects <= $2) ORDER BY seq",
             coalition,
-            &[db_seq(after), db_seq(through)],
+            &[db_id(after), db_id(through)],
         )
         .await
     }
@@ -306,7 +289,7 @@ impl LedgerConn<'_> {
     /// what no entry corrects), without caching them.
     async fn fold_all(&mut self, coalition: &str, head: &LedgerHead) -> StoreResult<LedgerTotals> {
         let entries = self
-            .entries("AND seq <= $2 ORDER BY seq", coalition, &[db_seq(head.seq)])
+            .entries("AND seq <= $2 ORDER BY seq", coalition, &[db_id(head.seq)])
             .await?;
         Ok(LedgerTotals::of(&entries))
     }
@@ -319,20 +302,12 @@ impl LedgerConn<'_> {
              ORDER BY seq DESC LIMIT 1), 0) AS BIGINT), \
              COALESCE((SELECT hash FROM ledger_entries WHERE coalition_id = $1 ORDER BY seq DESC LIMIT 1), '') \
              FROM ledgers WHERE coalition_id = $1";
-        let row: Option<(i64, String)> = match self {
-            LedgerConn::Sqlite(c) => {
-                sqlx::query_as(sql)
-                    .bind(coalition)
-                    .fetch_optional(&mut **c)
-                    .await?
-            }
-            LedgerConn::Postgres(c) => {
-                sqlx::query_as(sql)
-                    .bind(coalition)
-                    .fetch_optional(&mut **c)
-                    .await?
-            }
-        };
+        let row: Option<(i64, String)> = dispatch!(self, c => {
+            sqlx::query_as(sql)
+                .bind(coalition)
+                .fetch_optional(&mut **c)
+                .await?
+        });
         Ok(row.map(|(seq, hash)| LedgerHead {
             seq: u64::try_from(seq).unwrap_or_default(),
             hash: if seq == 0 { GENESIS.to_owned() } else { hash },
@@ -351,9 +326,9 @@ fn currency_unit(pool: &Pool) -> &'static str {
 #[async_trait]
 impl LedgerReads for SqlStore {
     async fn ledger_head(&self, coalition: &AgentId) -> StoreResult<LedgerHead> {
-        with_pool!(&self.pool, p => {
+        dispatch!(&self.pool, p => {
             let mut conn = p.acquire().await?;
-            LedgerConn::from(&mut *conn).head(coalition.as_str()).await?
+            Conn::from(&mut *conn).head(coalition.as_str()).await?
         })
         .ok_or(StoreError::NotFound)
     }
@@ -406,8 +381,8 @@ impl LedgerReads for SqlStore {
              AND seq < ${before_param} ORDER BY seq DESC LIMIT {}",
             limit + 1
         );
-        let before = before.map_or(i64::MAX, db_seq);
-        let (total, rows): (i64, Vec<EntryRow>) = with_pool!(&self.pool, p => {
+        let before = before.map_or(i64::MAX, db_id);
+        let (total, rows): (i64, Vec<EntryRow>) = dispatch!(&self.pool, p => {
             let mut count = sqlx::query_scalar(&count_sql).bind(coalition.as_str());
             let mut page = sqlx::query_as(&page_sql).bind(coalition.as_str());
             for text in &texts {
@@ -434,10 +409,10 @@ impl LedgerReads for SqlStore {
                  AND corrects IN ({}) ORDER BY seq",
                 params.join(", ")
             );
-            let rows: Vec<(i64, i64)> = with_pool!(&self.pool, p => {
+            let rows: Vec<(i64, i64)> = dispatch!(&self.pool, p => {
                 let mut query = sqlx::query_as(&sql).bind(coalition.as_str());
                 for item in &items {
-                    query = query.bind(db_seq(item.seq));
+                    query = query.bind(db_id(item.seq));
                 }
                 query.fetch_all(p).await?
             });
@@ -460,10 +435,10 @@ impl LedgerReads for SqlStore {
     }
 
     async fn ledger_entry(&self, coalition: &AgentId, seq: u64) -> StoreResult<LedgerEntry> {
-        let found = with_pool!(&self.pool, p => {
+        let found = dispatch!(&self.pool, p => {
             let mut conn = p.acquire().await?;
-            LedgerConn::from(&mut *conn)
-                .entries("AND seq = $2", coalition.as_str(), &[db_seq(seq)])
+            Conn::from(&mut *conn)
+                .entries("AND seq = $2", coalition.as_str(), &[db_id(seq)])
                 .await?
         });
         found.into_iter().next().ok_or(StoreError::NotFound)
@@ -476,9 +451,9 @@ impl LedgerReads for SqlStore {
         through: u64,
         limit: u32,
     ) -> StoreResult<Vec<LedgerEntry>> {
-        with_pool!(&self.pool, p => {
+        dispatch!(&self.pool, p => {
             let mut conn = p.acquire().await?;
-            LedgerConn::from(&mut *conn)
+            Conn::from(&mut *conn)
                 .run(coalition.as_str(), after, through, limit.clamp(1, CHUNK))
                 .await
         })
@@ -488,7 +463,7 @@ impl LedgerReads for SqlStore {
         let sql = "SELECT id, name FROM agents WHERE id IN \
              (SELECT provider FROM ledger_entries WHERE coalition_id = $1 \
               UNION SELECT receiver FROM ledger_entries WHERE coalition_id = $1) ORDER BY id";
-        Ok(with_pool!(&self.pool, p => {
+        Ok(dispatch!(&self.pool, p => {
             sqlx::query_as(sql).bind(coalition.as_str()).fetch_all(p).await?
         }))
     }
@@ -512,7 +487,7 @@ impl LedgerReads for SqlStore {
              AND NOT EXISTS (SELECT 1 FROM claims c WHERE c.id = o.need_claim \
                AND c.state IN ('declined', 'withdrawn')) \
              GROUP BY o.creditor ORDER BY o.creditor";
-        Ok(with_pool!(&self.pool, p => {
+        Ok(dispatch!(&self.pool, p => {
             sqlx::query_as(sql).bind(coalition.as_str()).fetch_all(p).await?
         }))
     }
@@ -522,9 +497,9 @@ impl LedgerReads for SqlStore {
         coalition: &AgentId,
         head: &LedgerHead,
     ) -> StoreResult<Arc<LedgerTotals>> {
-        with_pool!(&self.pool, p => {
+        dispatch!(&self.pool, p => {
             let mut conn = p.acquire().await?;
-            LedgerConn::from(&mut *conn)
+            Conn::from(&mut *conn)
                 .totals(&self.ledger_cache, coalition.as_str(), head)
                 .await
         })

@@ -1,5 +1,5 @@
 //! The live events outbox in SQL: written inside the transactions of the
-//! changes they announce (see [`emit!`]), read back in id order by every
+//! changes they announce (see `Conn::emit`), read back in id order by every
 //! replica's hub, pruned to a bounded backlog.
 
 use async_trait::async_trait;
@@ -7,38 +7,12 @@ use chrono::{DateTime, Utc};
 use stigmergy_core::{AgentId, Change, LiveEvent};
 
 use super::StoreResult;
-use super::pool::{Pool, SqlStore, with_pool};
+use super::pool::{Pool, SqlStore, dispatch};
+use super::sql::Conn;
 
 /// The PostgreSQL channel that carries new outbox ids (a wake-up call; the
 /// outbox is the record).
 pub const CHANNEL: &str = "stigmergy_live";
-
-/// Appends `$change` to the outbox on the open transaction `$tx`, and on
-/// PostgreSQL notifies the replicas (delivered at commit, like the row).
-macro_rules! emit {
-    ($store:expr, $tx:expr, $coalition:expr, $change:expr, $now:expr) => {{
-        let change: &stigmergy_core::Change = $change;
-        let json = serde_json::to_string(change).map_err(anyhow::Error::from)?;
-        let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO live_events (kind, coalition_id, change, at) VALUES ($1, $2, $3, $4) RETURNING id",
-        )
-        .bind(change.kind())
-        .bind($coalition)
-        .bind(json)
-        .bind($now)
-        .fetch_one(&mut *$tx)
-        .await?;
-        if $store.is_postgres() {
-            sqlx::query("SELECT pg_notify($1, $2)")
-                .bind($crate::store::live::CHANNEL)
-                .bind(id.to_string())
-                .execute(&mut *$tx)
-                .await?;
-        }
-        id
-    }};
-}
-pub(crate) use emit;
 
 #[async_trait]
 pub trait Live {
@@ -89,7 +63,7 @@ struct LiveRow {
 impl Live for SqlStore {
     async fn live_events_after(&self, after: u64, limit: u32) -> StoreResult<Vec<LiveEvent>> {
         let after = i64::try_from(after).unwrap_or(i64::MAX);
-        let rows: Vec<LiveRow> = with_pool!(&self.pool, p => {
+        let rows: Vec<LiveRow> = dispatch!(&self.pool, p => {
             sqlx::query_as(
                 "SELECT id, coalition_id, change, at FROM live_events WHERE id > $1 ORDER BY id LIMIT $2",
             )
@@ -114,7 +88,7 @@ impl Live for SqlStore {
     }
 
     async fn live_event_range(&self) -> StoreResult<Option<(u64, u64)>> {
-        let row: (Option<i64>, Option<i64>) = with_pool!(&self.pool, p => {
+        let row: (Option<i64>, Option<i64>) = dispatch!(&self.pool, p => {
             sqlx::query_as("SELECT MIN(id), MAX(id) FROM live_events").fetch_one(p).await?
         });
         Ok(match row {
@@ -128,7 +102,7 @@ impl Live for SqlStore {
 
     async fn prune_live_events(&self, keep: u64) -> StoreResult<u64> {
         let keep = i64::try_from(keep).unwrap_or(i64::MAX);
-        let deleted = with_pool!(&self.pool, p => {
+        let deleted = dispatch!(&self.pool, p => {
             sqlx::query(
                 "DELETE FROM live_events WHERE id <= (SELECT MAX(id) FROM live_events) - $1",
             )
@@ -170,12 +144,12 @@ impl Live for SqlStore {
         now: DateTime<Utc>,
     ) -> StoreResult<u64> {
         let coalition = coalition.map(AgentId::as_str);
-        let id = with_pool!(&self.pool, p => {
+        let id = dispatch!(&self.pool, p => {
             let mut tx = p.begin().await?;
-            let id = emit!(self, tx, coalition, change, now);
+            let id = Conn::from(&mut *tx).emit(coalition, change, now).await?;
             tx.commit().await?;
             id
         });
-        Ok(u64::try_from(id).unwrap_or_default())
+        Ok(id)
     }
 }

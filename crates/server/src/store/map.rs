@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 use stigmergy_core::need::from_milli;
 use stigmergy_core::{AgentId, AgentKind, AgentRole, DesignId, Flow, FlowKind, FlowMap, MapAgent};
 
-use super::commons::{Bind, Conditions, bind_all};
-use super::pool::{SqlStore, with_pool};
+use super::pool::{SqlStore, dispatch};
+use super::sql::{Bind, BindAll, Conditions};
 use super::{StoreError, StoreResult, parse_stored};
 
 /// Which flows to draw; everything by default.
@@ -134,8 +134,8 @@ impl SqlStore {
                 conditions.push("(a.lat IS NULL OR a.lon IS NULL)".into());
             }
             let sql = format!("{AGENT_SELECT} {} ORDER BY a.id", conditions.sql());
-            let found: Vec<AgentRow> = with_pool!(&self.pool, p => {
-                bind_all!(sqlx::query_as(&sql), &conditions.binds).fetch_all(p).await?
+            let found: Vec<AgentRow> = dispatch!(&self.pool, p => {
+                sqlx::query_as(&sql).bind_all(&conditions.binds).fetch_all(p).await?
             });
             rows.extend(found);
         }
@@ -207,9 +207,9 @@ impl SupplyMap for SqlStore {
              JOIN agents p ON p.id = e.provider_id JOIN agents r ON r.id = e.receiver_id {} ORDER BY e.id",
             delivered.sql()
         );
-        let (planned_rows, delivered_rows, members): (Vec<FlowRow>, Vec<FlowRow>, Vec<(String,)>) = with_pool!(&self.pool, p => {
-            let planned_rows = bind_all!(sqlx::query_as(&planned_sql), &planned.binds).fetch_all(p).await?;
-            let delivered_rows = bind_all!(sqlx::query_as(&delivered_sql), &delivered.binds).fetch_all(p).await?;
+        let (planned_rows, delivered_rows, members): (Vec<FlowRow>, Vec<FlowRow>, Vec<(String,)>) = dispatch!(&self.pool, p => {
+            let planned_rows = sqlx::query_as(&planned_sql).bind_all(&planned.binds).fetch_all(p).await?;
+            let delivered_rows = sqlx::query_as(&delivered_sql).bind_all(&delivered.binds).fetch_all(p).await?;
             let members = match coalition {
                 Some(c) => sqlx::query_as(
                     "SELECT member_id FROM memberships WHERE organization_id = $1 AND state = 'active'",

@@ -5,8 +5,11 @@
 
 mod accounts;
 mod capacities;
-mod commons;
+mod claims;
+mod designs;
+mod events;
 pub mod idempotency;
+mod import;
 pub mod ledger;
 pub mod ledger_reads;
 pub mod live;
@@ -15,6 +18,8 @@ mod needs;
 mod organizations;
 mod pool;
 mod sign_ups;
+mod sql;
+mod tx;
 
 use std::sync::Arc;
 
@@ -23,9 +28,12 @@ use stigmergy_core::FieldErrors;
 
 pub use accounts::{AccountSecret, Accounts, NewAccount, OwnSession, Session, TokenOwner};
 pub use capacities::Capacities;
-pub use commons::{Commons, ImportedAccount};
+pub use claims::Claims;
+pub use designs::Designs;
+pub use events::Events;
 pub use idempotency::Idempotency;
-pub use ledger::{BudgetLine, Ledgers};
+pub use import::{Import, ImportedAccount};
+pub use ledger::Ledgers;
 pub use ledger_reads::{EntryFilter, EntryPage, LedgerHead, LedgerReads};
 pub use live::Live;
 pub use map::{FlowFilter, SupplyMap};
@@ -39,9 +47,16 @@ pub use sign_ups::SignUps;
 pub enum StoreError {
     #[error("not found")]
     NotFound,
+    /// Not found, with what the caller should be told.
+    #[error("{0}")]
+    Missing(String),
     /// The write contradicts what is stored (a duplicate id, say).
     #[error("{0}")]
     Conflict(String),
+    /// The one asking may not do this to it (a rule about who, checked
+    /// with the data, such as claiming one's own need).
+    #[error("{0}")]
+    Refused(String),
     /// The input refers to things that do not exist, or is otherwise invalid
     /// in a way only the database can tell.
     #[error("invalid input")]
@@ -61,49 +76,20 @@ impl From<sqlx::Error> for StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
-/// The text a wire enum is stored as: its serde name.
-pub(crate) fn stored<T: serde::Serialize>(value: &T) -> String {
-    match serde_json::to_value(value) {
-        Ok(serde_json::Value::String(text)) => text,
-        _ => unreachable!("stored enums serialise as strings"),
-    }
-}
-
-/// Reads a stored enum back from the text it was stored as.
-pub(crate) fn parse_stored<T: serde::de::DeserializeOwned>(text: &str) -> StoreResult<T> {
-    serde_json::from_value(serde_json::Value::String(text.to_owned()))
-        .map_err(|_| StoreError::Other(anyhow::anyhow!("unexpected stored value {text:?}")))
-}
-
-/// An agent's place from its three nullable columns (all set or none).
-pub(crate) fn place_of(
-    name: Option<String>,
-    lat: Option<f64>,
-    lon: Option<f64>,
-) -> Option<stigmergy_core::Place> {
-    match (name, lat, lon) {
-        (Some(name), Some(lat), Some(lon)) => Some(stigmergy_core::Place { name, lat, lon }),
-        _ => None,
-    }
-}
-
-/// How many of each thing an import added.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
-pub struct ImportReport {
-    pub agents: u64,
-    pub designs: u64,
-    pub accounts: u64,
-}
+pub(crate) use sql::{parse_stored, place_of, stored};
 
 /// Everything the API needs from a database: one trait, made of one part
 /// per feature (each in its own module), so `Arc<dyn Store>` offers them all.
 #[async_trait]
 pub trait Store:
-    Commons
+    Designs
+    + Import
     + Accounts
     + Organizations
     + Needs
+    + Claims
     + Capacities
+    + Events
     + Live
     + SupplyMap
     + Ledgers

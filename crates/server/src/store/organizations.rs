@@ -8,7 +8,8 @@ use stigmergy_core::{
     Organization, OrganizationInput, PendingRequest, ProfileInput,
 };
 
-use super::pool::{SqlStore, with_pool};
+use super::pool::{SqlStore, dispatch};
+use super::sql::Conn;
 use super::{StoreError, StoreResult, parse_stored, place_of, stored};
 
 #[async_trait]
@@ -117,31 +118,30 @@ struct CoalitionRow {
 
 const AGENT_COLUMNS: &str = "a.id, a.name, a.kind, a.note, a.place_name, a.lat, a.lon";
 
-macro_rules! fetch_organization {
-    ($conn:expr, $id:expr) => {{
-        let sql =
-            format!("SELECT {AGENT_COLUMNS} FROM agents a WHERE a.id = $1 AND a.kind <> 'person'");
-        let agent: Option<AgentRow> = sqlx::query_as(&sql)
-            .bind($id)
-            .fetch_optional(&mut *$conn)
-            .await?;
-        let agent = agent.ok_or(StoreError::NotFound)?;
-        let licences: Option<(String,)> =
-            sqlx::query_as("SELECT licences FROM coalitions WHERE agent_id = $1")
-                .bind($id)
-                .fetch_optional(&mut *$conn)
-                .await?;
-        let sql = format!(
-            "SELECT {AGENT_COLUMNS}, m.role, COALESCE(m.decided_at, m.requested_at) AS since \
-             FROM memberships m JOIN agents a ON a.id = m.member_id \
-             WHERE m.organization_id = $1 AND m.state = 'active' ORDER BY m.role DESC, a.name"
-        );
-        let members: Vec<MemberRow> = sqlx::query_as(&sql)
-            .bind($id)
-            .fetch_all(&mut *$conn)
-            .await?;
-        (agent, licences, members)
-    }};
+/// One organization with its active members, on a connection of either
+/// backend; `NotFound` for a person or nobody.
+async fn read_organization(mut conn: Conn<'_>, id: &str) -> StoreResult<Organization> {
+    let sql =
+        format!("SELECT {AGENT_COLUMNS} FROM agents a WHERE a.id = $1 AND a.kind <> 'person'");
+    let agent: Option<AgentRow> = dispatch!(&mut conn, c => {
+        sqlx::query_as(&sql).bind(id).fetch_optional(&mut **c).await?
+    });
+    let agent = agent.ok_or(StoreError::NotFound)?;
+    let licences: Option<(String,)> = dispatch!(&mut conn, c => {
+        sqlx::query_as("SELECT licences FROM coalitions WHERE agent_id = $1")
+            .bind(id)
+            .fetch_optional(&mut **c)
+            .await?
+    });
+    let sql = format!(
+        "SELECT {AGENT_COLUMNS}, m.role, COALESCE(m.decided_at, m.requested_at) AS since \
+         FROM memberships m JOIN agents a ON a.id = m.member_id \
+         WHERE m.organization_id = $1 AND m.state = 'active' ORDER BY m.role DESC, a.name"
+    );
+    let members: Vec<MemberRow> = dispatch!(&mut conn, c => {
+        sqlx::query_as(&sql).bind(id).fetch_all(&mut **c).await?
+    });
+    assemble(agent, licences, members)
 }
 
 fn assemble(
@@ -187,7 +187,7 @@ impl Organizations for SqlStore {
             .map(serde_json::to_string)
             .transpose()
             .map_err(|e| StoreError::Other(e.into()))?;
-        with_pool!(&self.pool, p => {
+        dispatch!(&self.pool, p => {
             let mut tx = p.begin().await?;
             sqlx::query(
                 "INSERT INTO agents (id, name, kind, note, place_name, lat, lon, created_at) \
@@ -231,11 +231,10 @@ impl Organizations for SqlStore {
     }
 
     async fn organization(&self, id: &AgentId) -> StoreResult<Organization> {
-        let (agent, licences, members) = with_pool!(&self.pool, p => {
+        dispatch!(&self.pool, p => {
             let mut conn = p.acquire().await?;
-            fetch_organization!(conn, id.as_str())
-        });
-        assemble(agent, licences, members)
+            read_organization(Conn::from(&mut *conn), id.as_str()).await
+        })
     }
 
     async fn coalitions(&self) -> StoreResult<Vec<Organization>> {
@@ -250,7 +249,7 @@ impl Organizations for SqlStore {
              LEFT JOIN agents ma ON ma.id = m.member_id \
              ORDER BY a.name, a.id, m.role DESC, ma.name"
         );
-        let rows: Vec<CoalitionRow> = with_pool!(&self.pool, p => {
+        let rows: Vec<CoalitionRow> = dispatch!(&self.pool, p => {
             sqlx::query_as(&sql).fetch_all(p).await?
         });
         let mut grouped: Vec<(AgentRow, String, Vec<MemberRow>)> = Vec::new();
@@ -298,7 +297,7 @@ impl Organizations for SqlStore {
         organization: &AgentId,
         member: &AgentId,
     ) -> StoreResult<Option<(MembershipRole, MembershipState)>> {
-        let row: Option<(String, String)> = with_pool!(&self.pool, p => {
+        let row: Option<(String, String)> = dispatch!(&self.pool, p => {
             sqlx::query_as("SELECT role, state FROM memberships WHERE organization_id = $1 AND member_id = $2")
                 .bind(organization.as_str())
                 .bind(member.as_str())
@@ -318,7 +317,7 @@ impl Organizations for SqlStore {
     ) -> StoreResult<()> {
         // A new request, or a declined one asked again; never over a
         // waiting request or an active membership.
-        let changed = with_pool!(&self.pool, p => {
+        let changed = dispatch!(&self.pool, p => {
             sqlx::query(
                 "INSERT INTO memberships (organization_id, member_id, role, state, requested_by, requested_at) \
                  VALUES ($1, $2, 'member', 'requested', $3, $4) \
@@ -354,7 +353,7 @@ impl Organizations for SqlStore {
             "SELECT {AGENT_COLUMNS}, m.requested_at FROM memberships m JOIN agents a ON a.id = m.member_id \
              WHERE m.organization_id = $1 AND m.state = 'requested' ORDER BY m.requested_at, a.id"
         );
-        let rows: Vec<Row> = with_pool!(&self.pool, p => {
+        let rows: Vec<Row> = dispatch!(&self.pool, p => {
             sqlx::query_as(&sql).bind(organization.as_str()).fetch_all(p).await?
         });
         rows.into_iter()
@@ -379,7 +378,7 @@ impl Organizations for SqlStore {
             Some(role) => ("active", stored(&role)),
             None => ("declined", "member".to_owned()),
         };
-        let changed = with_pool!(&self.pool, p => {
+        let changed = dispatch!(&self.pool, p => {
             sqlx::query(
                 "UPDATE memberships SET state = $3, role = $4, decided_by = $5, decided_at = $6 \
                  WHERE organization_id = $1 AND member_id = $2 AND state = 'requested'",
@@ -413,7 +412,7 @@ impl Organizations for SqlStore {
             "SELECT {AGENT_COLUMNS}, m.role FROM memberships m JOIN agents a ON a.id = m.organization_id \
              WHERE m.member_id = $1 AND m.state = 'active' ORDER BY a.name"
         );
-        let (agent, rows) = with_pool!(&self.pool, p => {
+        let (agent, rows) = dispatch!(&self.pool, p => {
             let mut conn = p.acquire().await?;
             let agent: Option<AgentRow> = sqlx::query_as(&sql).bind(id.as_str()).fetch_optional(&mut *conn).await?;
             let rows: Vec<Row> = sqlx::query_as(&memberships_sql).bind(id.as_str()).fetch_all(&mut *conn).await?;
@@ -439,7 +438,7 @@ impl Organizations for SqlStore {
     async fn update_profile(&self, id: &AgentId, profile: &ProfileInput) -> StoreResult<()> {
         profile.validate().map_err(StoreError::Invalid)?;
         let place = profile.place.as_ref();
-        let changed = with_pool!(&self.pool, p => {
+        let changed = dispatch!(&self.pool, p => {
             sqlx::query(
                 "UPDATE agents SET name = $2, note = $3, place_name = $4, lat = $5, lon = $6 \
                  WHERE id = $1 AND kind = 'person'",

@@ -2,7 +2,7 @@
 //!
 //! The store's queries are written once, in the `$1, $2…` placeholder style
 //! both SQLite and PostgreSQL accept, and run on whichever pool is open:
-//! [`with_pool!`] expands a block once per backend, so each copy is checked
+//! [`dispatch!`] expands a block once per backend, so each copy is checked
 //! and compiled against that backend's real types (unlike `sqlx::Any`, which
 //! would lose timestamps and checks to a lowest common denominator).
 
@@ -14,6 +14,8 @@ use anyhow::Context;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
+
+use super::tx::Guard;
 
 /// Which database a store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -80,21 +82,29 @@ pub fn redacted(url: &str) -> Cow<'_, str> {
     out
 }
 
-pub(crate) enum Pool {
-    Sqlite(SqlitePool),
-    Postgres(PgPool),
+/// One value per backend: the pool, a connection, a transaction. The
+/// store's code is written once and run on whichever it holds through
+/// [`dispatch!`].
+pub(crate) enum Backends<S, P> {
+    Sqlite(S),
+    Postgres(P),
 }
 
-/// Runs `$body` with `$p` bound to the open pool, whichever backend it is.
-macro_rules! with_pool {
-    ($pool:expr, $p:ident => $body:expr) => {
-        match $pool {
-            $crate::store::pool::Pool::Sqlite($p) => $body,
-            $crate::store::pool::Pool::Postgres($p) => $body,
+/// The open pool.
+pub(crate) type Pool = Backends<SqlitePool, PgPool>;
+
+/// Runs `$body` with `$p` bound to what `$on` holds (a pool, a connection
+/// or a transaction), whichever backend it is: the body is compiled once
+/// per backend, against its real types. The store's one macro.
+macro_rules! dispatch {
+    ($on:expr, $p:ident => $body:expr) => {
+        match $on {
+            $crate::store::pool::Backends::Sqlite($p) => $body,
+            $crate::store::pool::Backends::Postgres($p) => $body,
         }
     };
 }
-pub(crate) use with_pool;
+pub(crate) use dispatch;
 
 /// The SQL implementation of [`super::Store`].
 pub struct SqlStore {
@@ -114,6 +124,15 @@ impl SqlStore {
         return self.naive;
         #[cfg(not(feature = "test-doubles"))]
         false
+    }
+
+    /// The guard writes keep (see [`Guard`]).
+    pub(crate) fn guard(&self) -> Guard {
+        if self.unguarded() {
+            Guard::Off
+        } else {
+            Guard::On
+        }
     }
 
     /// A store that checks before it writes, the naive way, instead of
@@ -203,12 +222,12 @@ impl super::Store for SqlStore {
     }
 
     async fn health(&self) -> super::StoreResult<()> {
-        with_pool!(&self.pool, p => sqlx::query("SELECT 1").execute(p).await.map(drop)?);
+        dispatch!(&self.pool, p => sqlx::query("SELECT 1").execute(p).await.map(drop)?);
         Ok(())
     }
 
     async fn close(&self) {
-        with_pool!(&self.pool, p => p.close().await)
+        dispatch!(&self.pool, p => p.close().await)
     }
 }
 

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::StoreResult;
-use super::pool::{SqlStore, with_pool};
+use super::pool::{SqlStore, dispatch};
 
 #[async_trait]
 pub trait SignUps {
@@ -31,7 +31,7 @@ impl SignUps for SqlStore {
         now: DateTime<Utc>,
         since: DateTime<Utc>,
     ) -> StoreResult<bool> {
-        with_pool!(&self.pool, p => {
+        dispatch!(&self.pool, p => {
             let mut tx = p.begin().await?;
             if self.is_postgres() {
                 // Attempts of one address take turns here; other addresses'

@@ -7,7 +7,7 @@ use stigmergy_core::AgentId;
 use stigmergy_core::{DesignId, ImportBundle, RawDesignQuery};
 use stigmergy_server::demo;
 use stigmergy_server::store::{
-    Accounts, Backend, Commons, NewAccount, Organizations, SqlStore, Store, StoreError, TokenOwner,
+    Accounts, Backend, Designs, NewAccount, Organizations, SqlStore, Store, StoreError, TokenOwner,
 };
 
 use crate::helpers::TestDb;
