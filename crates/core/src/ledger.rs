@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::need::to_milli;
+use crate::unit::to_milli;
 use crate::{Bounds, FieldErrors, Milli, Timestamp};
 
 mod totals;
@@ -190,7 +190,7 @@ impl LedgerEntry {
             provider: input.provider,
             receiver: input.receiver,
             resource: input.resource.trim().to_owned(),
-            quantity: crate::need::from_milli(to_milli(input.quantity)),
+            quantity: crate::unit::from_milli(to_milli(input.quantity)),
             unit: input.unit,
             category: input.category.trim().to_owned(),
             note: input.note.trim().to_owned(),
@@ -593,7 +593,7 @@ pub struct Owed {
 
 impl Owed {
     pub fn outstanding(&self) -> f64 {
-        crate::need::from_milli(to_milli(self.amount) - to_milli(self.settled))
+        crate::unit::from_milli(to_milli(self.amount) - to_milli(self.settled))
     }
 }
 
@@ -866,7 +866,7 @@ pub fn budget_actuals(flows: &Flows, budget: &[(i32, String, String, f64)]) -> V
             .iter()
             .filter(|(month, c, _)| c == category && month.starts_with(&year.to_string()))
             .fold(0i64, |sum, l| sum.saturating_add(l.2));
-        crate::need::from_milli(sum)
+        crate::unit::from_milli(sum)
     };
     budget
         .iter()

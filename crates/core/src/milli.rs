@@ -2,7 +2,7 @@
 //! Stigmergy passes before it is stored.
 //!
 //! Quantities, rates, prices and weights are kept as whole thousandths of
-//! their unit (see [`crate::need::to_milli`]), so a number is only accepted
+//! their unit (see [`crate::unit::to_milli`]), so a number is only accepted
 //! when it survives that conversion unchanged: a finite number, within its
 //! bounds, with at most three decimals. A value that would round to zero
 //! thousandths (`1e-146`) or overflow them (`1e308`) is refused with a

@@ -8,6 +8,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::FieldErrors;
+
 /// A UTC timestamp in RFC 3339 form. Values made by [`Timestamp::from`] a
 /// `chrono::DateTime<Utc>` always use the same layout, so they order
 /// correctly as text.
@@ -51,6 +53,36 @@ impl Timestamp {
     }
 }
 
+/// Checks an ISO calendar date (`2026-12-24`): the layout and a day that
+/// exists in its month.
+pub fn check_date(errors: &mut FieldErrors, field: &str, date: &str, label: &str) {
+    let parts: Vec<&str> = date.split('-').collect();
+    let number = |s: &str, len: usize| {
+        (s.len() == len && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse::<u32>().ok())
+            .flatten()
+    };
+    let ok = match parts.as_slice() {
+        [y, m, d] => match (number(y, 4), number(m, 2), number(d, 2)) {
+            (Some(y), Some(m @ 1..=12), Some(d)) => {
+                let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+                let days = match m {
+                    2 if leap => 29,
+                    2 => 28,
+                    4 | 6 | 9 | 11 => 30,
+                    _ => 31,
+                };
+                (1..=days).contains(&d)
+            }
+            _ => false,
+        },
+        _ => false,
+    };
+    if !ok {
+        errors.add(field, format!("{label} must be a date like 2026-12-24."));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -71,5 +103,22 @@ mod tests {
         assert_eq!(stamp.to_datetime(), Some(time));
         let later = Timestamp::from(time + chrono::Duration::milliseconds(1));
         assert!(later > stamp, "text order is time order");
+    }
+
+    #[test]
+    fn dates_must_exist() {
+        for (date, ok) in [
+            ("2028-02-29", true),
+            ("2026-02-29", false),
+            ("2026-04-31", false),
+            ("2026-12-01", true),
+            ("26-12-01", false),
+            ("2026-13-01", false),
+            ("2026-1-01", false),
+        ] {
+            let mut errors = FieldErrors::new();
+            check_date(&mut errors, "due", date, "The date");
+            assert_eq!(errors.is_empty(), ok, "{date}");
+        }
     }
 }

@@ -4,6 +4,16 @@ use serde::{Deserialize, Serialize};
 
 use crate::FieldErrors;
 
+/// A quantity in thousandths of its unit: how the server stores and sums it.
+pub fn to_milli(value: f64) -> i64 {
+    (value * 1000.0).round() as i64
+}
+
+/// A quantity from thousandths of its unit.
+pub fn from_milli(milli: i64) -> f64 {
+    milli as f64 / 1000.0
+}
+
 /// A unit a quantity is measured in, serialised by its symbol.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -131,6 +141,13 @@ impl std::fmt::Display for Quantity {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quantities_count_in_thousandths() {
+        assert_eq!(to_milli(0.125), 125);
+        assert_eq!(to_milli(2.0), 2000);
+        assert_eq!(from_milli(1500), 1.5);
+    }
 
     #[test]
     fn displays_whole_and_fractional_values_with_the_unit_symbol() {

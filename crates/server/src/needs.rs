@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use chrono::{NaiveDate, SubsecRound, Utc};
 use serde::Deserialize;
 use stigmergy_core::matching::{MAKERS_LIMIT, fit};
-use stigmergy_core::need::to_milli;
+use stigmergy_core::unit::to_milli;
 use stigmergy_core::{
     AgentId, AskDecision, Capacity, CapacityInput, Claim, ClaimAction, ClaimInput, CoalitionPlan,
     DesignId, EconomicEvent, ErrorBody, Gaps, MakerMatch, MembershipRole, Need, NeedInput,

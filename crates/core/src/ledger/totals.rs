@@ -13,7 +13,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Flows, GENESIS, LedgerAction, LedgerEntry, Share, ShareLine, ValueEquation, is_own};
-use crate::need::{from_milli, to_milli};
+use crate::unit::{from_milli, to_milli};
 
 /// An amount in thousandths and how many entries in force make it up.
 type Sum = (i64, u32);

@@ -187,7 +187,7 @@ pub async fn load_activity(
                         need,
                         &seed.provider,
                         claimed_by,
-                        stigmergy_core::need::to_milli(seed.quantity),
+                        stigmergy_core::unit::to_milli(seed.quantity),
                         &seed.note,
                         at,
                     )

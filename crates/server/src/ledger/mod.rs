@@ -96,7 +96,7 @@ async fn accounts(
         .into_iter()
         .map(|(account, milli)| Balance {
             account,
-            amount: stigmergy_core::need::from_milli(milli),
+            amount: stigmergy_core::unit::from_milli(milli),
         })
         .collect();
     balances.sort_by(|a, b| {
@@ -121,8 +121,8 @@ async fn accounts(
         .into_iter()
         .map(|(creditor, owed, settled)| OwedTotal {
             creditor,
-            owed: stigmergy_core::need::from_milli(owed),
-            settled: stigmergy_core::need::from_milli(settled),
+            owed: stigmergy_core::unit::from_milli(owed),
+            settled: stigmergy_core::unit::from_milli(settled),
         })
         .collect();
     let names = names_of(

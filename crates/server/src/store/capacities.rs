@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use stigmergy_core::need::from_milli;
+use stigmergy_core::unit::from_milli;
 use stigmergy_core::{
     AgentId, Capacity, CapacityInput, CapacityQuery, Change, Need, Page, Place, ProcessKind,
 };

@@ -10,7 +10,7 @@ use stigmergy_core::ledger::{
     self, COMMONS_FUND, LedgerAction, LedgerEntry, LedgerInput, Owed, TREASURY, ValueEquation,
     is_currency, is_own,
 };
-use stigmergy_core::need::{from_milli, to_milli};
+use stigmergy_core::unit::{from_milli, to_milli};
 use stigmergy_core::{AgentId, FieldErrors};
 
 use super::ledger_reads::{LedgerConn, LedgerHead};
@@ -223,7 +223,7 @@ macro_rules! append_entry {
         .bind(&entry.provider)
         .bind(&entry.receiver)
         .bind(&entry.resource)
-        .bind(stigmergy_core::need::to_milli(entry.quantity))
+        .bind(stigmergy_core::unit::to_milli(entry.quantity))
         .bind(&entry.unit)
         .bind(&entry.category)
         .bind(&entry.note)

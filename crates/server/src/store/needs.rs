@@ -11,7 +11,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use stigmergy_core::geo::{BoundingBox, Longitudes, within};
-use stigmergy_core::need::{from_milli, to_milli};
+use stigmergy_core::unit::{from_milli, to_milli};
 use stigmergy_core::{
     AgentId, AgentRef, AskDecision, AskState, BillOfMaterials, Change, Claim, ClaimAction,
     ClaimState, CoalitionAsk, DesignId, DesignRef, EconomicEvent, EventAction, FieldErrors, Gap,
@@ -1005,7 +1005,7 @@ impl Needs for SqlStore {
         };
         let by_design_sql = section("n.design_id", "d.name");
         let by_region_sql = section("n.region", "n.region");
-        let limit = i64::try_from(stigmergy_core::need::GAPS_LIMIT).unwrap_or(i64::MAX);
+        let limit = i64::try_from(stigmergy_core::needs::GAPS_LIMIT).unwrap_or(i64::MAX);
         type GapRow = (String, String, i64, i64, i64, i64);
         let (by_design, by_region): (Vec<GapRow>, Vec<GapRow>) = with_pool!(&self.pool, p => {
             let by_design = sqlx::query_as(&by_design_sql).bind(limit).fetch_all(p).await?;
