@@ -38,6 +38,9 @@ pub use chain::{
 pub use equation::{
     MAX_RECIPROCITY_FEE, MAX_WEIGHTS, Share, ShareLine, ValueEquation, Weight, shares, split_sale,
 };
-pub use export::LedgerExport;
+pub use export::{
+    CSV_COLUMNS, JSON_LD_CONTEXT, JsonLdAgent, JsonLdContext, JsonLdEvent, JsonLdMeasure,
+    JsonLdRef, JsonLdResource, JsonLdUnit, LedgerExport, csv_header, csv_rows, json_ld_event,
+};
 pub use input::{CATEGORIES, LedgerInput, MAX_ENTRY_QUANTITY, VoidInput};
 pub use totals::LedgerTotals;
