@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::{LedgerEntry, LedgerTotals, Share, ValueEquation};
-use crate::Timestamp;
 use crate::unit::{from_milli, to_milli};
+use crate::{AgentId, Timestamp};
 
 /// The coalition's own money account.
 pub const TREASURY: &str = "@treasury";
@@ -133,6 +133,98 @@ pub struct AccountsOverview {
     pub names: Vec<(String, String)>,
 }
 
+/// What a coalition's accounts overview is made of, as the store read it.
+#[derive(Debug, Clone)]
+pub struct AccountsRead<'a> {
+    pub coalition: AgentId,
+    pub currency: String,
+    /// How many entries the ledger has, and the last one's hash.
+    pub entries: u64,
+    pub head: String,
+    /// The sums over the ledger at that head.
+    pub totals: &'a LedgerTotals,
+    /// The value equation in force, if the stewards have set one.
+    pub equation: Option<ValueEquation>,
+    /// `(creditor, owed, settled)` in thousandths, void amounts left out.
+    pub owed: Vec<(String, i64, i64)>,
+    /// The budget lines: `(year, direction, category, amount)`.
+    pub budget: Vec<(i32, String, String, f64)>,
+}
+
+impl AccountsOverview {
+    /// The overview of what was read: balances (the coalition's own
+    /// accounts first, then by amount, largest first, then by name), income
+    /// and spending, the budget against actuals, each contributor's share
+    /// under the equation in force (none without one), and what each
+    /// creditor is owed and paid. `names` is left empty: the caller looks
+    /// up the display names of [`AccountsOverview::accounts_named`].
+    pub fn of(read: AccountsRead<'_>) -> AccountsOverview {
+        let AccountsRead {
+            coalition,
+            currency,
+            entries,
+            head,
+            totals,
+            equation,
+            owed,
+            budget,
+        } = read;
+        let mut balances: Vec<Balance> = totals
+            .balances()
+            .into_iter()
+            .map(|(account, milli)| Balance {
+                account,
+                amount: from_milli(milli),
+            })
+            .collect();
+        balances.sort_by(|a, b| {
+            is_own(&b.account)
+                .cmp(&is_own(&a.account))
+                .then(b.amount.total_cmp(&a.amount))
+                .then(a.account.cmp(&b.account))
+        });
+        let flows = totals.flows();
+        let budget = budget_actuals(&flows, &budget);
+        let shares = equation
+            .as_ref()
+            .map(|e| totals.shares(e))
+            .unwrap_or_default();
+        let owed = owed
+            .into_iter()
+            .map(|(creditor, owed, settled)| OwedTotal {
+                creditor,
+                owed: from_milli(owed),
+                settled: from_milli(settled),
+            })
+            .collect();
+        AccountsOverview {
+            coalition,
+            currency,
+            entries,
+            head,
+            balances,
+            flows,
+            budget,
+            equation,
+            shares,
+            owed,
+            names: Vec::new(),
+        }
+    }
+
+    /// Every account the overview names (balances, contributors,
+    /// creditors) and the coalition itself, repeats and the coalition's own
+    /// accounts included: what `names` gives display names for.
+    pub fn accounts_named(&self) -> impl Iterator<Item = String> + '_ {
+        self.balances
+            .iter()
+            .map(|b| b.account.clone())
+            .chain(self.shares.iter().map(|s| s.contributor.clone()))
+            .chain(self.owed.iter().map(|o| o.creditor.clone()))
+            .chain(std::iter::once(self.coalition.as_str().to_owned()))
+    }
+}
+
 /// Budget lines set against the year's actual income and spending.
 pub fn budget_actuals(flows: &Flows, budget: &[(i32, String, String, f64)]) -> Vec<BudgetActual> {
     let actual = |direction: &str, year: i32, category: &str| {
@@ -162,8 +254,8 @@ pub fn budget_actuals(flows: &Flows, budget: &[(i32, String, String, f64)]) -> V
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ledger::fixtures::{ACCOUNTS, append, money};
-    use crate::ledger::verify;
+    use crate::ledger::fixtures::{ACCOUNTS, append, equation, in_kind, money};
+    use crate::ledger::{LedgerAction, verify};
     use proptest::prelude::*;
 
     #[test]
@@ -261,5 +353,68 @@ mod tests {
                 prop_assert_eq!(verify(&tampered).broken_at, Some(i as u64 + 1));
             }
         }
+    }
+
+    #[test]
+    fn the_overview_puts_own_accounts_first_and_shares_under_the_equation() {
+        let mut ledger = Vec::new();
+        append(&mut ledger, money("mesa-fund", TREASURY, 5000.0, "grant"));
+        append(
+            &mut ledger,
+            money(TREASURY, COMMONS_FUND, 100.0, "transfer"),
+        );
+        append(
+            &mut ledger,
+            money("clinic-kumasi", TREASURY, 1200.0, "sale"),
+        );
+        append(
+            &mut ledger,
+            in_kind(LedgerAction::Work, "amara-okafor", "assembly", 4.0, "h"),
+        );
+        let totals = LedgerTotals::of(&ledger);
+        let last = ledger.last().unwrap();
+        let read = AccountsRead {
+            coalition: AgentId::parse("mesa").unwrap(),
+            currency: "EUR".into(),
+            entries: last.seq,
+            head: last.hash.clone(),
+            totals: &totals,
+            equation: Some(equation()),
+            owed: vec![("amara-okafor".into(), 720_000, 120_500)],
+            budget: vec![(2026, "income".into(), "sale".into(), 2000.0)],
+        };
+        let overview = AccountsOverview::of(read.clone());
+        let accounts: Vec<(&str, f64)> = overview
+            .balances
+            .iter()
+            .map(|b| (b.account.as_str(), b.amount))
+            .collect();
+        assert_eq!(
+            accounts,
+            [
+                (TREASURY, 6100.0),
+                (COMMONS_FUND, 100.0),
+                ("clinic-kumasi", -1200.0),
+                ("mesa-fund", -5000.0),
+            ]
+        );
+        assert_eq!(
+            (overview.entries, overview.head.as_str()),
+            (4, last.hash.as_str())
+        );
+        assert_eq!(overview.budget[0].actual, 1200.0);
+        assert_eq!(overview.shares.len(), 1);
+        assert_eq!(overview.owed[0].owed, 720.0);
+        assert_eq!(overview.owed[0].settled, 120.5);
+        assert!(overview.names.is_empty());
+        let named: Vec<String> = overview.accounts_named().collect();
+        assert!(named.contains(&"amara-okafor".to_owned()));
+        assert_eq!(named.last().map(String::as_str), Some("mesa"));
+        // Without a value equation there are no shares to show.
+        let plain = AccountsOverview::of(AccountsRead {
+            equation: None,
+            ..read
+        });
+        assert!(plain.shares.is_empty());
     }
 }

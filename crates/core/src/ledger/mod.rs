@@ -28,8 +28,8 @@ mod input;
 mod totals;
 
 pub use accounts::{
-    AccountsOverview, Balance, BudgetActual, COMMONS_FUND, Flows, MAX_BUDGET_LINES, Owed,
-    OwedTotal, TREASURY, balances, budget_actuals, flows, is_own,
+    AccountsOverview, AccountsRead, Balance, BudgetActual, COMMONS_FUND, Flows, MAX_BUDGET_LINES,
+    Owed, OwedTotal, TREASURY, balances, budget_actuals, flows, is_own,
 };
 pub use chain::{
     GENESIS, LedgerAction, LedgerEntry, LedgerPage, Verification, Verifier, in_force, is_currency,
