@@ -19,7 +19,6 @@ pub mod map;
 pub mod map_layout;
 pub mod markup;
 pub mod matching;
-pub mod milli;
 pub mod needs;
 pub mod organization;
 pub mod page;
@@ -47,7 +46,6 @@ pub use licence::Licence;
 pub use live::{Change, LiveEvent};
 pub use map::{AgentRole, Chain, ChainLink, ChainNode, Flow, FlowKind, FlowMap, MapAgent};
 pub use matching::{Fit, MakerMatch, NeedMatch};
-pub use milli::{Bounds, Milli};
 pub use needs::{
     AskDecision, AskState, Capacity, CapacityInput, CapacityQuery, Claim, ClaimAction, ClaimInput,
     ClaimState, CoalitionAsk, CoalitionPlan, EconomicEvent, EventAction, Gap, Gaps, Need,
@@ -62,4 +60,4 @@ pub use process::ProcessKind;
 pub use query::{DesignQuery, RawDesignQuery};
 pub use recipe::{BillOfMaterials, MaterialInput, RecipeProcess};
 pub use time::Timestamp;
-pub use unit::{Quantity, Unit};
+pub use unit::{AmountError, Bounds, Milli, Quantity, Unit};
