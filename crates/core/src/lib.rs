@@ -35,7 +35,7 @@ mod validate;
 pub use account::{
     AccountInput, LoginInput, Me, NewToken, RegisterInput, TokenInput, TokenSummary,
 };
-pub use agent::{AgentId, AgentInput, AgentKind, AgentRef, Place};
+pub use agent::{AgentId, AgentInput, AgentKind, AgentRef, InvalidId, Place};
 pub use design::{
     ContributorInput, ContributorRole, Credit, Design, DesignDraft, DesignEdit, DesignId,
     DesignInput, DesignRef, DesignSummary, Facet, Facets, ForkInput, ImportBundle, Lineage,

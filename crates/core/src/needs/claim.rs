@@ -156,22 +156,15 @@ impl ClaimAction {
         }
     }
 
-    /// The next state from `state`, or why not, for a person.
-    pub fn apply(self, state: ClaimState) -> Result<ClaimState, String> {
+    /// The next state from `state`, or why not.
+    pub fn apply(self, state: ClaimState) -> Result<ClaimState, StepNotAllowed> {
         if self.from_states().contains(&state) {
             Ok(self.to_state())
         } else {
-            Err(format!(
-                "This claim is {} now, so it cannot be {}.",
-                state.label().to_lowercase(),
-                match self {
-                    ClaimAction::Start => "started",
-                    ClaimAction::Deliver => "marked delivered",
-                    ClaimAction::Confirm => "confirmed",
-                    ClaimAction::Decline => "declined",
-                    ClaimAction::Withdraw => "withdrawn",
-                }
-            ))
+            Err(StepNotAllowed {
+                action: self,
+                state,
+            })
         }
     }
 
@@ -183,6 +176,34 @@ impl ClaimAction {
             .collect()
     }
 }
+
+/// A claim step its claim's state does not allow (confirming a claim that
+/// is not delivered yet). Its `Display` is the sentence a person reads:
+/// "This claim is in progress now, so it cannot be confirmed."
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StepNotAllowed {
+    pub action: ClaimAction,
+    pub state: ClaimState,
+}
+
+impl std::fmt::Display for StepNotAllowed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "This claim is {} now, so it cannot be {}.",
+            self.state.label().to_lowercase(),
+            match self.action {
+                ClaimAction::Start => "started",
+                ClaimAction::Deliver => "marked delivered",
+                ClaimAction::Confirm => "confirmed",
+                ClaimAction::Decline => "declined",
+                ClaimAction::Withdraw => "withdrawn",
+            }
+        )
+    }
+}
+
+impl std::error::Error for StepNotAllowed {}
 
 /// `POST /api/needs/{id}/claims`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -258,11 +279,16 @@ mod tests {
         assert_eq!(Start.apply(Committed), Ok(InProgress));
         assert_eq!(Deliver.apply(InProgress), Ok(Delivered));
         assert_eq!(Confirm.apply(Delivered), Ok(Confirmed));
-        assert!(
-            Confirm
-                .apply(InProgress)
-                .unwrap_err()
-                .contains("in progress")
+        assert_eq!(
+            Confirm.apply(InProgress),
+            Err(StepNotAllowed {
+                action: Confirm,
+                state: InProgress
+            })
+        );
+        assert_eq!(
+            Confirm.apply(InProgress).unwrap_err().to_string(),
+            "This claim is in progress now, so it cannot be confirmed."
         );
         assert!(Withdraw.apply(Delivered).is_err());
         assert!(Start.apply(Withdrawn).is_err());

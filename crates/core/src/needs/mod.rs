@@ -22,7 +22,7 @@ pub use capacity::{
     Capacity, CapacityInput, CapacityQuery, DEFAULT_CAPACITY_LIMIT, MAX_CAPACITY_LIMIT,
     MAX_CAPACITY_MATERIALS, MAX_CAPACITY_PROCESSES, RawCapacityQuery,
 };
-pub use claim::{Claim, ClaimAction, ClaimInput, ClaimState, Party};
+pub use claim::{Claim, ClaimAction, ClaimInput, ClaimState, Party, StepNotAllowed};
 pub use event::{EconomicEvent, EventAction};
 pub use gaps::{GAPS_LIMIT, Gap, Gaps, region_of};
 pub use need::{MAX_NEED_QUANTITY, Need, NeedInput, NeedState};

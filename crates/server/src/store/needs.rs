@@ -897,7 +897,7 @@ impl Needs for SqlStore {
                     .await?;
                 let state: ClaimState = parse_stored(&state.ok_or(StoreError::NotFound)?.0)?;
                 return Err(StoreError::Conflict(
-                    action.apply(state).err().unwrap_or_else(|| "The claim changed meanwhile; reload it.".into()),
+                    action.apply(state).err().map_or_else(|| "The claim changed meanwhile; reload it.".into(), |e| e.to_string()),
                 ));
             }
             let (need, quantity): (i64, i64) =
