@@ -11,7 +11,7 @@ use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use stigmergy_core::account::{PasswordChange, SessionInfo};
-use stigmergy_core::capacity::MAX_CAPACITY_LIMIT;
+use stigmergy_core::needs::MAX_CAPACITY_LIMIT;
 use stigmergy_core::query::encode;
 use stigmergy_core::submission::Submissions;
 use stigmergy_core::{

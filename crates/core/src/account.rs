@@ -244,12 +244,40 @@ impl TokenInput {
             Some(text) => match token_expiry(text, now) {
                 Ok(at) => Some(at),
                 Err(why) => {
-                    errors.add("expires_at", why);
+                    errors.add("expires_at", why.to_string());
                     None
                 }
             },
         };
         errors.into_result(expiry)
+    }
+}
+
+/// Why an expiry was refused; `Display` is the sentence under the field.
+#[cfg(feature = "chrono")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BadExpiry {
+    /// Neither a date nor an RFC 3339 date and time.
+    Unreadable,
+    /// Not after now.
+    Past,
+    /// More than [`MAX_TOKEN_DAYS`] ahead.
+    TooFar,
+}
+
+#[cfg(feature = "chrono")]
+impl std::fmt::Display for BadExpiry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BadExpiry::Unreadable => f.write_str(
+                "Give the expiry as a date (2027-01-31) or a date and time (2027-01-31T18:00:00Z).",
+            ),
+            BadExpiry::Past => f.write_str("The expiry must be in the future."),
+            BadExpiry::TooFar => write!(
+                f,
+                "A token lives at most a year: choose an expiry within {MAX_TOKEN_DAYS} days."
+            ),
+        }
     }
 }
 
@@ -259,23 +287,18 @@ impl TokenInput {
 fn token_expiry(
     text: &str,
     now: chrono::DateTime<chrono::Utc>,
-) -> Result<chrono::DateTime<chrono::Utc>, String> {
+) -> Result<chrono::DateTime<chrono::Utc>, BadExpiry> {
     let at = chrono::DateTime::parse_from_rfc3339(text)
         .map(|t| t.with_timezone(&chrono::Utc))
         .or_else(|_| {
             chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
                 .map(|day| day.and_time(chrono::NaiveTime::MIN).and_utc())
         })
-        .map_err(|_| {
-            "Give the expiry as a date (2027-01-31) or a date and time (2027-01-31T18:00:00Z)."
-                .to_owned()
-        })?;
+        .map_err(|_| BadExpiry::Unreadable)?;
     if at <= now {
-        Err("The expiry must be in the future.".into())
+        Err(BadExpiry::Past)
     } else if at > now + chrono::Duration::days(MAX_TOKEN_DAYS) {
-        Err(format!(
-            "A token lives at most a year: choose an expiry within {MAX_TOKEN_DAYS} days."
-        ))
+        Err(BadExpiry::TooFar)
     } else {
         Ok(at)
     }

@@ -7,19 +7,35 @@ use crate::validate::{optional_text, text};
 
 /// A stable, URL-safe id: lowercase letters, digits and single hyphens,
 /// 2 to 80 characters (`openflexure-microscope`, `fab-lab-barcelona`).
-pub(crate) fn check_slug(errors: &mut FieldErrors, field: &str, id: &str) {
-    let ok = (2..=80).contains(&id.len())
+pub(crate) fn is_slug(id: &str) -> bool {
+    (2..=80).contains(&id.len())
         && id
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !id.starts_with('-')
         && !id.ends_with('-')
-        && !id.contains("--");
-    if !ok {
-        errors.add(
-            field,
+        && !id.contains("--")
+}
+
+/// Text that is not an id: not 2 to 80 lowercase letters, digits and single
+/// hyphens. Its `Display` is the sentence a person reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InvalidId;
+
+impl std::fmt::Display for InvalidId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(
             "Use 2 to 80 lowercase letters, digits and single hyphens (like open-microscope).",
-        );
+        )
+    }
+}
+
+impl std::error::Error for InvalidId {}
+
+/// The sentence, for a field's message ([`FieldErrors::add`]).
+impl From<InvalidId> for String {
+    fn from(error: InvalidId) -> String {
+        error.to_string()
     }
 }
 
@@ -28,19 +44,18 @@ macro_rules! slug_id {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-        // 2 to 80 characters, as `check_slug` says.
+        // 2 to 80 characters, as `is_slug` says.
         #[cfg_attr(feature = "openapi", schema(pattern = r"^[a-z0-9]+(-[a-z0-9]+)*$"))]
         #[serde(try_from = "String", into = "String")]
         pub struct $name(String);
 
         impl $name {
             /// Parses an id, saying what is wrong with it.
-            pub fn parse(id: &str) -> Result<Self, String> {
-                let mut errors = FieldErrors::new();
-                $crate::agent::check_slug(&mut errors, "id", id);
-                match errors.get("id") {
-                    Some(message) => Err(message.to_owned()),
-                    None => Ok(Self(id.to_owned())),
+            pub fn parse(id: &str) -> Result<Self, $crate::agent::InvalidId> {
+                if $crate::agent::is_slug(id) {
+                    Ok(Self(id.to_owned()))
+                } else {
+                    Err($crate::agent::InvalidId)
                 }
             }
 
@@ -50,8 +65,8 @@ macro_rules! slug_id {
         }
 
         impl TryFrom<String> for $name {
-            type Error = String;
-            fn try_from(id: String) -> Result<Self, String> {
+            type Error = $crate::agent::InvalidId;
+            fn try_from(id: String) -> Result<Self, Self::Error> {
                 Self::parse(&id)
             }
         }

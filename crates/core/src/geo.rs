@@ -3,10 +3,18 @@
 //! search by indexed columns before the exact distance (`distance_km`)
 //! decides.
 
-use crate::need::distance_km;
-
 /// The Earth's mean radius, as [`distance_km`] measures with.
 pub const EARTH_RADIUS_KM: f64 = 6371.0088;
+
+/// The great-circle distance between two places in kilometres (haversine,
+/// on a sphere of the Earth's mean radius).
+pub fn distance_km(a_lat: f64, a_lon: f64, b_lat: f64, b_lon: f64) -> f64 {
+    let (a_lat, b_lat) = (a_lat.to_radians(), b_lat.to_radians());
+    let d_lat = b_lat - a_lat;
+    let d_lon = (b_lon - a_lon).to_radians();
+    let h = (d_lat / 2.0).sin().powi(2) + a_lat.cos() * b_lat.cos() * (d_lon / 2.0).sin().powi(2);
+    2.0 * EARTH_RADIUS_KM * h.sqrt().min(1.0).asin()
+}
 
 /// A range of longitudes, in degrees from −180 to 180.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -97,6 +105,17 @@ pub fn within(centre: (f64, f64), radius_km: f64, lat: f64, lon: f64) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn distances_are_great_circle_kilometres() {
+        // Accra to Kumasi is about 200 km as the crow flies.
+        let d = distance_km(5.6037, -0.187, 6.6885, -1.6244);
+        assert!((195.0..205.0).contains(&d), "{d}");
+        assert_eq!(distance_km(10.0, 20.0, 10.0, 20.0), 0.0);
+        // Across the antimeridian: Fiji to Samoa, about 1,150 km.
+        let d = distance_km(-18.14, 178.44, -13.83, -171.76);
+        assert!((1_100.0..1_200.0).contains(&d), "{d}");
+    }
 
     /// Points on the circle, all around it, lie in the box.
     fn circle_in_box(lat: f64, lon: f64, radius_km: f64) {

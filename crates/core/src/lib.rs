@@ -9,7 +9,6 @@
 
 pub mod account;
 pub mod agent;
-pub mod capacity;
 pub mod design;
 pub mod error;
 pub mod geo;
@@ -20,8 +19,7 @@ pub mod map;
 pub mod map_layout;
 pub mod markup;
 pub mod matching;
-pub mod milli;
-pub mod need;
+pub mod needs;
 pub mod organization;
 pub mod page;
 #[cfg(feature = "planner")]
@@ -37,8 +35,7 @@ mod validate;
 pub use account::{
     AccountInput, LoginInput, Me, NewToken, RegisterInput, TokenInput, TokenSummary,
 };
-pub use agent::{AgentId, AgentInput, AgentKind, AgentRef, Place};
-pub use capacity::{CapacityQuery, RawCapacityQuery};
+pub use agent::{AgentId, AgentInput, AgentKind, AgentRef, InvalidId, Place};
 pub use design::{
     ContributorInput, ContributorRole, Credit, Design, DesignDraft, DesignEdit, DesignId,
     DesignInput, DesignRef, DesignSummary, Facet, Facets, ForkInput, ImportBundle, ImportReport,
@@ -49,11 +46,10 @@ pub use licence::Licence;
 pub use live::{Change, LiveEvent};
 pub use map::{AgentRole, Chain, ChainLink, ChainNode, Flow, FlowKind, FlowMap, MapAgent};
 pub use matching::{Fit, MakerMatch, NeedMatch};
-pub use milli::{Bounds, Milli};
-pub use need::{
-    AskDecision, AskState, Capacity, CapacityInput, Claim, ClaimAction, ClaimInput, ClaimState,
-    CoalitionAsk, CoalitionPlan, EconomicEvent, EventAction, Gap, Gaps, Need, NeedInput, NeedQuery,
-    NeedState, Party, PlanRow, RawNeedQuery,
+pub use needs::{
+    AskDecision, AskState, Capacity, CapacityInput, CapacityQuery, Claim, ClaimAction, ClaimInput,
+    ClaimState, CoalitionAsk, CoalitionPlan, EconomicEvent, EventAction, Gap, Gaps, Need,
+    NeedInput, NeedQuery, NeedState, Party, PlanRow, RawCapacityQuery, RawNeedQuery,
 };
 pub use organization::{
     AgentProfile, CoalitionInput, Decision, JoinRequest, Member, Membership, MembershipInput,
@@ -64,4 +60,4 @@ pub use process::ProcessKind;
 pub use query::{DesignQuery, RawDesignQuery};
 pub use recipe::{BillOfMaterials, MaterialInput, RecipeProcess};
 pub use time::Timestamp;
-pub use unit::{Quantity, Unit};
+pub use unit::{AmountError, Bounds, Milli, Quantity, Unit};

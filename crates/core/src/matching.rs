@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::need::distance_km;
+use crate::geo::distance_km;
 use crate::{Capacity, Need, ProcessKind};
 
 /// How well one capacity fits one need.

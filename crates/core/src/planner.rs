@@ -25,7 +25,7 @@ use rs_graph::{Buildable, Builder, VecGraph};
 use serde::{Deserialize, Serialize};
 
 use crate::ProcessKind;
-use crate::need::distance_km;
+use crate::geo::distance_km;
 
 /// Capacities kept per need, nearest first.
 pub const NEAREST: usize = 16;

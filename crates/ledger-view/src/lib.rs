@@ -17,7 +17,7 @@ use stigmergy_core::ledger::{
     TREASURY, ValueEquation,
 };
 use stigmergy_core::markup::{Cell, body, escape, table};
-use stigmergy_core::need::from_milli;
+use stigmergy_core::unit::from_milli;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{JsFuture, spawn_local};

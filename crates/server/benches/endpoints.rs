@@ -966,7 +966,7 @@ async fn generate(url: &str, needs: usize, entries: usize) -> Seeded {
             if is_sale && let Some(equation) = &chain.equation {
                 let shares = chain.totals.shares(equation);
                 for (creditor, amount) in ledger::split_sale(
-                    stigmergy_core::need::to_milli(entry.quantity),
+                    stigmergy_core::unit::to_milli(entry.quantity),
                     equation,
                     &shares,
                 ) {
@@ -1005,7 +1005,7 @@ async fn generate(url: &str, needs: usize, entries: usize) -> Seeded {
                         t(&entry.provider),
                         t(&entry.receiver),
                         t(&entry.resource),
-                        Val::I(stigmergy_core::need::to_milli(entry.quantity)),
+                        Val::I(stigmergy_core::unit::to_milli(entry.quantity)),
                         t(&entry.unit),
                         t(&entry.category),
                         t(&entry.note),
@@ -1099,7 +1099,7 @@ async fn stigmergy_ledger(db: &mut Db, coalition: &str) -> Vec<LedgerEntry> {
             provider: f[1].into(),
             receiver: f[2].into(),
             resource: f[3].into(),
-            quantity: stigmergy_core::need::from_milli(f[4].parse().expect("a quantity")),
+            quantity: stigmergy_core::unit::from_milli(f[4].parse().expect("a quantity")),
             unit: f[5].into(),
             category: f[6].into(),
             note: String::new(),

@@ -8,7 +8,7 @@ use stigmergy_core::{Capacity, CapacityInput, ErrorBody, Page, RawCapacityQuery}
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::AppState;
-use crate::auth::access::{acting_as, check_not_past};
+use crate::auth::access::acting_as;
 use crate::auth::session::Auth;
 use crate::error::{AppError, AppResult};
 use crate::extract::{Json, Query};
@@ -30,9 +30,6 @@ async fn create_capacity(
     auth: Auth,
     Json(input): Json<CapacityInput>,
 ) -> AppResult<(StatusCode, Json<Capacity>)> {
-    if let Some(until) = &input.available_until {
-        check_not_past("available_until", until, "The end")?;
-    }
     let provider = acting_as(
         &state,
         &auth,

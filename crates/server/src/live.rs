@@ -325,7 +325,7 @@ async fn events(
         .coalition
         .as_deref()
         .filter(|c| !c.is_empty())
-        .map(|c| AgentId::parse(c).map_err(|m| invalid("coalition", m)))
+        .map(|c| AgentId::parse(c).map_err(|m| invalid("coalition", m.into())))
         .transpose()?;
     let kinds = match query.kind.as_deref().filter(|k| !k.is_empty()) {
         None => None,

@@ -9,7 +9,7 @@ use stigmergy_core::{AgentId, AskDecision, ErrorBody, Gaps, Need, NeedInput, Pag
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::AppState;
-use crate::auth::access::{acting_as, check_not_past, require_steward};
+use crate::auth::access::{acting_as, require_steward};
 use crate::auth::session::Auth;
 use crate::error::{AppError, AppResult};
 use crate::extract::{Json, Path, Query};
@@ -47,7 +47,6 @@ async fn create_need(
     auth: Auth,
     Json(input): Json<NeedInput>,
 ) -> AppResult<(StatusCode, Json<Need>)> {
-    check_not_past("due", &input.due, "The due date")?;
     let receiver = acting_as(
         &state,
         &auth,

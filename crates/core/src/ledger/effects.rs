@@ -73,7 +73,7 @@ impl Delivered {
             provider: self.provider,
             receiver: self.receiver,
             resource: self.resource,
-            quantity: crate::need::from_milli(self.quantity),
+            quantity: crate::unit::from_milli(self.quantity),
             unit: self.unit,
             category: "delivery".into(),
             note: String::new(),
@@ -105,7 +105,7 @@ pub fn owed_after_sale(
     equation: &ValueEquation,
     shares: &[Share],
 ) -> Vec<NewOwed> {
-    split_sale(crate::need::to_milli(entry.quantity), equation, shares)
+    split_sale(crate::unit::to_milli(entry.quantity), equation, shares)
         .into_iter()
         .map(|(creditor, amount)| NewOwed {
             kind: if creditor == COMMONS_FUND {

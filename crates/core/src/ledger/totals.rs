@@ -13,7 +13,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Flows, GENESIS, LedgerAction, LedgerEntry, Share, ShareLine, ValueEquation, is_own};
-use crate::need::{from_milli, to_milli};
+use crate::unit::{from_milli, to_milli};
 
 /// An amount in thousandths and how many entries in force make it up.
 type Sum = (i64, u32);
@@ -221,5 +221,54 @@ impl LedgerTotals {
                 .then_with(|| a.contributor.cmp(&b.contributor))
         });
         shares
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::fixtures::{ACCOUNTS, append, equation, in_kind, money};
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn folding_entry_by_entry_sums_like_the_whole_ledger(
+            steps in prop::collection::vec((0..4usize, 0..5usize, 0..5usize, 0..10_000_000u32, 0..1000usize), 1..80)
+        ) {
+            let equation = equation();
+            let mut ledger: Vec<LedgerEntry> = Vec::new();
+            let mut folded = LedgerTotals::new();
+            for (kind, a, b, cents, which) in steps {
+                let amount = f64::from(cents) / 100.0;
+                let input = match kind {
+                    0 | 1 if a != b => money(ACCOUNTS[a], ACCOUNTS[b], amount, "sale"),
+                    0 | 1 => in_kind(LedgerAction::Work, ACCOUNTS[a], "welding", amount, "h"),
+                    2 => in_kind(LedgerAction::Use, ACCOUNTS[a], "cnc-routing", amount, "h"),
+                    // A correction of any earlier entry (even one corrected
+                    // already), moving the money between other accounts.
+                    _ if !ledger.is_empty() => {
+                        let old = &ledger[which % ledger.len()];
+                        let mut fix = if old.is_money() && a != b {
+                            money(ACCOUNTS[a], ACCOUNTS[b], amount, "grant")
+                        } else {
+                            in_kind(old.action, ACCOUNTS[a], "welding", amount, "h")
+                        };
+                        fix.corrects = Some(old.seq);
+                        fix
+                    }
+                    _ => continue,
+                };
+                append(&mut ledger, input);
+                let entry = ledger.last().unwrap();
+                let corrected = entry.corrects.map(|old| &ledger[old as usize - 1]);
+                folded.push(entry, corrected);
+            }
+            let whole = LedgerTotals::of(&ledger);
+            prop_assert_eq!(folded.balances(), whole.balances());
+            prop_assert_eq!(folded.flows(), whole.flows());
+            prop_assert_eq!(folded.shares(&equation), whole.shares(&equation));
+            prop_assert_eq!(folded.seq(), ledger.len() as u64);
+            prop_assert_eq!(folded.head(), ledger.last().map_or(GENESIS, |e| e.hash.as_str()));
+        }
     }
 }

@@ -1,7 +1,6 @@
 //! Who may act for whom: the stewards of an organization act for it, and
 //! a write names who acts (the sender, or an organization they steward).
 
-use chrono::{NaiveDate, Utc};
 use stigmergy_core::{AgentId, MembershipRole, MembershipState};
 
 use crate::AppState;
@@ -35,16 +34,6 @@ pub(crate) async fn acting_as(
             }
         }
     }
-}
-
-/// Refuses a date that is not a real calendar date, or one in the past.
-pub(crate) fn check_not_past(field: &str, date: &str, label: &str) -> AppResult<()> {
-    let date = NaiveDate::parse_from_str(date, "%Y-%m-%d")
-        .map_err(|_| AppError::field(field, format!("{label} must be a date like 2026-12-24.")))?;
-    if date < Utc::now().date_naive() {
-        return Err(AppError::field(field, format!("{label} is in the past.")));
-    }
-    Ok(())
 }
 
 /// Refuses unless `who` is an active steward of `organization`.

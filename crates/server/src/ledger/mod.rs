@@ -11,8 +11,8 @@ use axum::http::StatusCode;
 use chrono::{Datelike, SubsecRound, Utc};
 use serde::Deserialize;
 use stigmergy_core::ledger::{
-    self, AccountsOverview, Balance, LedgerAction, LedgerEntry, LedgerInput, LedgerPage, Owed,
-    OwedTotal, ValueEquation, Verification, Verifier, VoidInput, is_own,
+    self, AccountsOverview, AccountsRead, LedgerAction, LedgerEntry, LedgerInput, LedgerPage, Owed,
+    ValueEquation, Verification, Verifier, VoidInput, is_own,
 };
 use stigmergy_core::{AgentId, Bounds, ErrorBody, FieldErrors, Milli};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -101,63 +101,21 @@ async fn accounts(
     let owed = state.store.owed_totals(&id).await?;
     let budget = state.store.budget(&id).await?;
 
-    let mut balances: Vec<Balance> = totals
-        .balances()
-        .into_iter()
-        .map(|(account, milli)| Balance {
-            account,
-            amount: stigmergy_core::need::from_milli(milli),
-        })
-        .collect();
-    balances.sort_by(|a, b| {
-        is_own(&b.account)
-            .cmp(&is_own(&a.account))
-            .then(b.amount.total_cmp(&a.amount))
-            .then(a.account.cmp(&b.account))
-    });
-    let flows = totals.flows();
-    let budget = ledger::budget_actuals(
-        &flows,
-        &budget
-            .into_iter()
-            .map(|b| (b.year, b.direction, b.category, b.amount))
-            .collect::<Vec<_>>(),
-    );
-    let shares = equation
-        .as_ref()
-        .map(|e| totals.shares(e))
-        .unwrap_or_default();
-    let owed: Vec<OwedTotal> = owed
-        .into_iter()
-        .map(|(creditor, owed, settled)| OwedTotal {
-            creditor,
-            owed: stigmergy_core::need::from_milli(owed),
-            settled: stigmergy_core::need::from_milli(settled),
-        })
-        .collect();
-    let names = names_of(
-        &state,
-        balances
-            .iter()
-            .map(|b| b.account.clone())
-            .chain(shares.iter().map(|s| s.contributor.clone()))
-            .chain(owed.iter().map(|o| o.creditor.clone()))
-            .chain(std::iter::once(id.as_str().to_owned())),
-    )
-    .await?;
-    Ok(Json(AccountsOverview {
+    let mut overview = AccountsOverview::of(AccountsRead {
         coalition: id,
         currency,
         entries: head.seq,
         head: head.hash,
-        balances,
-        flows,
-        budget,
+        totals: &totals,
         equation,
-        shares,
         owed,
-        names,
-    }))
+        budget: budget
+            .into_iter()
+            .map(|b| (b.year, b.direction, b.category, b.amount))
+            .collect(),
+    });
+    overview.names = names_of(&state, overview.accounts_named()).await?;
+    Ok(Json(overview))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

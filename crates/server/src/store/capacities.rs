@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use stigmergy_core::need::from_milli;
+use stigmergy_core::unit::from_milli;
 use stigmergy_core::{
     AgentId, Capacity, CapacityInput, CapacityQuery, Change, Need, Page, Place, ProcessKind,
 };
@@ -52,7 +52,8 @@ impl Capacities for SqlStore {
         declared_by: &AgentId,
         now: DateTime<Utc>,
     ) -> StoreResult<Capacity> {
-        input.validate().map_err(StoreError::Invalid)?;
+        let today = now.date_naive().to_string();
+        input.validate_on(&today).map_err(StoreError::Invalid)?;
         let processes: Vec<&str> = input.processes.iter().map(|p| p.slug()).collect();
         let processes_json = serde_json::to_string(&processes).map_err(anyhow::Error::from)?;
         let materials: Vec<&str> = input.materials.iter().map(|m| m.trim()).collect();

@@ -12,7 +12,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use stigmergy_core::ledger::{ValueEquation, reciprocity_fee};
-use stigmergy_core::need::{from_milli, to_milli};
+use stigmergy_core::unit::{from_milli, to_milli};
 use stigmergy_core::{
     AgentId, Change, Claim, ClaimAction, ClaimInput, ClaimState, Licence, Quantity, Unit,
 };
@@ -370,7 +370,10 @@ impl Claims for SqlStore {
                     .await?;
                 let state: ClaimState = parse_stored(&state.ok_or(StoreError::NotFound)?.0)?;
                 return Err(StoreError::Conflict(
-                    action.apply(state).err().unwrap_or_else(|| "The claim changed meanwhile; reload it.".into()),
+                    action.apply(state).err().map_or_else(
+                        || "The claim changed meanwhile; reload it.".to_owned(),
+                        |refused| refused.to_string(),
+                    ),
                 ));
             }
             let (need, quantity): (i64, i64) =

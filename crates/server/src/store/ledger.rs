@@ -11,7 +11,7 @@ use stigmergy_core::ledger::{
     BudgetLine, LedgerAction, LedgerEntry, LedgerInput, Owed, ValueEquation, VoidInput,
     is_currency, is_own, owed_after_sale, voiding,
 };
-use stigmergy_core::need::{from_milli, to_milli};
+use stigmergy_core::unit::{from_milli, to_milli};
 
 use super::ledger_reads::LedgerHead;
 use super::pool::{SqlStore, dispatch};

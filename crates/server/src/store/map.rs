@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use stigmergy_core::need::from_milli;
+use stigmergy_core::unit::from_milli;
 use stigmergy_core::{AgentId, AgentKind, AgentRole, DesignId, Flow, FlowKind, FlowMap, MapAgent};
 
 use super::pool::{SqlStore, dispatch};

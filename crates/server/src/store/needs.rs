@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use stigmergy_core::geo::{BoundingBox, Longitudes, within};
-use stigmergy_core::need::{from_milli, to_milli};
+use stigmergy_core::unit::{from_milli, to_milli};
 use stigmergy_core::{
     AgentId, AskDecision, AskState, BillOfMaterials, Change, CoalitionAsk, DesignId, DesignRef,
     Gap, Gaps, Need, NeedInput, NeedQuery, NeedState, Page, Place, Quantity, Unit,
@@ -311,7 +311,8 @@ impl Needs for SqlStore {
         declared_by: &AgentId,
         now: DateTime<Utc>,
     ) -> StoreResult<Need> {
-        input.validate().map_err(StoreError::Invalid)?;
+        let today = now.date_naive().to_string();
+        input.validate_on(&today).map_err(StoreError::Invalid)?;
         let coalition = input.coalition.as_ref().map(AgentId::as_str);
         dispatch!(&self.pool, p => {
             let mut tx = p.begin().await?;
@@ -581,7 +582,7 @@ impl Needs for SqlStore {
         };
         let by_design_sql = section("n.design_id", "d.name");
         let by_region_sql = section("n.region", "n.region");
-        let limit = i64::try_from(stigmergy_core::need::GAPS_LIMIT).unwrap_or(i64::MAX);
+        let limit = i64::try_from(stigmergy_core::needs::GAPS_LIMIT).unwrap_or(i64::MAX);
         type GapRow = (String, String, i64, i64, i64, i64);
         let (by_design, by_region): (Vec<GapRow>, Vec<GapRow>) = dispatch!(&self.pool, p => {
             let by_design = sqlx::query_as(&by_design_sql).bind(limit).fetch_all(p).await?;

@@ -6,7 +6,7 @@
 
 use chrono::{DateTime, Utc};
 use stigmergy_core::ledger::{Delivered, GENESIS, LedgerEntry, LedgerInput, NewOwed};
-use stigmergy_core::need::to_milli;
+use stigmergy_core::unit::to_milli;
 use stigmergy_core::{AgentId, Change};
 
 use super::pool::dispatch;

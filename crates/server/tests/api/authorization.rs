@@ -497,7 +497,7 @@ async fn every_mutating_endpoint_refuses_whoever_it_does_not_belong_to(backend: 
         mutating_operations(&app).await,
         "every mutating operation in the OpenAPI document has a case here"
     );
-    for action in stigmergy_core::need::ClaimAction::ALL {
+    for action in stigmergy_core::needs::ClaimAction::ALL {
         assert!(
             cases
                 .iter()

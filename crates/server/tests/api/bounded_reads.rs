@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use serde_json::{Value, json};
 use stigmergy_core::geo::BoundingBox;
 use stigmergy_core::matching::{MAKERS_LIMIT, fit};
-use stigmergy_core::need::{GAPS_LIMIT, region_of};
+use stigmergy_core::needs::{GAPS_LIMIT, region_of};
 use stigmergy_core::{Capacity, Design, Gap, Gaps, Need, NeedState};
 use stigmergy_server::store::Backend;
 

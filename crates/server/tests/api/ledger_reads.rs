@@ -137,7 +137,7 @@ async fn assert_accounts_agree(app: &TestApp, whole: &[LedgerEntry]) -> Value {
     for b in shown {
         let account = b["account"].as_str().unwrap();
         assert_eq!(
-            stigmergy_core::need::to_milli(b["amount"].as_f64().unwrap()),
+            stigmergy_core::unit::to_milli(b["amount"].as_f64().unwrap()),
             balances[account],
             "{account}"
         );
@@ -306,7 +306,7 @@ async fn a_sale_right_after_a_contribution_is_split_with_it(backend: Backend) {
         .map(|o| {
             (
                 o["creditor"].as_str().unwrap().to_owned(),
-                stigmergy_core::need::to_milli(o["amount"].as_f64().unwrap()),
+                stigmergy_core::unit::to_milli(o["amount"].as_f64().unwrap()),
             )
         })
         .collect();
@@ -319,8 +319,8 @@ async fn a_sale_right_after_a_contribution_is_split_with_it(backend: Backend) {
         let sum = sums
             .entry(o["creditor"].as_str().unwrap().to_owned())
             .or_default();
-        sum.0 += stigmergy_core::need::to_milli(o["amount"].as_f64().unwrap());
-        sum.1 += stigmergy_core::need::to_milli(o["settled"].as_f64().unwrap());
+        sum.0 += stigmergy_core::unit::to_milli(o["amount"].as_f64().unwrap());
+        sum.1 += stigmergy_core::unit::to_milli(o["settled"].as_f64().unwrap());
     }
     let shown: std::collections::BTreeMap<String, (i64, i64)> = accounts["owed"]
         .as_array()
@@ -330,8 +330,8 @@ async fn a_sale_right_after_a_contribution_is_split_with_it(backend: Backend) {
             (
                 t["creditor"].as_str().unwrap().to_owned(),
                 (
-                    stigmergy_core::need::to_milli(t["owed"].as_f64().unwrap()),
-                    stigmergy_core::need::to_milli(t["settled"].as_f64().unwrap()),
+                    stigmergy_core::unit::to_milli(t["owed"].as_f64().unwrap()),
+                    stigmergy_core::unit::to_milli(t["settled"].as_f64().unwrap()),
                 ),
             )
         })
