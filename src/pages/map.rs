@@ -4,7 +4,7 @@ use leptos::task::spawn_local;
 use leptos_router::NavigateOptions;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use stigmergy_core::map_layout::{Bounds, Drawing, Layout};
-use stigmergy_core::markup::escape;
+use stigmergy_markup::escape;
 use stigmergy_core::{AgentRole, Flow, FlowKind, FlowMap, MapAgent, Organization};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;

@@ -16,7 +16,7 @@ use stigmergy_core::ledger::{
     self, AccountsOverview, COMMONS_FUND, LedgerAction, LedgerEntry, LedgerExport, LedgerPage,
     TREASURY, ValueEquation,
 };
-use stigmergy_core::markup::{Cell, body, escape, table};
+use stigmergy_markup::{Cell, body, escape, table};
 use stigmergy_core::need::from_milli;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
