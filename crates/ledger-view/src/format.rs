@@ -58,7 +58,11 @@ pub(crate) struct Names(BTreeMap<String, String>);
 impl Names {
     /// From the `(id, name)` pairs an answer of the API carries.
     pub(crate) fn new(pairs: &[(String, String)]) -> Names {
-        Names(pairs.iter().cloned().collect())
+        let mut names = BTreeMap::new();
+        for (id, name) in pairs {
+            names.insert(id.clone(), name.clone());
+        }
+        Names(names)
     }
 
     pub(crate) fn of(&self, account: &str) -> String {

@@ -1,8 +1,6 @@
 //! The balance cards at the top: the coalition's two accounts, and the
 //! last twelve months' income and spending.
 
-use std::collections::BTreeSet;
-
 use stigmergy_core::ledger::{AccountsOverview, COMMONS_FUND, TREASURY};
 use stigmergy_core::need::from_milli;
 use stigmergy_markup::escape;
@@ -17,19 +15,13 @@ pub(super) fn cards(overview: &AccountsOverview) -> String {
             .find(|b| b.account == account)
             .map_or(0.0, |b| b.amount)
     };
-    let months: BTreeSet<&String> = overview
-        .flows
-        .income
-        .iter()
-        .chain(&overview.flows.spending)
-        .map(|l| &l.0)
-        .collect();
-    let recent: BTreeSet<&String> = months.into_iter().rev().take(12).collect();
+    let months = super::months(&overview.flows);
+    let recent = &months[months.len().saturating_sub(12)..];
     let last_year = |lines: &[(String, String, i64)]| {
         from_milli(
             lines
                 .iter()
-                .filter(|l| recent.contains(&l.0))
+                .filter(|l| recent.contains(&&l.0))
                 .map(|l| l.2)
                 .sum(),
         )

@@ -12,21 +12,17 @@ use crate::format::{money, quoted};
 /// Income and spending per month, stacked by category.
 pub(super) fn flows(overview: &AccountsOverview) -> (String, String) {
     let flows = &overview.flows;
-    let months: Vec<&String> = flows
-        .income
-        .iter()
-        .chain(&flows.spending)
-        .map(|l| &l.0)
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
+    let months = super::months(flows);
     let mut datasets = Vec::new();
     let mut rows: Vec<(String, Vec<f64>)> = Vec::new();
     for (direction, lines, sign) in [
         ("Income", &flows.income, 1.0),
         ("Spending", &flows.spending, -1.0),
     ] {
-        let categories: BTreeSet<&String> = lines.iter().map(|l| &l.1).collect();
+        let mut categories = BTreeSet::new();
+        for line in lines {
+            categories.insert(&line.1);
+        }
         for category in categories {
             let values: Vec<f64> = months
                 .iter()

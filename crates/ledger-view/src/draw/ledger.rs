@@ -1,8 +1,6 @@
 //! The ledger's section and its table: entries newest first, the ones a
 //! later entry corrects struck through.
 
-use std::collections::BTreeMap;
-
 use stigmergy_core::ledger::{self, LedgerEntry, LedgerPage};
 use stigmergy_markup::{Cell, body};
 
@@ -44,15 +42,22 @@ pub(crate) fn table(shown: u64, total: u64, rows: &str) -> String {
 /// A page of the ledger as table rows (markup).
 pub(crate) fn rows(page: &LedgerPage) -> String {
     let names = Names::new(&page.names);
-    let corrected: BTreeMap<u64, u64> = page.corrected_by.iter().copied().collect();
+    // A page names at most as many corrections as it has entries: a scan
+    // costs less code than a map.
+    let corrected_by = |seq: u64| {
+        page.corrected_by
+            .iter()
+            .find(|(old, _)| *old == seq)
+            .map(|(_, newer)| *newer)
+    };
     let rows: Vec<Vec<Cell>> = page
         .items
         .iter()
-        .map(|e| entry_row(e, &page.currency, &names, corrected.get(&e.seq).copied()))
+        .map(|e| entry_row(e, &page.currency, &names, corrected_by(e.seq)))
         .collect();
     let struck = |i: usize| {
-        corrected
-            .contains_key(&page.items[i].seq)
+        corrected_by(page.items[i].seq)
+            .is_some()
             .then_some("corrected")
     };
     body(&rows, Some(&struck))

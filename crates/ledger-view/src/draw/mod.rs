@@ -1,7 +1,9 @@
 //! The accounts page drawn as markup from an overview: everything that
 //! never changes once drawn, one file per part, plus the charts' configs.
 
-use stigmergy_core::ledger::{AccountsOverview, ValueEquation};
+use std::collections::BTreeSet;
+
+use stigmergy_core::ledger::{AccountsOverview, Flows, ValueEquation};
 use stigmergy_markup::escape;
 
 use crate::format::Names;
@@ -15,6 +17,15 @@ mod flows;
 pub(crate) mod ledger;
 mod owed;
 mod shares;
+
+/// The months with any income or spending, oldest first.
+fn months(flows: &Flows) -> Vec<&String> {
+    let mut months = BTreeSet::new();
+    for line in flows.income.iter().chain(&flows.spending) {
+        months.insert(&line.0);
+    }
+    months.into_iter().collect()
+}
 
 /// The accounts overview drawn: the page's markup, and the charts to draw
 /// on its canvases.
