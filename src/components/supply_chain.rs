@@ -5,7 +5,7 @@ use leptos::task::spawn_local;
 use stigmergy_core::{Chain, FlowKind};
 
 use crate::api;
-use stigmergy_core::markup::escape;
+use stigmergy_markup::escape;
 
 /// The chain as an SVG node-link drawing (suppliers, makers, receivers in
 /// three columns; planned links dashed, delivered solid, as wide as their

@@ -7,6 +7,11 @@ use serde::{Deserialize, Serialize};
 use crate::validate::text;
 use crate::{AgentId, FieldErrors, Place, Timestamp};
 
+/// The header the server asks of writes signed in with the session cookie:
+/// a cross-site form cannot set it, so its presence shows the request came
+/// from the portal's own pages. Software signed in with a token needs none.
+pub const CSRF_HEADER: &str = "x-stigmergy-csrf";
+
 pub const MIN_PASSWORD_CHARS: usize = 8;
 /// Long passphrases are welcome; this only bounds the hashing work.
 pub const MAX_PASSWORD_CHARS: usize = 256;

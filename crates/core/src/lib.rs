@@ -17,7 +17,6 @@ pub mod licence;
 pub mod live;
 pub mod map;
 pub mod map_layout;
-pub mod markup;
 pub mod matching;
 pub mod needs;
 pub mod organization;

@@ -2,12 +2,11 @@
 //! entry's number and why, sent as `POST …/ledger/{seq}/void`; the server
 //! records a correction of it to zero with the reason, in the open.
 
-use std::cell::RefCell;
-use std::rc::Rc;
-
 use stigmergy_core::ledger::VoidInput;
 
-use super::{State, field_value, mark, post, refresh};
+use crate::http;
+use crate::mount::refresh;
+use crate::page::Shared;
 
 /// The form, for stewards (markup).
 pub(crate) fn form() -> String {
@@ -15,28 +14,25 @@ pub(crate) fn form() -> String {
 }
 
 /// Checks and sends the form; on success redraws the page and says so.
-pub(crate) async fn send(state: Rc<RefCell<State>>) {
+pub(crate) async fn send(state: Shared) {
     let (seq, input, coalition) = {
         let s = state.borrow();
-        mark(&s, "void-seq", None);
-        mark(&s, "void-reason", None);
-        let seq = field_value(&s, "void-seq")
-            .parse::<u64>()
-            .ok()
-            .filter(|n| *n > 0);
+        s.mark("void-seq", None);
+        s.mark("void-reason", None);
+        let seq = s.value("void-seq").parse::<u64>().ok().filter(|n| *n > 0);
         let input = VoidInput {
-            reason: field_value(&s, "void-reason"),
+            reason: s.value("void-reason"),
         };
         let problem = input.validate().err();
         if seq.is_none() {
-            mark(&s, "void-seq", Some("Give the entry's number, such as 42."));
+            s.mark("void-seq", Some("Give the entry's number, such as 42."));
         }
         if let Some(reason) = problem.as_ref().and_then(|p| p.get("reason")) {
-            mark(&s, "void-reason", Some(reason));
+            s.mark("void-reason", Some(reason));
         }
         let (Some(seq), None) = (seq, problem) else {
-            say(
-                &s,
+            s.say(
+                "void-result",
                 false,
                 "Nothing was voided: see the fields marked above.",
             );
@@ -44,48 +40,37 @@ pub(crate) async fn send(state: Rc<RefCell<State>>) {
         };
         (seq, input, s.coalition.clone())
     };
-    let url = format!(
-        "/api/coalitions/{}/ledger/{seq}/void",
-        stigmergy_core::query::encode(&coalition)
-    );
-    let body = serde_json::json!({ "reason": input.reason });
-    match post(&url, &body).await {
-        Ok(entry) => {
-            let correction = entry["seq"].as_u64().unwrap_or_default();
+    match http::void_entry(&coalition, seq, &input).await {
+        Ok(correction) => {
             if refresh(state.clone()).await.is_ok() {
                 let s = state.borrow();
                 if let Some(details) = s.find("void") {
                     let _ = details.set_attribute("open", "");
                 }
-                say(
-                    &s,
+                s.say(
+                    "void-result",
                     true,
                     &format!(
-                        "Entry {seq} is void: entry {correction} corrects it, with your reason."
+                        "Entry {seq} is void: entry {} corrects it, with your reason.",
+                        correction.seq
                     ),
                 );
             }
         }
-        Err((message, fields)) => {
+        Err(error) => {
             let s = state.borrow();
-            for (field, id) in [("seq", "void-seq"), ("reason", "void-reason")] {
-                if let Some(text) = fields.get(field).and_then(|v| v.as_str()) {
-                    mark(&s, id, Some(text));
+            if let Some(fields) = error.fields() {
+                for (field, id) in [("seq", "void-seq"), ("reason", "void-reason")] {
+                    if let Some(text) = fields.get(field) {
+                        s.mark(id, Some(text));
+                    }
                 }
             }
-            say(&s, false, &format!("Nothing was voided: {message}"));
+            s.say(
+                "void-result",
+                false,
+                &format!("Nothing was voided: {error}"),
+            );
         }
-    }
-}
-
-fn say(state: &State, ok: bool, message: &str) {
-    if let Some(status) = state.find("void-result") {
-        status.set_text_content(Some(message));
-        let class = if ok {
-            "notice notice-ok"
-        } else {
-            "notice notice-error"
-        };
-        let _ = status.set_attribute("class", class);
     }
 }

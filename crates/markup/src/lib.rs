@@ -2,6 +2,10 @@
 //! changes once drawn costs the wasm bundle far less as one string set with
 //! `inner_html` than as a view per element. Everything that comes from data
 //! goes through [`escape`].
+//!
+//! Its own crate, not the core's: the core holds the wire types and domain
+//! rules, and building HTML is neither. The browser app and the accounts
+//! page's module both use it; it depends on nothing.
 
 use std::fmt::Write;
 
@@ -62,4 +66,50 @@ pub fn body(
         out.push_str("</tr>");
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escape_leaves_no_character_that_opens_a_tag_an_entity_or_an_attribute() {
+        assert_eq!(
+            escape(r#"<a href="x" title='y'>Tom & Jerry</a>"#),
+            "&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;Tom &amp; Jerry&lt;/a&gt;"
+        );
+        assert_eq!(escape("Kumasi, Ghana · 3 €"), "Kumasi, Ghana · 3 €");
+    }
+
+    #[test]
+    fn a_table_heads_its_columns_and_each_row_with_numbers_aligned_right() {
+        let html = table(
+            "owed",
+            &[("Owed to".into(), false), ("Owed".into(), true)],
+            &[vec![("<Ana>".into(), false), ("$1.00".into(), true)]],
+        );
+        assert_eq!(
+            html,
+            concat!(
+                r#"<table class="data-table" data-testid="owed"><thead><tr>"#,
+                r#"<th scope="col">Owed to</th><th scope="col" class="num">Owed</th>"#,
+                r#"</tr></thead><tbody><tr><th scope="row">&lt;Ana&gt;</th>"#,
+                r#"<td class="num">$1.00</td></tr></tbody></table>"#
+            )
+        );
+    }
+
+    #[test]
+    fn rows_take_the_class_their_function_gives_them() {
+        let rows = [vec![("1".into(), true)], vec![("2".into(), true)]];
+        let struck = |i: usize| (i == 1).then_some("corrected");
+        assert_eq!(
+            body(&rows, Some(&struck)),
+            concat!(
+                r#"<tr><th scope="row" class="num">1</th></tr>"#,
+                r#"<tr class="corrected"><th scope="row" class="num">2</th></tr>"#
+            )
+        );
+        assert_eq!(body(&[], None), "");
+    }
 }
