@@ -85,7 +85,7 @@ pub(super) fn MapCanvas(
                     else {
                         return;
                     };
-                    state.data.with_untracked(|data| {
+                    state.data.value.with_untracked(|data| {
                         let Some(Ok(map)) = data else { return };
                         selected.set(Selected::agents(map, &cluster.members));
                     });
@@ -112,7 +112,7 @@ pub(super) fn MapCanvas(
                     }) else {
                         return;
                     };
-                    state.data.with_untracked(|data| {
+                    state.data.value.with_untracked(|data| {
                         let Some(Ok(map)) = data else { return };
                         selected.set(Selected::flows(map, &picked));
                     });

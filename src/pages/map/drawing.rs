@@ -25,7 +25,7 @@ pub(super) fn follow(
         let Some((zoom, visible)) = seen.get() else {
             return;
         };
-        state.data.with(|data| {
+        state.data.value.with(|data| {
             let Some(Ok(found)) = data else { return };
             let generation = state.generation.get_value();
             let fresh = drawn.with_value(|d| {

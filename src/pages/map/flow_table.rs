@@ -4,6 +4,7 @@ use leptos::prelude::*;
 use stigmergy_core::{FlowKind, FlowMap};
 
 use crate::api::ClientError;
+use crate::load::{self, Load};
 
 /// Table rows added at a time: a hundred, not one DOM row per flow.
 const TABLE_PAGE: usize = 100;
@@ -12,24 +13,22 @@ const TABLE_PAGE: usize = 100;
 /// are copied out of the data.
 #[component]
 pub(super) fn FlowTable(
-    /// The map's data, `None` while it loads.
-    data: RwSignal<Option<Result<FlowMap, ClientError>>>,
+    /// The map's data.
+    data: Load<FlowMap>,
 ) -> impl IntoView {
     let shown = RwSignal::new(TABLE_PAGE);
     view! {
         <section class="design-section" aria-labelledby="flows-title">
             <h2 id="flows-title">"Flows"</h2>
-            {move || data.with(|data| flow_table(data, shown))}
+            {move || data.value.with(|data| flow_table(data, shown))}
         </section>
     }
 }
 
 fn flow_table(data: &Option<Result<FlowMap, ClientError>>, shown: RwSignal<usize>) -> AnyView {
     match data {
-        None => view! { <p class="loading">"Loading the flows…"</p> }.into_any(),
-        Some(Err(error)) => {
-            view! { <p class="notice notice-error">{error.to_string()}</p> }.into_any()
-        }
+        None => load::waiting("Loading the flows…"),
+        Some(Err(error)) => load::failed(error.clone(), None),
         Some(Ok(found)) if found.flows.is_empty() => {
             view! { <p class="muted" data-testid="no-flows">"No flows match these filters."</p> }
                 .into_any()

@@ -17,7 +17,8 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use stigmergy_core::map_layout::{Drawing, Layout};
 use stigmergy_core::{AgentRole, FlowMap, Organization};
 
-use crate::api::{self, ClientError};
+use crate::api;
+use crate::load::Load;
 use canvas::MapCanvas;
 use detail::{Details, Selected};
 use feed::ActivityFeed;
@@ -27,8 +28,8 @@ use flow_table::FlowTable;
 /// The map's data and how it is drawn, shared by its parts.
 #[derive(Clone, Copy)]
 struct MapData {
-    /// The agents and flows; `None` until the first answer.
-    data: RwSignal<Option<Result<FlowMap, ClientError>>>,
+    /// The agents and flows.
+    data: Load<FlowMap>,
     /// Positions projected once per data set.
     layout: StoredValue<Layout>,
     /// What is on the map now.
@@ -89,7 +90,7 @@ pub fn MapPage() -> impl IntoView {
     });
 
     let state = MapData {
-        data: RwSignal::new(None),
+        data: Load::new(),
         layout: StoredValue::new(Layout::default()),
         drawing: StoredValue::new(Drawing::default()),
         generation: StoredValue::new(0),
@@ -100,12 +101,10 @@ pub fn MapPage() -> impl IntoView {
     let feed = RwSignal::new(Vec::<String>::new());
     let problem = RwSignal::new(None::<String>);
     let load = move |query: String| {
-        spawn_local(async move {
-            let result = api::flows(&query).await;
-            if let Ok(map) = &result {
+        data.run_then(async move { api::flows(&query).await }, move |answer| {
+            if let Ok(map) = answer {
                 state.laid_out(map);
             }
-            data.try_set(Some(result));
         });
     };
     // One need changed: fetch its flows alone and put them in place of the
@@ -116,7 +115,7 @@ pub fn MapPage() -> impl IntoView {
             let Ok(fresh) = api::flows(&format!("{query}&need={need}")).await else {
                 return;
             };
-            data.update(|data| {
+            data.value.update(|data| {
                 let Some(Ok(map)) = data else { return };
                 map.flows.retain(|f| f.need != need);
                 map.flows.extend(fresh.flows);
@@ -148,7 +147,7 @@ pub fn MapPage() -> impl IntoView {
     );
     // The stream opens once the data is in, from where it was read.
     Effect::new(move || {
-        if data.with(Option::is_some) {
+        if data.value.with(Option::is_some) {
             live.start();
         }
     });
