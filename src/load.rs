@@ -173,6 +173,7 @@ struct More {
 }
 
 impl<T: Send + Sync + 'static> Paged<T> {
+    /// An empty list; [`Paged::run`] reads its first page.
     pub fn new() -> Self {
         Paged {
             first: Load::new(),
@@ -201,8 +202,8 @@ impl<T: Send + Sync + 'static> Paged<T> {
     }
 
     /// Reads the page after those shown with `request` (given the cursor)
-    /// and appends its items; a failure is shown as "`failed` (why)" by
-    /// [`Paged::more_button`], and the list stays.
+    /// and appends its items. A failure is shown by [`Paged::more_button`]
+    /// as `failed` followed by the reason, and the list stays.
     pub fn load_more<F>(self, request: impl FnOnce(String) -> F, failed: &'static str)
     where
         F: Future<Output = Result<Page<T>, ClientError>> + 'static,
@@ -270,6 +271,7 @@ impl<T: Send + Sync + 'static> Default for Paged<T> {
     }
 }
 
+/// [`Paged::more_button`]'s markup, written once for every item type.
 fn more_button(
     more: More,
     has_more: Signal<bool>,
