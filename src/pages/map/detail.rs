@@ -50,12 +50,8 @@ impl Selected {
     }
 }
 
-/// The details section beside the map.
-#[component]
-pub(super) fn Details(
-    /// What was chosen on the map, if anything.
-    selected: RwSignal<Option<Selected>>,
-) -> impl IntoView {
+/// The details section beside the map: what was chosen on it, if anything.
+pub(super) fn details(selected: RwSignal<Option<Selected>>) -> impl IntoView {
     view! {
         <section aria-labelledby="detail-title" data-testid="detail">
             <h2 id="detail-title">"Details"</h2>

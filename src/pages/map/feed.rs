@@ -46,12 +46,9 @@ pub(super) fn record(feed: RwSignal<Vec<String>>, change: &SeenChange) {
     });
 }
 
-/// The feed's section beside the map, announced politely as it grows.
-#[component]
-pub(super) fn ActivityFeed(
-    /// The changes seen, newest first.
-    lines: RwSignal<Vec<String>>,
-) -> impl IntoView {
+/// The feed's section beside the map: the changes seen, newest first,
+/// announced politely as they come.
+pub(super) fn activity_feed(lines: RwSignal<Vec<String>>) -> impl IntoView {
     view! {
         <section aria-labelledby="feed-title">
             <h2 id="feed-title">"Activity"</h2>

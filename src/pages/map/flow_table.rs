@@ -9,13 +9,9 @@ use crate::load::{self, Load};
 /// Table rows added at a time: a hundred, not one DOM row per flow.
 const TABLE_PAGE: usize = 100;
 
-/// The flows as a table, a hundred rows at a time; only the rows shown
-/// are copied out of the data.
-#[component]
-pub(super) fn FlowTable(
-    /// The map's data.
-    data: Load<FlowMap>,
-) -> impl IntoView {
+/// The map's flows as a table, a hundred rows at a time; only the rows
+/// shown are copied out of the data.
+pub(super) fn flow_section(data: Load<FlowMap>) -> impl IntoView {
     let shown = RwSignal::new(TABLE_PAGE);
     view! {
         <section class="design-section" aria-labelledby="flows-title">

@@ -20,10 +20,8 @@ use stigmergy_core::{AgentRole, FlowMap, Organization};
 use crate::api;
 use crate::load::Load;
 use canvas::MapCanvas;
-use detail::{Details, Selected};
-use feed::ActivityFeed;
+use detail::Selected;
 use filters::{Field, MapFilters, View};
-use flow_table::FlowTable;
 
 /// The map's data and how it is drawn, shared by its parts.
 #[derive(Clone, Copy)]
@@ -162,8 +160,8 @@ pub fn MapPage() -> impl IntoView {
         <div class="map-layout">
             <MapCanvas state view show selected problem />
             <aside class="map-side">
-                <Details selected />
-                <ActivityFeed lines=feed />
+                {detail::details(selected)}
+                {feed::activity_feed(feed)}
                 <ul class="legend" aria-label="Legend">
                     {AgentRole::ALL
                         .into_iter()
@@ -172,6 +170,6 @@ pub fn MapPage() -> impl IntoView {
                 </ul>
             </aside>
         </div>
-        <FlowTable data />
+        {flow_table::flow_section(data)}
     }
 }
