@@ -1,5 +1,6 @@
 //! Stigmergy in the browser: the design commons and accounts, client-side
-//! rendered with Leptos. `api` is the only module that talks HTTP; `pages`
+//! rendered with Leptos. `api` is the only module that talks HTTP, `load`
+//! how a page shows what it reads; `pages`
 //! holds one routed page per file, `components` one reusable component per
 //! file; `session` says who is signed in, `form` what a form is doing.
 
@@ -12,6 +13,7 @@ pub mod components;
 pub mod form;
 pub mod leaflet;
 pub mod live;
+pub mod load;
 pub mod pages;
 pub mod session;
 

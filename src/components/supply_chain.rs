@@ -1,10 +1,10 @@
 use std::fmt::Write;
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use stigmergy_core::{Chain, FlowKind};
 
 use crate::api;
+use crate::load::Load;
 use stigmergy_markup::escape;
 
 /// The chain as an SVG node-link drawing (suppliers, makers, receivers in
@@ -91,22 +91,18 @@ pub fn SupplyChain(
     /// The query naming the design or the need.
     query: String,
 ) -> impl IntoView {
-    let chain = RwSignal::new(None::<Result<Chain, String>>);
-    spawn_local(async move {
-        let result = api::chain(&query).await.map_err(|e| e.to_string());
-        chain.try_set(Some(result));
-    });
+    let chain = Load::new();
+    chain.run(async move { api::chain(&query).await });
     view! {
         <section class="design-section" aria-labelledby="chain-title" data-testid="supply-chain">
             <h2 id="chain-title">"Supply chain"</h2>
-            {move || match chain.get() {
-                None => view! { <p class="loading">"Loading the chain…"</p> }.into_any(),
-                Some(Err(error)) => view! { <p class="notice notice-error">{error}</p> }.into_any(),
-                Some(Ok(chain)) if chain.links.is_empty() => {
+            {chain.view("Loading the chain…", None, |chain: Chain| {
+                if chain.links.is_empty() {
                     view! { <p class="muted">"Nobody has claimed or delivered any of it yet."</p> }.into_any()
+                } else {
+                    view! { <div class="table-scroll" inner_html=drawing(&chain)></div> }.into_any()
                 }
-                Some(Ok(chain)) => view! { <div class="table-scroll" inner_html=drawing(&chain)></div> }.into_any(),
-            }}
+            })}
         </section>
     }
 }

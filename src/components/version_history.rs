@@ -1,8 +1,8 @@
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use stigmergy_core::VersionSummary;
 
 use crate::api;
+use crate::load::Load;
 
 /// A design's revisions, newest first: version, date, what changed and
 /// who is credited, each past one linked so it can be read as it was.
@@ -15,12 +15,9 @@ pub fn VersionHistory(
     /// The revision on the page, when it is a past one.
     shown: Option<u32>,
 ) -> impl IntoView {
-    let versions = RwSignal::new(None::<Result<Vec<VersionSummary>, String>>);
+    let versions = Load::new();
     let from = id.clone();
-    spawn_local(async move {
-        let result = api::design_versions(&from).await.map_err(|e| e.to_string());
-        versions.try_set(Some(result));
-    });
+    versions.run(async move { api::design_versions(&from).await });
     let row = move |version: VersionSummary| {
         let VersionSummary {
             revision,
@@ -56,14 +53,10 @@ pub fn VersionHistory(
     view! {
         <section class="design-section" aria-labelledby="history">
             <h2 id="history">"History"</h2>
-            {move || match versions.get() {
-                None => view! { <p class="loading">"Loading the history…"</p> }.into_any(),
-                Some(Err(error)) => view! { <p class="notice notice-error">{error}</p> }.into_any(),
-                Some(Ok(list)) => {
-                    view! { <ol class="link-list versions">{list.into_iter().map(row.clone()).collect_view()}</ol> }
-                        .into_any()
-                }
-            }}
+            {versions.view("Loading the history…", None, move |list: Vec<VersionSummary>| {
+                view! { <ol class="link-list versions">{list.into_iter().map(row.clone()).collect_view()}</ol> }
+                    .into_any()
+            })}
         </section>
     }
 }

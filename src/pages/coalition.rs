@@ -6,7 +6,8 @@ use stigmergy_core::{
 };
 
 use crate::api::{self, ClientError};
-use crate::components::{ErrorNotice, LicenceBadge};
+use crate::components::LicenceBadge;
+use crate::load::{self, Load};
 use crate::session::use_session;
 
 /// Where the viewer stands with the coalition.
@@ -26,17 +27,18 @@ pub fn CoalitionPage() -> impl IntoView {
     let session = use_session();
     let params = use_params_map();
     let id = move || params.with(|p| p.get("id").unwrap_or_default());
-    let coalition = RwSignal::new(None::<Result<Organization, ClientError>>);
-    let requests = RwSignal::new(None::<Result<Vec<PendingRequest>, ClientError>>);
+    let coalition = Load::new();
+    let requests = Load::<Vec<PendingRequest>>::new();
     let load = move || {
         let id = id();
-        spawn_local(async move {
-            let result = api::organization(&id).await;
-            if let Ok(found) = &result {
-                crate::set_page_title(&found.agent.name);
-            }
-            coalition.try_set(Some(result));
-        });
+        coalition.run_then(
+            async move { api::organization(&id).await },
+            |answer: &Result<Organization, ClientError>| {
+                if let Ok(found) = answer {
+                    crate::set_page_title(&found.agent.name);
+                }
+            },
+        );
     };
     Effect::new(move |_| load());
     let retry = Callback::new(move |()| load());
@@ -48,23 +50,22 @@ pub fn CoalitionPage() -> impl IntoView {
         else {
             return Standing::SignedOut;
         };
-        coalition.with(|c| match c.as_ref().and_then(|c| c.as_ref().ok()) {
-            Some(c) => match c.members.iter().find(|m| m.agent.id == handle) {
-                Some(m) if m.role == MembershipRole::Steward => Standing::Steward,
-                Some(_) => Standing::Member,
+        coalition
+            .value
+            .with(|c| match c.as_ref().and_then(|c| c.as_ref().ok()) {
+                Some(c) => match c.members.iter().find(|m| m.agent.id == handle) {
+                    Some(m) if m.role == MembershipRole::Steward => Standing::Steward,
+                    Some(_) => Standing::Member,
+                    None => Standing::Outside,
+                },
                 None => Standing::Outside,
-            },
-            None => Standing::Outside,
-        })
+            })
     });
     // Stewards see who is waiting.
     Effect::new(move || {
         if standing.get() == Standing::Steward {
             let id = id();
-            spawn_local(async move {
-                let result = api::join_requests(&id).await;
-                requests.try_set(Some(result));
-            });
+            requests.run(async move { api::join_requests(&id).await });
         }
     });
 
@@ -104,12 +105,12 @@ pub fn CoalitionPage() -> impl IntoView {
             deciding.try_set(None);
             match result {
                 Ok(now) => {
-                    requests.try_update(|r| {
+                    requests.value.try_update(|r| {
                         if let Some(Ok(list)) = r {
                             list.retain(|p| p.agent.id.as_str() != member);
                         }
                     });
-                    coalition.try_set(Some(Ok(now)));
+                    coalition.value.try_set(Some(Ok(now)));
                 }
                 Err(error) => {
                     problem.try_set(Some(error.to_string()));
@@ -150,13 +151,11 @@ pub fn CoalitionPage() -> impl IntoView {
     };
     let requests_view = move || {
         (standing.get() == Standing::Steward).then(|| {
-            let list = match requests.get() {
-                None => view! { <p class="loading">"Loading the requests…"</p> }.into_any(),
-                Some(Err(error)) => view! { <p class="notice notice-error">{error.to_string()}</p> }.into_any(),
-                Some(Ok(list)) if list.is_empty() => {
-                    view! { <p class="muted">"No requests waiting."</p> }.into_any()
+            let list = requests.view("Loading the requests…", None, move |list: Vec<PendingRequest>| {
+                if list.is_empty() {
+                    return view! { <p class="muted">"No requests waiting."</p> }.into_any();
                 }
-                Some(Ok(list)) => view! {
+                view! {
                     <ul class="link-list">
                         {list
                             .into_iter()
@@ -188,8 +187,8 @@ pub fn CoalitionPage() -> impl IntoView {
                             .collect_view()}
                     </ul>
                 }
-                .into_any(),
-            };
+                .into_any()
+            });
             view! {
                 <section class="design-section" aria-labelledby="requests-title" data-testid="requests">
                     <h2 id="requests-title">"Requests to join"</h2>
@@ -200,8 +199,8 @@ pub fn CoalitionPage() -> impl IntoView {
         })
     };
     let content = move || {
-        match coalition.get() {
-        None => view! { <p class="loading">"Loading the coalition…"</p> }.into_any(),
+        match coalition.value.get() {
+        None => load::waiting("Loading the coalition…"),
         Some(Err(error)) if error.is_not_found() => view! {
             <section class="not-found">
                 <h1>"Coalition not found"</h1>
@@ -209,7 +208,7 @@ pub fn CoalitionPage() -> impl IntoView {
             </section>
         }
         .into_any(),
-        Some(Err(error)) => view! { <ErrorNotice error retry /> }.into_any(),
+        Some(Err(error)) => load::failed(error, Some(retry)),
         Some(Ok(found)) => {
             let Organization { agent, note, coalition_licences, members } = found;
             let licences = coalition_licences
@@ -285,25 +284,18 @@ pub fn CoalitionPage() -> impl IntoView {
 /// assigned to its members' spare capacity, as a table with its totals.
 #[component]
 fn PlanPanel(id: String) -> impl IntoView {
-    let plan = RwSignal::new(None::<Result<CoalitionPlan, ClientError>>);
-    let busy = RwSignal::new(false);
+    let plan = Load::<CoalitionPlan>::new();
+    let busy = plan.pending();
     let run = move |_| {
         if busy.get_untracked() {
             return;
         }
-        busy.set(true);
         let id = id.clone();
-        spawn_local(async move {
-            let result = api::coalition_plan(&id).await;
-            busy.try_set(false);
-            plan.try_set(Some(result));
-        });
+        plan.run(async move { api::coalition_plan(&id).await });
     };
-    let table = move || match plan.get() {
+    let table = move || match plan.value.get() {
         None => ().into_any(),
-        Some(Err(error)) => {
-            view! { <p class="notice notice-error">{error.to_string()}</p> }.into_any()
-        }
+        Some(Err(error)) => load::failed(error, None),
         Some(Ok(plan)) if plan.rows.is_empty() => view! {
             <p class="muted">
                 {format!(
@@ -394,17 +386,9 @@ fn AsksPanel(
     #[prop(into)]
     steward: Signal<bool>,
 ) -> impl IntoView {
-    let asks = RwSignal::new(None::<Result<Page<Need>, ClientError>>);
-    let load = {
-        let id = id.clone();
-        move || {
-            let id = id.clone();
-            spawn_local(async move {
-                asks.try_set(Some(api::asks_of(&id).await));
-            });
-        }
-    };
-    load();
+    let asks = Load::<Page<Need>>::new();
+    let asked_of = id.clone();
+    asks.run(async move { api::asks_of(&asked_of).await });
     let busy = RwSignal::new(None::<u64>);
     let problem = RwSignal::new(None::<String>);
     let reasons = RwSignal::new(Vec::<(u64, String)>::new());
@@ -430,7 +414,7 @@ fn AsksPanel(
             busy.try_set(None);
             match result {
                 Ok(_) => {
-                    asks.try_update(|a| {
+                    asks.value.try_update(|a| {
                         if let Some(Ok(page)) = a {
                             page.items.retain(|n| n.id != need);
                         }
@@ -442,14 +426,11 @@ fn AsksPanel(
             }
         });
     };
-    let list = move || {
-        match asks.get() {
-        None => view! { <p class="loading">"Loading what is asked…"</p> }.into_any(),
-        Some(Err(error)) => view! { <p class="notice notice-error">{error.to_string()}</p> }.into_any(),
-        Some(Ok(page)) if page.items.is_empty() => {
-            view! { <p class="muted">"Nothing is waiting for an answer."</p> }.into_any()
+    let list = asks.view("Loading what is asked…", None, move |page: Page<Need>| {
+        if page.items.is_empty() {
+            return view! { <p class="muted">"Nothing is waiting for an answer."</p> }.into_any();
         }
-        Some(Ok(page)) => page
+        page
             .items
             .into_iter()
             .map(|need| {
@@ -496,9 +477,8 @@ fn AsksPanel(
                 }
             })
             .collect_view()
-            .into_any(),
-    }
-    };
+            .into_any()
+    });
     view! {
         <section class="design-section" aria-labelledby="asks-title" data-testid="asks">
             <h2 id="asks-title">"Asked of the coalition"</h2>

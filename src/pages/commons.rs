@@ -2,14 +2,14 @@ use std::time::Duration;
 
 use leptos::either::Either;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos_router::NavigateOptions;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::params::ParamsMap;
 use stigmergy_core::{DesignSummary, Facets, Page, RawDesignQuery};
 
-use crate::api::{self, ClientError};
+use crate::api;
 use crate::components::{DesignCard, ErrorNotice, FilterOption, FilterSelect};
+use crate::load::{Load, Paged};
 
 /// How long typing must pause before the search runs.
 const SEARCH_DELAY: Duration = Duration::from_millis(250);
@@ -90,18 +90,13 @@ pub fn CommonsPage() -> impl IntoView {
         }
     };
 
-    // The facets and the designs are signals loaded by hand rather than
-    // `LocalResource`s in `<Transition>` and `<ErrorBoundary>`: the same
-    // behaviour (the old list stays, dimmed, while the next loads; errors
-    // offer a retry) for a good deal less wasm, which the bundle budget needs.
-    let facets = RwSignal::new(None::<Result<Facets, ClientError>>);
-    spawn_local(async move {
-        let answer = api::facets().await;
-        facets.try_set(Some(answer));
-    });
+    // The old list stays, dimmed, while the next loads; errors offer a
+    // retry (see `Load`).
+    let facets = Load::<Facets>::new();
+    facets.run(api::facets());
     let facet = move |pick: fn(&Facets) -> Vec<FilterOption>| {
         Signal::derive(move || {
-            facets.with(|facets| {
+            facets.value.with(|facets| {
                 facets
                     .as_ref()
                     .and_then(|facets| facets.as_ref().ok())
@@ -110,68 +105,39 @@ pub fn CommonsPage() -> impl IntoView {
             })
         })
     };
-    let facets_failed = move || facets.with(|facets| facets.as_ref().is_some_and(Result::is_err));
+    let facets_failed = move || {
+        facets
+            .value
+            .with(|facets| facets.as_ref().is_some_and(Result::is_err))
+    };
     let filter_value = move |pick: fn(&RawDesignQuery) -> &Option<String>| {
         Signal::derive(move || filters.with(|f| pick(f).clone().unwrap_or_default()))
     };
 
     // The first page follows the filters; "Load more" appends the next ones.
-    let results = RwSignal::new(None::<Result<Page<DesignSummary>, ClientError>>);
-    let pending = RwSignal::new(false);
+    let results = Paged::<DesignSummary>::new();
+    let pending = results.first.pending();
     let fetch = move |query: RawDesignQuery| {
-        pending.set(true);
-        spawn_local(async move {
-            let page = api::list_designs(&query).await;
-            // An answer for filters the page no longer shows is dropped.
-            if filters.try_get_untracked() != Some(query) {
-                return;
-            }
-            results.try_set(Some(page));
-            pending.try_set(false);
-        });
+        results.run(async move { api::list_designs(&query).await });
     };
     Effect::new(move || fetch(filters.get()));
     let retry = Callback::new(move |()| fetch(filters.get_untracked()));
-    let more = RwSignal::new(Vec::<Page<DesignSummary>>::new());
-    // Loading more by hand rather than with an `Action`: that machinery
-    // costs the wasm budget more than these few lines.
-    let loading_more = RwSignal::new(false);
-    let load_more_problem = RwSignal::new(None::<String>);
-    let load_more = move |cursor: String| {
-        let mut query = RawDesignQuery {
-            cursor: Some(cursor),
-            ..filters.get_untracked()
-        };
-        loading_more.set(true);
-        load_more_problem.set(None);
-        spawn_local(async move {
-            let page = api::list_designs(&query).await;
-            query.cursor = None;
-            // A page that arrives after the filters changed belongs to no list.
-            if filters.try_get_untracked() != Some(query) {
-                return;
-            }
-            loading_more.try_set(false);
-            match page {
-                Ok(page) => {
-                    more.try_update(|pages| pages.push(page));
-                }
-                Err(error) => {
-                    let problem = format!("Could not load more designs. {error}");
-                    load_more_problem.try_set(Some(problem));
-                }
-            }
-        });
+    let load_more = move || {
+        let query = filters.get_untracked();
+        results.load_more(
+            move |cursor| async move {
+                let query = RawDesignQuery {
+                    cursor: Some(cursor),
+                    ..query
+                };
+                api::list_designs(&query).await
+            },
+            "Could not load more designs.",
+        );
     };
-    Effect::new(move || {
-        filters.track();
-        more.set(Vec::new());
-        loading_more.set(false);
-        load_more_problem.set(None);
-    });
 
     let count = move || {
-        results.with(|page| match page {
+        results.first.value.with(|page| match page {
             Some(Ok(page)) => designs(page.total),
             _ => String::new(),
         })
@@ -199,68 +165,14 @@ pub fn CommonsPage() -> impl IntoView {
                 </div>
             });
         }
-        let Page {
-            items: first_items,
-            next_cursor: first_cursor,
-            ..
-        } = first;
-        let items = move || {
-            let mut items = first_items.clone();
-            more.with(|pages| items.extend(pages.iter().flat_map(|p| p.items.iter().cloned())));
-            items
-        };
-        let next_cursor = move || {
-            more.with(|pages| {
-                pages
-                    .last()
-                    .map_or(first_cursor.clone(), |p| p.next_cursor.clone())
-            })
-        };
         Either::Right(view! {
             <ul class="card-grid">
-                <For each=items key=|design| design.id.clone() let:design>
-                    <li>
-                        <DesignCard design on_tag />
-                    </li>
-                </For>
+                {first
+                    .items
+                    .into_iter()
+                    .map(|design| view! { <li><DesignCard design on_tag /></li> })
+                    .collect_view()}
             </ul>
-            {move || {
-                next_cursor()
-                    .map(|cursor| {
-                        view! {
-                            <p class="load-more">
-                                <button
-                                    type="button"
-                                    class="button"
-                                    data-testid="load-more"
-                                    disabled=loading_more
-                                    on:click=move |_| {
-                                        load_more(cursor.clone());
-                                    }
-                                >
-                                    {move || {
-                                        if loading_more.get() {
-                                            "Loading more designs…"
-                                        } else {
-                                            "Load more designs"
-                                        }
-                                    }}
-                                </button>
-                            </p>
-                        }
-                    })
-            }}
-            {move || {
-                load_more_problem
-                    .get()
-                    .map(|problem| {
-                        view! {
-                            <p class="notice notice-error" role="alert">
-                                {problem}
-                            </p>
-                        }
-                    })
-            }}
         })
     };
 
@@ -358,12 +270,15 @@ pub fn CommonsPage() -> impl IntoView {
             </div>
             {move || {
                 results
+                    .first
+                    .value
                     .get()
                     .map(|page| match page {
                         Ok(first) => Either::Left(list(first)),
                         Err(error) => Either::Right(view! { <ErrorNotice error retry /> }),
                     })
             }}
+            {results.more_button("Load more designs", "Loading more designs…", load_more)}
         </section>
     }
 }

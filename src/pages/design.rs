@@ -1,21 +1,19 @@
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use stigmergy_core::Design;
 use stigmergy_core::query::encode;
 
 use crate::api::{self, ClientError};
 use crate::components::{
-    BillOfMaterialsTable, DesignActions, ErrorNotice, LicenceBadge, SupplyChain, VersionHistory,
+    BillOfMaterialsTable, DesignActions, LicenceBadge, SupplyChain, VersionHistory,
 };
+use crate::load::{self, Load};
 
 /// One design: what it is, its licence, lineage, contributors and bill of
 /// materials (`/designs/:id`).
 ///
-/// The design is a signal loaded by hand rather than a `LocalResource` in
-/// `<Transition>` and `<ErrorBoundary>`: the same behaviour (the old design
-/// stays, dimmed, while the next loads; errors offer a retry) for a good
-/// deal less wasm, which the bundle budget needs.
+/// The old design stays, dimmed, while the next loads; errors offer a
+/// retry (see [`Load`]).
 #[component]
 pub fn DesignPage() -> impl IntoView {
     let params = use_params_map();
@@ -27,41 +25,36 @@ pub fn DesignPage() -> impl IntoView {
             query.with(|q| q.get_str("revision").and_then(|r| r.parse::<u32>().ok())),
         )
     };
-    let design = RwSignal::new(None::<Result<Design, ClientError>>);
-    let pending = RwSignal::new(false);
+    let design = Load::new();
     let load = move |(id, revision): (String, Option<u32>)| {
-        pending.set(true);
-        spawn_local(async move {
-            let result = match revision {
+        let request = async move {
+            match revision {
                 Some(revision) => api::design_version(&id, revision).await,
                 None => api::get_design(&id).await,
-            };
-            // An answer for a design the page no longer shows is dropped.
-            if untrack(address) != (id, revision) {
-                return;
             }
-            match &result {
+        };
+        design.run_then(
+            request,
+            |answer: &Result<Design, ClientError>| match answer {
                 Ok(design) => crate::set_page_title(&design.name),
                 Err(error) if error.is_not_found() => crate::set_page_title("Design not found"),
                 Err(_) => {}
-            }
-            design.try_set(Some(result));
-            pending.try_set(false);
-        });
+            },
+        );
     };
     Effect::new(move || load(address()));
     let retry = Callback::new(move |()| load(untrack(address)));
 
-    let content = move || match design.get() {
+    let content = move || match design.value.get() {
         None => {
             view! { <p class="loading" data-testid="loading">"Loading the design…"</p> }.into_any()
         }
         Some(Ok(design)) => design_view(design, untrack(address).1.is_some()).into_any(),
         Some(Err(error)) if error.is_not_found() => not_found().into_any(),
-        Some(Err(error)) => view! { <ErrorNotice error retry /> }.into_any(),
+        Some(Err(error)) => load::failed(error, Some(retry)),
     };
     view! {
-        <div class="design-page" aria-busy=move || pending.get().to_string()>
+        <div class="design-page" aria-busy=move || design.pending().get().to_string()>
             {content}
         </div>
     }

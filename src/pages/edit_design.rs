@@ -1,10 +1,10 @@
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos_router::hooks::use_params_map;
 use stigmergy_core::Design;
 
-use crate::api::{self, ClientError};
-use crate::components::{DesignEditor, ErrorNotice};
+use crate::api;
+use crate::components::DesignEditor;
+use crate::load::{self, Load};
 use crate::session::use_session;
 
 /// Revising a design (`/designs/:id/edit`), for its contributors. Others
@@ -15,12 +15,10 @@ pub fn EditDesignPage() -> impl IntoView {
     let session = use_session();
     let params = use_params_map();
     let id = move || params.with_untracked(|p| p.get("id").unwrap_or_default());
-    let design = RwSignal::new(None::<Result<Design, ClientError>>);
+    let design = Load::<Design>::new();
     let load = move || {
-        design.set(None);
-        spawn_local(async move {
-            design.try_set(Some(api::get_design(&id()).await));
-        });
+        design.value.set(None);
+        design.run(async move { api::get_design(&id()).await });
     };
     load();
     let retry = Callback::new(move |()| load());
@@ -29,8 +27,8 @@ pub fn EditDesignPage() -> impl IntoView {
         let signed_in = session
             .me
             .with(|me| me.as_ref().map(|me| me.handle.clone()));
-        match (session.known.get(), signed_in, design.get()) {
-            (_, _, Some(Err(error))) => view! { <ErrorNotice error retry /> }.into_any(),
+        match (session.known.get(), signed_in, design.value.get()) {
+            (_, _, Some(Err(error))) => load::failed(error, Some(retry)),
             (true, None, _) => {
                 let next = format!("/signin?next=/designs/{}/edit", id());
                 view! {
@@ -63,7 +61,7 @@ pub fn EditDesignPage() -> impl IntoView {
                     .into_any()
                 }
             }
-            _ => view! { <p class="loading">"Loading the design…"</p> }.into_any(),
+            _ => load::waiting("Loading the design…"),
         }
     }
 }

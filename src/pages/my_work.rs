@@ -3,8 +3,9 @@ use leptos::task::spawn_local;
 use stigmergy_core::{Capacity, CapacityInput, Claim, NeedMatch, Place, ProcessKind, RawNeedQuery};
 
 use crate::api;
-use crate::components::{ClaimList, FormField, SubmitButton};
+use crate::components::{ClaimList, FormField, Match, MatchList, SubmitButton};
 use crate::form::FormState;
+use crate::load::Load;
 use crate::pages::new_need::number;
 use crate::session::use_session;
 
@@ -15,15 +16,14 @@ use crate::session::use_session;
 pub fn MyWorkPage() -> impl IntoView {
     crate::set_page_title("My work");
     let session = use_session();
-    let matches = RwSignal::new(None::<Result<Vec<NeedMatch>, String>>);
+    let matches = Load::new();
     let my_claims = RwSignal::new(Vec::<Claim>::new());
     let on_my_needs = RwSignal::new(Vec::<Claim>::new());
     let my_needs = RwSignal::new(Vec::new());
     let capacities = RwSignal::new(Vec::<Capacity>::new());
     let load = move |handle: String| {
+        matches.run(api::my_matches());
         spawn_local(async move {
-            let found = api::my_matches().await.map_err(|e| e.to_string());
-            matches.try_set(Some(found));
             my_claims.try_set(api::my_claims().await.unwrap_or_default());
             let query = RawNeedQuery {
                 receiver: Some(handle.clone()),
@@ -61,47 +61,35 @@ pub fn MyWorkPage() -> impl IntoView {
         }
     });
 
-    let suggestions = move || {
-        match matches.get() {
-        None => view! { <p class="loading">"Looking for needs you can fill…"</p> }.into_any(),
-        Some(Err(error)) => view! { <p class="notice notice-error">{error}</p> }.into_any(),
-        Some(Ok(list)) if list.is_empty() => view! {
-            <p class="muted">
-                "Declare your capacity below to see the open needs it can fill, nearest and best fitting first."
-            </p>
+    let suggestions = matches.view("Looking for needs you can fill…", None, |list: Vec<NeedMatch>| {
+        if list.is_empty() {
+            return view! {
+                <p class="muted">
+                    "Declare your capacity below to see the open needs it can fill, nearest and best fitting first."
+                </p>
+            }
+            .into_any();
         }
-        .into_any(),
-        Some(Ok(list)) => view! {
-            <ol class="matches" data-testid="matches">
-                {list
-                    .into_iter()
-                    .take(10)
-                    .map(|m| {
-                        let need = m.need;
-                        view! {
-                            <li data-testid="match">
-                                <a href=format!("/needs/{}", need.id)>{need.what}</a>
-                                <span class="muted">
-                                    {format!(
-                                        " · {} {} open · due {} · {}",
-                                        need.remainder,
-                                        need.quantity.unit.symbol(),
-                                        need.due,
-                                        need.place.name,
-                                    )}
-                                </span>
-                                <ul class="reasons">
-                                    {m.fit.reasons.into_iter().map(|r| view! { <li>{r}</li> }).collect_view()}
-                                </ul>
-                            </li>
-                        }
-                    })
-                    .collect_view()}
-            </ol>
-        }
-        .into_any(),
-        }
-    };
+        let matches = list
+            .into_iter()
+            .map(|m| {
+                let need = m.need;
+                Match {
+                    href: Some(format!("/needs/{}", need.id)),
+                    facts: format!(
+                        " · {} {} open · due {} · {}",
+                        need.remainder,
+                        need.quantity.unit.symbol(),
+                        need.due,
+                        need.place.name,
+                    ),
+                    title: need.what,
+                    reasons: m.fit.reasons,
+                }
+            })
+            .collect();
+        view! { <MatchList matches shown=10 testid="matches" item="match" /> }.into_any()
+    });
     let capacity_list = move || {
         capacities
             .get()

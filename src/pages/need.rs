@@ -4,8 +4,9 @@ use leptos_router::hooks::use_params_map;
 use stigmergy_core::{AskState, Claim, ClaimInput, MakerMatch, Need};
 
 use crate::api::{self, ClientError};
-use crate::components::{ClaimList, ErrorNotice, FormField, SubmitButton, SupplyChain};
+use crate::components::{ClaimList, FormField, Match, MatchList, SubmitButton, SupplyChain};
 use crate::form::FormState;
+use crate::load::{self, Load};
 use crate::session::use_session;
 
 /// One need (`/needs/:id`): what, how much is still open, its claims with
@@ -20,26 +21,27 @@ pub fn NeedPage() -> impl IntoView {
             .and_then(|id| id.parse::<u64>().ok())
             .unwrap_or_default()
     };
-    let need = RwSignal::new(None::<Result<Need, ClientError>>);
+    let need = Load::new();
     let claims = RwSignal::new(Vec::<Claim>::new());
-    let makers = RwSignal::new(None::<Result<Vec<MakerMatch>, ClientError>>);
+    let makers = Load::new();
     let load = move |id: u64| {
-        spawn_local(async move {
-            let (result, list) = (api::need(id).await, api::need_claims(id).await);
-            if let Ok(need) = &result {
-                crate::set_page_title(&format!("Need: {}", need.what));
-            }
-            claims.try_set(list.unwrap_or_default());
-            need.try_set(Some(result));
-        });
+        need.run_then(
+            async move {
+                let (result, list) = (api::need(id).await, api::need_claims(id).await);
+                claims.try_set(list.unwrap_or_default());
+                result
+            },
+            |answer: &Result<Need, ClientError>| {
+                if let Ok(need) = answer {
+                    crate::set_page_title(&format!("Need: {}", need.what));
+                }
+            },
+        );
     };
     Effect::new(move || {
         let id = id();
         load(id);
-        spawn_local(async move {
-            let result = api::makers_for_need(id).await;
-            makers.try_set(Some(result));
-        });
+        makers.run(api::makers_for_need(id));
     });
     let reload = Callback::new(move |()| load(id()));
     // Live: claims on this need made or moved elsewhere show at once.
@@ -53,7 +55,7 @@ pub fn NeedPage() -> impl IntoView {
     );
     // The stream opens once the data is in, from where it was read.
     Effect::new(move || {
-        if need.with(Option::is_some) {
+        if need.value.with(Option::is_some) {
             live.start();
         }
     });
@@ -64,8 +66,8 @@ pub fn NeedPage() -> impl IntoView {
         amount: RwSignal::new(String::new()),
         note: RwSignal::new(String::new()),
     };
-    let content = move || match need.get() {
-        None => view! { <p class="loading">"Loading the need…"</p> }.into_any(),
+    let content = move || match need.value.get() {
+        None => load::waiting("Loading the need…"),
         Some(Err(error)) if error.is_not_found() => view! {
             <section class="not-found">
                 <h1>"Need not found"</h1>
@@ -73,46 +75,30 @@ pub fn NeedPage() -> impl IntoView {
             </section>
         }
         .into_any(),
-        Some(Err(error)) => view! { <ErrorNotice error retry=reload /> }.into_any(),
+        Some(Err(error)) => load::failed(error, Some(reload)),
         Some(Ok(need)) => need_view(need, claims, reload, draft).into_any(),
     };
-    let makers_view = move || {
-        match makers.get() {
-        None => view! { <p class="loading">"Looking for makers…"</p> }.into_any(),
-        Some(Err(error)) => view! { <p class="notice notice-error">{error.to_string()}</p> }.into_any(),
-        Some(Ok(list)) if list.is_empty() => view! {
-            <p class="muted">"No declared capacity fits this need yet."</p>
+    let makers_view = makers.view("Looking for makers…", None, |list: Vec<MakerMatch>| {
+        if list.is_empty() {
+            return view! { <p class="muted">"No declared capacity fits this need yet."</p> }
+                .into_any();
         }
-        .into_any(),
-        Some(Ok(list)) => view! {
-            <ol class="matches">
-                {list
-                    .into_iter()
-                    .take(8)
-                    .map(|m| {
-                        view! {
-                            <li data-testid="maker">
-                                <strong>{m.capacity.provider.name}</strong>
-                                <span class="muted">
-                                    {format!(
-                                        " · {} · fit {}%",
-                                        m.capacity.place.name,
-                                        // Whole percents, without pulling in fixed-precision float formatting.
-                                        (m.fit.score * 100.0).round() as i64,
-                                    )}
-                                </span>
-                                <ul class="reasons">
-                                    {m.fit.reasons.into_iter().map(|r| view! { <li>{r}</li> }).collect_view()}
-                                </ul>
-                            </li>
-                        }
-                    })
-                    .collect_view()}
-            </ol>
-        }
-        .into_any(),
-    }
-    };
+        let matches = list
+            .into_iter()
+            .map(|m| Match {
+                title: m.capacity.provider.name,
+                href: None,
+                facts: format!(
+                    " · {} · fit {}%",
+                    m.capacity.place.name,
+                    // Whole percents, without pulling in fixed-precision float formatting.
+                    (m.fit.score * 100.0).round() as i64,
+                ),
+                reasons: m.fit.reasons,
+            })
+            .collect();
+        view! { <MatchList matches shown=8 item="maker" /> }.into_any()
+    });
     view! {
         <article class="need-page">
             <p class="breadcrumb">

@@ -1,11 +1,11 @@
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos_router::NavigateOptions;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use stigmergy_core::{Gap, Gaps, Need, NeedState, Page, ProcessKind, RawNeedQuery};
 
-use crate::api::{self, ClientError};
-use crate::components::{ErrorNotice, FilterOption, FilterSelect, NeedCard};
+use crate::api;
+use crate::components::{FilterOption, FilterSelect, NeedCard};
+use crate::load::{Load, Paged};
 use crate::session::use_session;
 
 /// The needs board (`/needs`), public: open needs with their remainder,
@@ -47,54 +47,28 @@ pub fn NeedsPage() -> impl IntoView {
         show.run(query);
     };
 
-    let needs = RwSignal::new(None::<Result<Page<Need>, ClientError>>);
-    let more = RwSignal::new(false);
+    let needs = Paged::<Need>::new();
     let load = move |query: RawNeedQuery| {
-        spawn_local(async move {
-            let result = api::list_needs(&query).await;
-            if filters.try_with_untracked(|f| f.to_query_string() == query_without_cursor(&query))
-                != Some(true)
-            {
-                return;
-            }
-            match (result, query.cursor.is_some()) {
-                (Ok(page), true) => needs.try_update(|needs| {
-                    if let Some(Ok(shown)) = needs {
-                        shown.items.extend(page.items);
-                        shown.next_cursor = page.next_cursor;
-                    }
-                }),
-                (result, _) => {
-                    needs.try_set(Some(result));
-                    None
-                }
-            };
-            more.try_set(false);
-        });
+        needs.run(async move { api::list_needs(&query).await });
     };
     Effect::new(move || load(filters.get()));
     let retry = Callback::new(move |()| load(filters.get_untracked()));
-    let load_more = move |_| {
-        let cursor = needs.with_untracked(|n| {
-            n.as_ref()
-                .and_then(|n| n.as_ref().ok())
-                .and_then(|n| n.next_cursor.clone())
-        });
-        if let Some(cursor) = cursor {
-            more.set(true);
-            let mut query = filters.get_untracked();
-            query.cursor = Some(cursor);
-            load(query);
-        }
+    let load_more = move || {
+        let query = filters.get_untracked();
+        needs.load_more(
+            move |cursor| async move {
+                let query = RawNeedQuery {
+                    cursor: Some(cursor),
+                    ..query
+                };
+                api::list_needs(&query).await
+            },
+            "Could not load more needs.",
+        );
     };
 
-    let gaps = RwSignal::new(None::<Result<Gaps, ClientError>>);
-    let load_gaps = move || {
-        spawn_local(async move {
-            let result = api::gaps().await;
-            gaps.try_set(Some(result));
-        })
-    };
+    let gaps = Load::<Gaps>::new();
+    let load_gaps = move || gaps.run(api::gaps());
     load_gaps();
 
     // Live: a claim changes its need's remainder in place; a new need, or
@@ -107,7 +81,7 @@ pub fn NeedsPage() -> impl IntoView {
             let remainder = change.remainder;
             let mut shown = false;
             if let Some(remainder) = remainder {
-                needs.update(|needs| {
+                needs.first.value.update(|needs| {
                     if let Some(Ok(page)) = needs
                         && let Some(need) = page.items.iter_mut().find(|n| n.id == id)
                     {
@@ -128,7 +102,7 @@ pub fn NeedsPage() -> impl IntoView {
     );
     // The stream opens once the data is in, from where it was read.
     Effect::new(move || {
-        if needs.with(Option::is_some) {
+        if needs.first.value.with(Option::is_some) {
             live.start();
         }
     });
@@ -178,18 +152,18 @@ pub fn NeedsPage() -> impl IntoView {
         show.run(query);
     };
 
-    let list = move || match needs.get() {
-        None => view! { <p class="loading">"Loading the needs…"</p> }.into_any(),
-        Some(Err(error)) => view! { <ErrorNotice error retry /> }.into_any(),
-        Some(Ok(page)) if page.items.is_empty() => view! {
-            <p class="empty-state" data-testid="no-needs">
-                "No needs match these filters. "
-                <a href="/needs">"Show every open need"</a>
-            </p>
-        }
-        .into_any(),
-        Some(Ok(page)) => {
-            let has_more = page.next_cursor.is_some();
+    let list = needs
+        .first
+        .view("Loading the needs…", Some(retry), |page: Page<Need>| {
+            if page.items.is_empty() {
+                return view! {
+                    <p class="empty-state" data-testid="no-needs">
+                        "No needs match these filters. "
+                        <a href="/needs">"Show every open need"</a>
+                    </p>
+                }
+                .into_any();
+            }
             view! {
                 <p class="result-count" role="status">
                     {format!(
@@ -201,27 +175,13 @@ pub fn NeedsPage() -> impl IntoView {
                 <ul class="need-list">
                     {page.items.into_iter().map(|need| view! { <NeedCard need /> }).collect_view()}
                 </ul>
-                {has_more
-                    .then(|| {
-                        view! {
-                            <button
-                                type="button"
-                                class="button button-quiet"
-                                disabled=more
-                                on:click=load_more
-                            >
-                                {move || if more.get() { "Loading…" } else { "Load more" }}
-                            </button>
-                        }
-                    })}
             }
             .into_any()
-        }
-    };
+        });
     let design = move || {
         filters.with(|f| f.design.clone()).map(|design| {
             // The design's name, once a need for it is shown.
-            let name = needs.with(|n| {
+            let name = needs.first.value.with(|n| {
                 n.as_ref()
                     .and_then(|n| n.as_ref().ok())
                     .and_then(|p| p.items.iter().find_map(|i| i.design.clone()))
@@ -282,19 +242,18 @@ pub fn NeedsPage() -> impl IntoView {
             </div>
         </form>
         <div class="needs-layout">
-            <section aria-label="Needs">{list}</section>
+            <section aria-label="Needs">
+                {list}
+                {needs.more_button("Load more", "Loading…", load_more)}
+            </section>
             <aside class="gaps" aria-labelledby="gap-title">
                 <h2 id="gap-title">"The gap"</h2>
                 <p class="muted">"Demand nobody has taken on yet: needed − committed − delivered."</p>
-                {move || match gaps.get() {
-                    None => view! { <p class="loading">"Loading…"</p> }.into_any(),
-                    Some(Err(error)) => view! { <p class="notice notice-error">{error.to_string()}</p> }.into_any(),
-                    Some(Ok(gaps)) => view! {
-                        {gap_table("By design", "gaps-by-design", gaps.by_design, true)}
-                        {gap_table("By region", "gaps-by-region", gaps.by_region, false)}
-                    }
-                    .into_any(),
-                }}
+                {gaps.view("Loading…", None, |gaps: Gaps| view! {
+                    {gap_table("By design", "gaps-by-design", gaps.by_design, true)}
+                    {gap_table("By region", "gaps-by-region", gaps.by_region, false)}
+                }
+                .into_any())}
             </aside>
         </div>
     }
