@@ -15,6 +15,7 @@ contract!(
     login_failures_count_within_their_window,
     tokens_are_found_by_hash_until_revoked,
     an_expiring_token_is_listed_with_its_expiry_and_unused_after_it,
+    password_checks_are_counted_before_they_are_made_and_forgiven_when_right,
 );
 
 async fn accounts_are_unique_by_handle_and_email(backend: Backend) {
@@ -276,7 +277,7 @@ async fn a_new_password_ends_every_other_session_of_that_account_only(backend: B
 }
 
 /// A second account, `bo-li`, beside the one `account_store` made.
-async fn second_account(store: &SqlStore) -> AgentId {
+pub(super) async fn second_account(store: &SqlStore) -> AgentId {
     let bo = AgentId::parse("bo-li").unwrap();
     store
         .create_account(&NewAccount {
@@ -289,4 +290,77 @@ async fn second_account(store: &SqlStore) -> AgentId {
         .await
         .expect("the second account is created");
     bo
+}
+
+async fn password_checks_are_counted_before_they_are_made_and_forgiven_when_right(
+    backend: Backend,
+) {
+    let (store, _db) = store_on(backend).await;
+    let now = Utc::now().trunc_subsecs(3);
+    let since = now - Duration::minutes(15);
+    let keys = |account_limit| {
+        vec![
+            ("account:ana-souza".to_owned(), account_limit),
+            ("address:203.0.113.7".to_owned(), 10),
+        ]
+    };
+    let minute = Duration::minutes(1);
+
+    let mut made = Vec::new();
+    for i in 0..4 {
+        made.push(
+            store
+                .begin_password_check(&keys(3), now + minute * i, since)
+                .await
+                .unwrap(),
+        );
+    }
+
+    assert_eq!(made, [true, true, true, false], "the fourth is not made");
+    assert_eq!(
+        store
+            .login_failures("account:ana-souza", since)
+            .await
+            .unwrap(),
+        3,
+        "the refused check recorded nothing"
+    );
+    assert_eq!(
+        store
+            .login_failures("address:203.0.113.7", since)
+            .await
+            .unwrap(),
+        3
+    );
+    // The second check was right after all: taken back, one more may go.
+    store
+        .forgive_password_check("account:ana-souza", now + minute)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .login_failures("account:ana-souza", since)
+            .await
+            .unwrap(),
+        2
+    );
+    assert!(
+        store
+            .begin_password_check(&keys(3), now + minute * 5, since)
+            .await
+            .unwrap()
+    );
+    let last = keys(4);
+    let (a, b) = tokio::join!(
+        store.begin_password_check(&last, now + minute * 6, since),
+        store.begin_password_check(&last, now + minute * 6, since),
+    );
+    assert_eq!(
+        [a.unwrap(), b.unwrap()]
+            .iter()
+            .filter(|made| **made)
+            .count(),
+        1,
+        "of two racing checks for the last attempt, one is made"
+    );
 }

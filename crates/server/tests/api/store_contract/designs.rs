@@ -19,6 +19,7 @@ contract!(
     invalid_input_never_reaches_the_database,
     a_forged_cursor_is_invalid_input,
     edits_make_revisions_and_exactly_one_of_two_racing_edits_wins,
+    a_new_design_reads_back_at_revision_one_and_its_id_is_taken_once,
 );
 
 fn query(pairs: &[(&str, &str)]) -> stigmergy_core::DesignQuery {
@@ -339,4 +340,44 @@ async fn edits_make_revisions_and_exactly_one_of_two_racing_edits_wins(backend: 
     assert!(store.is_contributor(&original.id, &editor).await.unwrap());
     let stranger = AgentId::parse("not-a-contributor").unwrap();
     assert!(!store.is_contributor(&original.id, &stranger).await.unwrap());
+}
+
+async fn a_new_design_reads_back_at_revision_one_and_its_id_is_taken_once(backend: Backend) {
+    let (store, _db, bundle) = demo_store(backend).await;
+    let parent = bundle
+        .designs
+        .iter()
+        .find(|d| d.id.as_str() == "rocket-cookstove")
+        .unwrap();
+    let mut fork = parent.clone();
+    fork.id = DesignId::parse("rocket-cookstove-clay-liner").unwrap();
+    fork.parent = Some(parent.id.clone());
+    fork.draft.name = "Rocket cookstove, clay liner".into();
+    fork.draft.version = "0.3.0".into();
+    let before = store.count_designs().await.unwrap();
+
+    store
+        .create_design(&fork, "A fired clay liner instead of steel.", Utc::now())
+        .await
+        .unwrap();
+    let again = store.create_design(&fork, "Twice.", Utc::now()).await;
+
+    assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+    assert_eq!(store.count_designs().await.unwrap(), before + 1);
+    let design = store.get_design(&fork.id).await.unwrap();
+    assert_eq!(
+        (design.name.as_str(), design.revision),
+        (fork.draft.name.as_str(), 1)
+    );
+    assert_eq!(design.lineage.parent.map(|p| p.id), Some(parent.id.clone()));
+    let credited: Vec<_> = design
+        .contributors
+        .iter()
+        .map(|c| c.agent.id.clone())
+        .collect();
+    let expected: Vec<_> = fork.contributors.iter().map(|c| c.agent.clone()).collect();
+    assert_eq!(credited, expected);
+    let parent_now = store.get_design(&parent.id).await.unwrap();
+    assert!(parent_now.lineage.forks.iter().any(|f| f.id == fork.id));
+    assert_eq!(store.list_versions(&fork.id).await.unwrap().len(), 1);
 }

@@ -4,10 +4,10 @@
 //! which runs it once on SQLite and once on PostgreSQL (which must be
 //! running: these tests fail, not skip, without it).
 
-use chrono::{SubsecRound, Utc};
+use chrono::{DateTime, Duration, SubsecRound, Utc};
 use stigmergy_core::{AgentId, ImportBundle};
 use stigmergy_server::demo;
-use stigmergy_server::store::{Accounts, Backend, NewAccount, SqlStore, Store};
+use stigmergy_server::store::{Accounts, Backend, Commons, NewAccount, SqlStore, Store};
 
 use crate::helpers::TestDb;
 
@@ -25,8 +25,18 @@ macro_rules! contract {
 }
 
 mod accounts;
+mod capacities;
+mod claims;
 mod designs;
+mod events;
+mod idempotency;
+mod ledger;
+mod ledger_reads;
+mod live;
+mod map;
+mod needs;
 mod organizations;
+mod sign_ups;
 
 /// A fresh, empty store of `backend`, migrated; the database lives as long
 /// as the `TestDb`.
@@ -66,4 +76,46 @@ async fn account_store(backend: Backend) -> (SqlStore, TestDb, AgentId) {
         .await
         .expect("the account is created");
     (store, db, handle)
+}
+
+/// A fresh store with the demo commons and its activity (needs, capacity
+/// and claims in every state, declared through the store as the API would),
+/// and the activity itself to check the reads against.
+async fn activity_store(backend: Backend) -> (SqlStore, TestDb, demo::Activity) {
+    let (store, db, _) = demo_store(backend).await;
+    import_buyers_and_funders(&store).await;
+    let activity = demo::activity().expect("the demo activity parses");
+    let report = demo::load_activity(&store, &activity, now())
+        .await
+        .expect("the demo activity loads");
+    assert_eq!(report.needs, activity.needs.len() as u64);
+    (store, db, activity)
+}
+
+/// The agents the demo coalitions trade with (hospitals, farmers' unions,
+/// funds), who receive some of the demo's needs and buy in its ledgers.
+async fn import_buyers_and_funders(store: &SqlStore) {
+    let seed = demo::accounts::seed().expect("the demo accounts parse");
+    let agents = ImportBundle {
+        agents: seed.agents,
+        ..ImportBundle::default()
+    };
+    store.import(&agents, &[]).await.expect("the agents import");
+}
+
+/// Now, to the millisecond both stores keep.
+fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(3)
+}
+
+/// The date `days` from today, as needs and capacity take it.
+fn date_in(days: i64) -> String {
+    (Utc::now() + Duration::days(days))
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
+/// An agent of the demo commons (or one a check makes).
+fn agent(id: &str) -> AgentId {
+    AgentId::parse(id).expect("a valid agent id")
 }
