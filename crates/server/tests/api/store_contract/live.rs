@@ -283,19 +283,41 @@ async fn a_hole_in_the_ids_is_final_once_the_transactions_before_it_end(backend:
         assert!(store.live_settled(0).await.unwrap());
         return;
     }
-    // A transaction that has written (so holds a transaction id) and not
-    // ended: a hole seen now may still fill.
+    let first = record_some(&store, 1).await[0];
+    // A write that took the next id and has not committed yet, while a
+    // later write commits: the reader sees a hole, which may still fill.
     let mut other = sqlx::PgConnection::connect(&db.url).await.unwrap();
-    let mut open = other.begin().await.unwrap();
-    sqlx::query("SELECT pg_current_xact_id()")
-        .execute(&mut *open)
+    let mut slow = other.begin().await.unwrap();
+    let change = Change::DesignRevised {
+        design: DesignId::parse("rope-pump").unwrap(),
+        name: "Rope pump".into(),
+        revision: 2,
+    };
+    sqlx::query("INSERT INTO live_events (kind, change, at) VALUES ($1, $2, $3)")
+        .bind(change.kind())
+        .bind(serde_json::to_string(&change).unwrap())
+        .bind(now())
+        .execute(&mut *slow)
         .await
         .unwrap();
+    let later = record_some(&store, 1).await[0];
+    let seen: Vec<_> = store
+        .live_events_after(first, 10)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.id)
+        .collect();
+    assert_eq!(seen, [later]);
+    assert!(later > first + 1, "a hole at {}", first + 1);
 
     let horizon = store.live_horizon().await.unwrap().expect("a horizon");
 
-    assert!(!store.live_settled(horizon).await.unwrap());
-    open.rollback().await.unwrap();
+    assert!(
+        !store.live_settled(horizon).await.unwrap(),
+        "the write in the hole is still running"
+    );
+    slow.commit().await.unwrap();
     // Other tests' transactions on the same server end soon too.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     while !store.live_settled(horizon).await.unwrap() {
@@ -305,6 +327,11 @@ async fn a_hole_in_the_ids_is_final_once_the_transactions_before_it_end(backend:
         );
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    let later = store.live_horizon().await.unwrap().unwrap();
-    assert!(later >= horizon);
+    let filled = store.live_events_after(first, 10).await.unwrap();
+    assert_eq!(
+        filled.iter().map(|e| e.id).collect::<Vec<_>>(),
+        [first + 1, later],
+        "settled: the hole filled (or, rolled back, stays empty for good)"
+    );
+    assert_eq!(filled[0].change, change);
 }
