@@ -1,6 +1,7 @@
 //! The supply map: a planned flow for every active claim and a delivered
 //! one for every confirmed delivery, the agents with their roles, and
-//! filters by need, coalition, design and time that agree with the whole.
+//! filters by need, coalition, design, supplied receivers and time that
+//! agree with the whole.
 
 use std::collections::BTreeSet;
 
@@ -156,6 +157,31 @@ async fn the_maps_filters_agree_with_the_whole_map(backend: Backend) {
         claims_where(&|f| f.design.as_ref() == Some(&design))
     );
     assert!(made.agents.is_empty(), "flows only");
+    // Who supplied the materials (needs for no design) these agents received.
+    let receivers: BTreeSet<_> = whole
+        .flows
+        .iter()
+        .filter(|f| f.design.is_none())
+        .map(|f| f.receiver.clone())
+        .collect();
+    assert!(!receivers.is_empty(), "the demo has material flows");
+    let supplying = map(
+        &store,
+        FlowFilter {
+            supplying: Some(receivers.iter().cloned().collect()),
+            ..FlowFilter::default()
+        },
+    )
+    .await;
+    assert_eq!(
+        claims_in(&supplying),
+        claims_where(&|f| f.design.is_none() && receivers.contains(&f.receiver))
+    );
+    let nobody = FlowFilter {
+        supplying: Some(Vec::new()),
+        ..FlowFilter::default()
+    };
+    assert!(map(&store, nobody).await.flows.is_empty());
     let later = map(
         &store,
         FlowFilter {

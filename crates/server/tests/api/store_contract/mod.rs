@@ -36,6 +36,7 @@ mod live;
 mod map;
 mod needs;
 mod organizations;
+mod owed;
 mod sign_ups;
 
 /// A fresh, empty store of `backend`, migrated; the database lives as long
