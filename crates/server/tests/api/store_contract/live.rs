@@ -9,11 +9,11 @@ use stigmergy_core::{
     AskDecision, Change, ClaimAction, ClaimState, DesignDraft, DesignEdit, DesignId, Place,
     ProcessKind, Quantity, Unit,
 };
-use stigmergy_server::store::{Backend, Commons, Live, Needs, SqlStore};
+use stigmergy_server::store::{Backend, Commons, Live, SqlStore};
 
 use super::capacities::{try_offer, workshop};
 use super::claims::{act, claim};
-use super::needs::{declare, design_need, place};
+use super::needs::{answer_ask, declare, design_need, place};
 use super::{agent, demo_store, now, store_on};
 
 contract!(
@@ -72,14 +72,7 @@ async fn every_write_appends_its_event_in_id_order(backend: Backend) {
         accept: true,
         reason: String::new(),
     };
-    store
-        .decide_ask(
-            asked_need,
-            &agent(OHA),
-            &accept,
-            &agent("amara-okafor"),
-            now(),
-        )
+    answer_ask(&store, asked_need, OHA, &accept, now())
         .await
         .unwrap();
     let made = claim(&store, member_need, "suame-agro-works", 12.0)
@@ -318,14 +311,16 @@ async fn a_hole_in_the_ids_is_final_once_the_transactions_before_it_end(backend:
         "the write in the hole is still running"
     );
     slow.commit().await.unwrap();
-    // Other tests' transactions on the same server end soon too.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    // Settled once every transaction running at the horizon has ended, on
+    // the whole server: other test processes' too (dropping their stale
+    // databases takes seconds under load), so give them time.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
     while !store.live_settled(horizon).await.unwrap() {
         assert!(
             std::time::Instant::now() < deadline,
-            "still not settled after 20 s"
+            "still not settled after 90 s"
         );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     let filled = store.live_events_after(first, 10).await.unwrap();
     assert_eq!(

@@ -3,6 +3,15 @@
 //! the file of the store part it covers, listed in that file's `contract!`,
 //! which runs it once on SQLite and once on PostgreSQL (which must be
 //! running: these tests fail, not skip, without it).
+//!
+//! One file per part of the `Store` trait: `designs` (Commons), `accounts`,
+//! `organizations`, `needs` (needs, asks, gaps), `claims`, `events`
+//! (economic events, and deliveries reaching a ledger), `capacities`,
+//! `ledger` and `owed` (Ledgers), `ledger_reads`, `live`, `map`
+//! (SupplyMap), `idempotency` and `sign_ups`. Each write the checks make
+//! goes through one small helper in the file of its part (`declare`,
+//! `claim_as`, `act`, `try_offer`, `record`, …), so a change to a write's
+//! signature is one edit.
 
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use stigmergy_core::{AgentId, ImportBundle};

@@ -48,6 +48,23 @@ pub(super) async fn declare(store: &SqlStore, input: &NeedInput, receiver: &str)
         .unwrap_or_else(|e| panic!("declaring {input:?}: {e:?}"))
 }
 
+/// A steward of the Open Hardware Africa Coalition answers a need asked of
+/// `coalition`, at `at`: the suite's one call of `decide_ask`.
+pub(super) async fn answer_ask(
+    store: &SqlStore,
+    need: u64,
+    coalition: &str,
+    decision: &AskDecision,
+    at: DateTime<Utc>,
+) -> StoreResult<Need> {
+    store
+        .decide_ask(need, &agent(coalition), decision, &agent(OHA_STEWARD), at)
+        .await
+}
+
+/// Who answers the coalition's asks in these checks.
+const OHA_STEWARD: &str = "amara-okafor";
+
 pub(super) fn place(name: &str, lat: f64, lon: f64) -> Place {
     Place {
         name: name.into(),
@@ -408,7 +425,7 @@ async fn an_ask_of_a_coalition_waits_for_a_steward_and_is_answered_once(backend:
         [asked, refused].into()
     );
 
-    let steward = agent("amara-okafor");
+    let steward = agent(OHA_STEWARD);
     let accept = AskDecision {
         accept: true,
         reason: String::new(),
@@ -419,28 +436,21 @@ async fn an_ask_of_a_coalition_waits_for_a_steward_and_is_answered_once(backend:
     };
     let at = now();
     assert!(matches!(
-        store.decide_ask(asked, &agent(OHA), &silent_no, &steward, at).await,
+        answer_ask(&store, asked, OHA, &silent_no, at).await,
         Err(StoreError::Invalid(f)) if f.get("reason").is_some()
     ));
     assert!(matches!(
-        store
-            .decide_ask(asked, &agent("andes-commons"), &accept, &steward, at)
-            .await,
+        answer_ask(&store, asked, "andes-commons", &accept, at).await,
         Err(StoreError::NotFound)
     ));
-    let need = store
-        .decide_ask(asked, &agent(OHA), &accept, &steward, at)
-        .await
-        .unwrap();
+    let need = answer_ask(&store, asked, OHA, &accept, at).await.unwrap();
     assert_eq!(need.coalition.map(|c| c.id), Some(agent(OHA)));
     let ask = need.asked_of.unwrap();
     assert_eq!(
         (ask.state, ask.decided_by, ask.decided_at),
         (AskState::Accepted, Some(steward.clone()), Some(at.into()))
     );
-    let again = store
-        .decide_ask(asked, &agent(OHA), &accept, &steward, at)
-        .await;
+    let again = answer_ask(&store, asked, OHA, &accept, at).await;
     assert!(
         matches!(&again, Err(StoreError::Conflict(m)) if m.contains("accepted")),
         "{again:?}"
@@ -449,10 +459,7 @@ async fn an_ask_of_a_coalition_waits_for_a_steward_and_is_answered_once(backend:
         accept: false,
         reason: "Cookstoves for Tamale are Ghana Stove Makers' work.".into(),
     };
-    let need = store
-        .decide_ask(refused, &agent(OHA), &no, &steward, at)
-        .await
-        .unwrap();
+    let need = answer_ask(&store, refused, OHA, &no, at).await.unwrap();
     assert_eq!(need.coalition, None);
     let ask = need.asked_of.unwrap();
     assert_eq!(
