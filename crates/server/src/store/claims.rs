@@ -19,7 +19,9 @@ use stigmergy_core::{
 
 use super::needs::quantity_of;
 use super::pool::{SqlStore, dispatch};
-use super::sql::{Conn, agent_id, agent_ref, db_id, id_of, invalid, parse_stored};
+use super::sql::{
+    AgentColumns, Conn, Provider, Receiver, agent_id, db_id, id_of, invalid, parse_stored,
+};
 use super::{StoreError, StoreResult};
 
 #[async_trait]
@@ -86,18 +88,10 @@ struct ClaimRow {
     updated_at: DateTime<Utc>,
     claimed_by: String,
     declared_by: String,
-    provider_id: String,
-    provider_name: String,
-    provider_kind: String,
-    provider_place: Option<String>,
-    provider_lat: Option<f64>,
-    provider_lon: Option<f64>,
-    receiver_id: String,
-    receiver_name: String,
-    receiver_kind: String,
-    receiver_place: Option<String>,
-    receiver_lat: Option<f64>,
-    receiver_lon: Option<f64>,
+    #[sqlx(flatten)]
+    provider: AgentColumns<Provider>,
+    #[sqlx(flatten)]
+    receiver: AgentColumns<Receiver>,
 }
 
 impl ClaimRow {
@@ -108,22 +102,8 @@ impl ClaimRow {
             id: id_of(self.id),
             need: id_of(self.need_id),
             what: self.what,
-            provider: agent_ref(
-                &self.provider_id,
-                &self.provider_name,
-                &self.provider_kind,
-                self.provider_place,
-                self.provider_lat,
-                self.provider_lon,
-            )?,
-            receiver: agent_ref(
-                &self.receiver_id,
-                &self.receiver_name,
-                &self.receiver_kind,
-                self.receiver_place,
-                self.receiver_lat,
-                self.receiver_lon,
-            )?,
+            provider: self.provider.into_agent()?,
+            receiver: self.receiver.into_agent()?,
             quantity: quantity_of(self.quantity, &self.unit)?,
             state: parse_stored(&self.state)?,
             note: self.note,

@@ -9,7 +9,8 @@ use stigmergy_core::{AgentId, DesignId, DesignRef, EconomicEvent, EventAction};
 use super::needs::quantity_of;
 use super::pool::{SqlStore, dispatch};
 use super::sql::{
-    Bind, BindAll, Conditions, Conn, agent_id, agent_ref, db_id, id_of, parse_stored, place_of,
+    AgentColumns, Bind, BindAll, Conditions, Conn, Provider, Receiver, agent_id, db_id, id_of,
+    parse_stored, place_of,
 };
 use super::tx::Guard;
 use super::{StoreError, StoreResult};
@@ -128,18 +129,10 @@ struct EventRow {
     lon: Option<f64>,
     coalition_id: Option<String>,
     in_accounts: bool,
-    provider_id: String,
-    provider_name: String,
-    provider_kind: String,
-    provider_place: Option<String>,
-    provider_lat: Option<f64>,
-    provider_lon: Option<f64>,
-    receiver_id: String,
-    receiver_name: String,
-    receiver_kind: String,
-    receiver_place: Option<String>,
-    receiver_lat: Option<f64>,
-    receiver_lon: Option<f64>,
+    #[sqlx(flatten)]
+    provider: AgentColumns<Provider>,
+    #[sqlx(flatten)]
+    receiver: AgentColumns<Receiver>,
 }
 
 impl EventRow {
@@ -154,22 +147,8 @@ impl EventRow {
         Ok(EconomicEvent {
             id: id_of(self.id),
             action: parse_stored::<EventAction>(&self.action)?,
-            provider: agent_ref(
-                &self.provider_id,
-                &self.provider_name,
-                &self.provider_kind,
-                self.provider_place,
-                self.provider_lat,
-                self.provider_lon,
-            )?,
-            receiver: agent_ref(
-                &self.receiver_id,
-                &self.receiver_name,
-                &self.receiver_kind,
-                self.receiver_place,
-                self.receiver_lat,
-                self.receiver_lon,
-            )?,
+            provider: self.provider.into_agent()?,
+            receiver: self.receiver.into_agent()?,
             design,
             what: self.resource,
             quantity: quantity_of(self.quantity, &self.unit)?,

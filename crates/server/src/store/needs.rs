@@ -13,8 +13,8 @@ use stigmergy_core::{
 
 use super::pool::{SqlStore, dispatch};
 use super::sql::{
-    Bind, BindAll, Conditions, Conn, agent_id, agent_ref, db_id, decode_cursor, encode_cursor,
-    id_of, invalid, parse_stored, stored, violation,
+    AgentColumns, Bind, BindAll, Conditions, Conn, Receiver, agent_id, agent_ref, db_id,
+    decode_cursor, encode_cursor, id_of, invalid, parse_stored, stored, violation,
 };
 use super::{StoreError, StoreResult};
 
@@ -130,12 +130,8 @@ struct NeedRow {
     ask_reason: String,
     ask_decided_by: Option<String>,
     ask_decided_at: Option<DateTime<Utc>>,
-    receiver_id: String,
-    receiver_name: String,
-    receiver_kind: String,
-    receiver_place: Option<String>,
-    receiver_lat: Option<f64>,
-    receiver_lon: Option<f64>,
+    #[sqlx(flatten)]
+    receiver: AgentColumns<Receiver>,
     declared_by: String,
     note: String,
     created_at: DateTime<Utc>,
@@ -213,14 +209,7 @@ impl NeedRow {
             },
             coalition,
             asked_of,
-            receiver: agent_ref(
-                &self.receiver_id,
-                &self.receiver_name,
-                &self.receiver_kind,
-                self.receiver_place,
-                self.receiver_lat,
-                self.receiver_lon,
-            )?,
+            receiver: self.receiver.into_agent()?,
             declared_by: agent_id(&self.declared_by)?,
             note: self.note,
             created_at: self.created_at.into(),

@@ -258,6 +258,68 @@ pub(crate) fn agent_ref(
     })
 }
 
+/// Which agent of a row a set of columns is: their names' prefix.
+pub(crate) trait Prefix {
+    const PREFIX: &'static str;
+}
+
+/// The maker of a claim or event (`provider_id`, `provider_name`, …).
+pub(crate) struct Provider;
+
+impl Prefix for Provider {
+    const PREFIX: &'static str = "provider";
+}
+
+/// Who receives a need, claim or event (`receiver_id`, `receiver_name`, …).
+pub(crate) struct Receiver;
+
+impl Prefix for Receiver {
+    const PREFIX: &'static str = "receiver";
+}
+
+/// One agent's columns in a row: `{prefix}_id`, `_name`, `_kind`, `_place`,
+/// `_lat` and `_lon` (read with `#[sqlx(flatten)]`).
+pub(crate) struct AgentColumns<P> {
+    id: String,
+    name: String,
+    kind: String,
+    place: Option<String>,
+    lat: Option<f64>,
+    lon: Option<f64>,
+    prefix: std::marker::PhantomData<P>,
+}
+
+impl<P> AgentColumns<P> {
+    pub(crate) fn into_agent(self) -> StoreResult<AgentRef> {
+        agent_ref(
+            &self.id, &self.name, &self.kind, self.place, self.lat, self.lon,
+        )
+    }
+}
+
+impl<'r, R, P> sqlx::FromRow<'r, R> for AgentColumns<P>
+where
+    R: sqlx::Row,
+    P: Prefix,
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    String: sqlx::Decode<'r, R::Database> + Type<R::Database>,
+    Option<String>: sqlx::Decode<'r, R::Database> + Type<R::Database>,
+    Option<f64>: sqlx::Decode<'r, R::Database> + Type<R::Database>,
+{
+    fn from_row(row: &'r R) -> Result<Self, sqlx::Error> {
+        let column = |name: &str| format!("{}_{name}", P::PREFIX);
+        Ok(AgentColumns {
+            id: row.try_get(column("id").as_str())?,
+            name: row.try_get(column("name").as_str())?,
+            kind: row.try_get(column("kind").as_str())?,
+            place: row.try_get(column("place").as_str())?,
+            lat: row.try_get(column("lat").as_str())?,
+            lon: row.try_get(column("lon").as_str())?,
+            prefix: std::marker::PhantomData,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
