@@ -207,26 +207,29 @@ impl Claims for SqlStore {
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
             if fits == Some(true) {
                 "UPDATE needs SET claimed = claimed + $2 WHERE id = $1 \
-                 AND receiver_id <> $3 AND declared_by <> $4"
+                 AND receiver_id <> $3 AND declared_by <> $4 \
+                 RETURNING quantity - claimed, coalition_id"
             } else {
-                "UPDATE needs SET claimed = claimed + $2 WHERE id = $1 AND $2 < 0"
+                "UPDATE needs SET claimed = claimed + $2 WHERE id = $1 AND $2 < 0 \
+                 RETURNING quantity - claimed, coalition_id"
             }
         } else {
             "UPDATE needs SET claimed = claimed + $2 WHERE id = $1 AND claimed + $2 <= quantity \
              AND ($2 >= COALESCE(minimum_quantity, 0) OR claimed + $2 = quantity) \
-             AND receiver_id <> $3 AND declared_by <> $4"
+             AND receiver_id <> $3 AND declared_by <> $4 \
+             RETURNING quantity - claimed, coalition_id"
         };
         dispatch!(&self.pool, p => {
             let mut tx = p.begin().await?;
-            let raised = sqlx::query(raise)
+            // What is left after the raise, and whose need it is.
+            let raised: Option<(i64, Option<String>)> = sqlx::query_as(raise)
                 .bind(need)
                 .bind(quantity)
                 .bind(provider.as_str())
                 .bind(claimed_by.as_str())
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            if raised == 0 {
+                .fetch_optional(&mut *tx)
+                .await?;
+            let Some((remainder, coalition)) = raised else {
                 let row: Option<NeedFit> = sqlx::query_as(
                     "SELECT quantity, claimed, minimum_quantity, unit, receiver_id, declared_by \
                      FROM needs WHERE id = $1",
@@ -235,7 +238,7 @@ impl Claims for SqlStore {
                 .fetch_optional(&mut *tx)
                 .await?;
                 return Err(row.ok_or(StoreError::NotFound)?.refusal(quantity, provider, claimed_by)?);
-            }
+            };
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO claims (need_id, provider_id, claimed_by, quantity, state, note, created_at, updated_at) \
                  VALUES ($1, $2, $3, $4, 'committed', $5, $6, $6) RETURNING id",
@@ -272,12 +275,6 @@ impl Claims for SqlStore {
                 }
             }
             let claim = read_claim(Conn::from(&mut *tx), id).await?;
-            let (coalition, remainder): (Option<String>, i64) = sqlx::query_as(
-                "SELECT coalition_id, quantity - claimed FROM needs WHERE id = $1",
-            )
-            .bind(need)
-            .fetch_one(&mut *tx)
-            .await?;
             let change = Change::ClaimMade {
                 claim: claim.id,
                 need: claim.need,

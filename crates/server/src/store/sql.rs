@@ -258,23 +258,38 @@ pub(crate) fn agent_ref(
     })
 }
 
-/// Which agent of a row a set of columns is: their names' prefix.
+/// Which agent of a row a set of columns is: their names, in the order
+/// id, name, kind, place, lat, lon.
 pub(crate) trait Prefix {
-    const PREFIX: &'static str;
+    const COLUMNS: [&'static str; 6];
 }
 
 /// The maker of a claim or event (`provider_id`, `provider_name`, …).
 pub(crate) struct Provider;
 
 impl Prefix for Provider {
-    const PREFIX: &'static str = "provider";
+    const COLUMNS: [&'static str; 6] = [
+        "provider_id",
+        "provider_name",
+        "provider_kind",
+        "provider_place",
+        "provider_lat",
+        "provider_lon",
+    ];
 }
 
 /// Who receives a need, claim or event (`receiver_id`, `receiver_name`, …).
 pub(crate) struct Receiver;
 
 impl Prefix for Receiver {
-    const PREFIX: &'static str = "receiver";
+    const COLUMNS: [&'static str; 6] = [
+        "receiver_id",
+        "receiver_name",
+        "receiver_kind",
+        "receiver_place",
+        "receiver_lat",
+        "receiver_lon",
+    ];
 }
 
 /// One agent's columns in a row: `{prefix}_id`, `_name`, `_kind`, `_place`,
@@ -307,14 +322,14 @@ where
     Option<f64>: sqlx::Decode<'r, R::Database> + Type<R::Database>,
 {
     fn from_row(row: &'r R) -> Result<Self, sqlx::Error> {
-        let column = |name: &str| format!("{}_{name}", P::PREFIX);
+        let [id, name, kind, place, lat, lon] = P::COLUMNS;
         Ok(AgentColumns {
-            id: row.try_get(column("id").as_str())?,
-            name: row.try_get(column("name").as_str())?,
-            kind: row.try_get(column("kind").as_str())?,
-            place: row.try_get(column("place").as_str())?,
-            lat: row.try_get(column("lat").as_str())?,
-            lon: row.try_get(column("lon").as_str())?,
+            id: row.try_get(id)?,
+            name: row.try_get(name)?,
+            kind: row.try_get(kind)?,
+            place: row.try_get(place)?,
+            lat: row.try_get(lat)?,
+            lon: row.try_get(lon)?,
             prefix: std::marker::PhantomData,
         })
     }

@@ -72,8 +72,9 @@ impl Conn<'_> {
         currency.ok_or(StoreError::NotFound)
     }
 
-    /// Appends `input` to `coalition`'s ledger: locks it, links to the last
-    /// entry, seals and inserts. `NotFound` when it keeps no ledger.
+    /// Appends `input` to `coalition`'s ledger: links to the last entry,
+    /// seals and inserts. The caller holds the ledger's lock
+    /// ([`Conn::lock_ledger`]) for the rest of its transaction.
     pub(crate) async fn append_entry(
         &mut self,
         coalition: &str,
@@ -82,7 +83,6 @@ impl Conn<'_> {
         at: DateTime<Utc>,
         guard: Guard,
     ) -> StoreResult<LedgerEntry> {
-        self.lock_ledger(coalition, guard).await?;
         if guard == Guard::Off {
             // The breaking control widens the window between the checks
             // and the append.
@@ -134,8 +134,9 @@ impl Conn<'_> {
     /// Carries the coalition's goods events that count in its accounts (see
     /// `economic_events.in_accounts`) and are not in its ledger yet into
     /// it, oldest first (for a ledger opened after deliveries happened, and
-    /// for each confirmed delivery).
+    /// for each confirmed delivery), under the ledger's lock.
     pub(crate) async fn carry_events(&mut self, coalition: &str, guard: Guard) -> StoreResult<()> {
+        self.lock_ledger(coalition, guard).await?;
         type Pending = (
             i64,
             String,

@@ -314,7 +314,8 @@ async fn a_hole_in_the_ids_is_final_once_the_transactions_before_it_end(backend:
     // Settled once every transaction running at the horizon has ended, on
     // the whole server: other test processes' too (dropping their stale
     // databases takes seconds under load), so give them time.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    let started = std::time::Instant::now();
+    let deadline = started + std::time::Duration::from_secs(90);
     while !store.live_settled(horizon).await.unwrap() {
         assert!(
             std::time::Instant::now() < deadline,
@@ -322,6 +323,10 @@ async fn a_hole_in_the_ids_is_final_once_the_transactions_before_it_end(backend:
         );
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
+    eprintln!(
+        "live outbox: settled {} ms after the write in the hole committed",
+        started.elapsed().as_millis()
+    );
     let filled = store.live_events_after(first, 10).await.unwrap();
     assert_eq!(
         filled.iter().map(|e| e.id).collect::<Vec<_>>(),
