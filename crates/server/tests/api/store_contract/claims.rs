@@ -16,6 +16,7 @@ contract!(
     a_claim_walks_each_step_to_confirmed_and_fulfils_its_need,
     of_two_identical_moves_the_second_is_a_conflict,
     of_two_racing_claims_for_the_last_units_one_wins,
+    nobody_claims_a_need_they_declared_or_receive_and_a_refusal_changes_nothing,
 );
 
 /// Claims `quantity` of `need` for `provider`, by `claimed_by`: the suite's
@@ -228,6 +229,38 @@ async fn withdrawing_or_declining_gives_the_quantity_back(backend: Backend) {
         ));
     }
     assert_eq!(remainder_of(&store, need).await, 6.0);
+}
+
+async fn nobody_claims_a_need_they_declared_or_receive_and_a_refusal_changes_nothing(
+    backend: Backend,
+) {
+    let (store, _db, _) = demo_store(backend).await;
+    let nairobi = place("Nairobi, Kenya", -1.2921, 36.8219);
+    let need = declare(
+        &store,
+        &design_need("rocket-cookstove", 40.0, nairobi, 5),
+        "grace-wanjiru",
+    )
+    .await;
+    // Grace as the maker of her own need, and Grace claiming it for the
+    // co-operative she stewards: both refused, neither counted.
+    for (provider, claimed_by) in [
+        ("grace-wanjiru", "grace-wanjiru"),
+        ("kamukunji-metal-coop", "grace-wanjiru"),
+    ] {
+        let refused = claim_as(&store, need, provider, claimed_by, 10.0, "").await;
+        assert!(
+            matches!(&refused, Err(StoreError::Refused(m)) if m.contains("others claim it")),
+            "{provider} by {claimed_by}: {refused:?}"
+        );
+    }
+    assert_eq!(remainder_of(&store, need).await, 40.0);
+    assert!(store.claims_of_need(need).await.unwrap().is_empty());
+    // Someone else's maker may.
+    claim_as(&store, need, "suame-agro-works", "samuel-mensah", 10.0, "")
+        .await
+        .unwrap();
+    assert_eq!(remainder_of(&store, need).await, 30.0);
 }
 
 async fn remainder_of(store: &SqlStore, need: u64) -> f64 {
