@@ -21,8 +21,8 @@ use stigmergy_core::{
     Page, PendingRequest, RawCapacityQuery, RawDesignQuery, RawNeedQuery, RegisterInput,
     TokenInput, TokenSummary, VersionSummary,
 };
-use wasm_bindgen::JsValue;
-use web_sys::js_sys::JSON;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::js_sys::{self, JSON};
 
 /// The header the server asks of cookie-authenticated writes: a cross-site
 /// form cannot set it, so its presence shows the request came from this app.
@@ -453,13 +453,23 @@ fn to_json(body: &impl Serialize) -> Result<JsValue, ClientError> {
         .map_err(|e| ClientError::Decode(e.to_string()))?;
     JSON::stringify(&value)
         .map(Into::into)
-        .map_err(|e| ClientError::Decode(format!("{e:?}")))
+        .map_err(|e| ClientError::Decode(js_message(&e)))
+}
+
+/// What a JavaScript error says, in words (not `{:?}`: the release build
+/// drops Debug formatting to save wasm).
+fn js_message(error: &JsValue) -> String {
+    error
+        .dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .or_else(|| error.as_string())
+        .unwrap_or_else(|| "the browser could not read the answer".to_owned())
 }
 
 /// Reads a JSON body with the browser's own parser: serde_json's would add
 /// about 40 KiB to the wasm.
 async fn json_value(response: Response) -> Result<JsValue, ClientError> {
-    let decode = |e: JsValue| ClientError::Decode(format!("{e:?}"));
+    let decode = |e: JsValue| ClientError::Decode(js_message(&e));
     let promise = web_sys::Response::from(response).json().map_err(decode)?;
     wasm_bindgen_futures::JsFuture::from(promise)
         .await

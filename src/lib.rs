@@ -9,6 +9,8 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
 pub mod api;
+#[macro_use]
+pub mod chunk;
 pub mod components;
 pub mod form;
 pub mod leaflet;
@@ -40,22 +42,26 @@ pub fn App() -> impl IntoView {
                 </div>
             </header>
             <main id="main" class="wrap">
+                // The commons is the first page most visitors see: it is in
+                // the main module. The other pages come in five chunks, one
+                // per part of the portal: a chunk per page would mean dozens
+                // of tiny shared chunks, each a request of its own.
                 <Routes fallback=NotFoundPage>
                     <Route path=path!("/") view=CommonsPage />
-                    <Route path=path!("/designs/new") view=NewDesignPage />
-                    <Route path=path!("/designs/:id") view=DesignPage />
-                    <Route path=path!("/designs/:id/edit") view=EditDesignPage />
-                    <Route path=path!("/signup") view=RegisterPage />
-                    <Route path=path!("/signin") view=SignInPage />
-                    <Route path=path!("/account") view=AccountPage />
-                    <Route path=path!("/coalitions") view=CoalitionsPage />
-                    <Route path=path!("/coalitions/:id") view=CoalitionPage />
-                    <Route path=path!("/coalitions/:id/accounts") view=AccountsPage />
-                    <Route path=path!("/map") view=MapPage />
-                    <Route path=path!("/needs") view=NeedsPage />
-                    <Route path=path!("/needs/new") view=NewNeedPage />
-                    <Route path=path!("/needs/:id") view=NeedPage />
-                    <Route path=path!("/work") view=MyWorkPage />
+                    <Route path=path!("/designs/new") view=page_chunk!(designs, NewDesignPage) />
+                    <Route path=path!("/designs/:id") view=page_chunk!(designs, DesignPage) />
+                    <Route path=path!("/designs/:id/edit") view=page_chunk!(designs, EditDesignPage) />
+                    <Route path=path!("/signup") view=page_chunk!(account, RegisterPage) />
+                    <Route path=path!("/signin") view=page_chunk!(account, SignInPage) />
+                    <Route path=path!("/account") view=page_chunk!(account, AccountPage) />
+                    <Route path=path!("/coalitions") view=page_chunk!(coalitions, CoalitionsPage) />
+                    <Route path=path!("/coalitions/:id") view=page_chunk!(coalitions, CoalitionPage) />
+                    <Route path=path!("/coalitions/:id/accounts") view=page_chunk!(coalitions, AccountsPage) />
+                    <Route path=path!("/map") view=page_chunk!(map, MapPage) />
+                    <Route path=path!("/needs") view=page_chunk!(needs, NeedsPage) />
+                    <Route path=path!("/needs/new") view=page_chunk!(needs, NewNeedPage) />
+                    <Route path=path!("/needs/:id") view=page_chunk!(needs, NeedPage) />
+                    <Route path=path!("/work") view=page_chunk!(needs, MyWorkPage) />
                 </Routes>
             </main>
             <footer class="site-footer">

@@ -59,10 +59,12 @@ pub fn app_files(dir: PathBuf, demo: bool) -> Router {
         .fallback(
             (move |request: Request| client_route(index.clone(), demo, request)).into_service(),
         );
-    let home = move || index_page(page.clone(), demo);
+    let plain = page.clone();
+    let home = move || commons_page(page.clone(), demo);
+    let index_html = move || index_page(plain.clone(), demo);
     Router::new()
-        .route("/", axum::routing::get(home.clone()))
-        .route("/index.html", axum::routing::get(home))
+        .route("/", axum::routing::get(home))
+        .route("/index.html", axum::routing::get(index_html))
         .fallback_service(serve_dir)
         .layer(middleware::from_fn(cache_control))
 }
@@ -77,11 +79,45 @@ async fn client_route(index: PathBuf, demo: bool, request: Request) -> Response 
     index_page(index, demo).await
 }
 
+/// What the commons asks of the API as it starts, preloaded from `<head>`
+/// so that the answers are on their way while the wasm still downloads.
+/// They must be the very requests `src/pages/commons.rs` makes (same URL,
+/// same-origin credentials), or the browser fetches twice.
+pub const COMMONS_PRELOADS: [&str; 2] = ["/api/designs", "/api/facets"];
+
+/// `html` with a `<link rel=preload>` for each of `urls` at the end of
+/// `<head>`.
+pub fn with_preloads(html: &str, urls: &[&str]) -> String {
+    let links: String = urls
+        .iter()
+        .map(|url| {
+            format!(
+                "<link rel=\"preload\" href=\"{url}\" as=\"fetch\" crossorigin=\"anonymous\" />\n  "
+            )
+        })
+        .collect();
+    match html.find("</head>") {
+        Some(at) => format!("{}{links}{}", &html[..at], &html[at..]),
+        None => html.to_owned(),
+    }
+}
+
+/// `index.html` for the commons (`/`), with its data preloaded.
+async fn commons_page(index: PathBuf, demo: bool) -> Response {
+    page_with(index, demo, &COMMONS_PRELOADS).await
+}
+
 /// `index.html`, read afresh (a new build is served at once).
 async fn index_page(index: PathBuf, demo: bool) -> Response {
+    page_with(index, demo, &[]).await
+}
+
+async fn page_with(index: PathBuf, demo: bool, preloads: &[&str]) -> Response {
     match tokio::fs::read_to_string(&index).await {
-        Ok(html) if demo => Html(with_demo_banner(&html)).into_response(),
-        Ok(html) => Html(html).into_response(),
+        Ok(html) => {
+            let html = with_preloads(&html, preloads);
+            Html(if demo { with_demo_banner(&html) } else { html }).into_response()
+        }
         Err(error) => {
             tracing::error!(path = %index.display(), %error, "the browser app is not built");
             (
@@ -98,16 +134,25 @@ async fn index_page(index: PathBuf, demo: bool) -> Response {
     }
 }
 
-/// Whether a file name carries Trunk's content hash (`app-0123456789abcdef_bg.wasm`),
-/// so its content never changes under that name.
+/// Whether a file carries a content hash, so its content never changes
+/// under that name: Trunk's hashed names (`app-0123456789abcdef_bg.wasm`),
+/// or any file in the split app's hashed folder (`/app-0123456789abcdef/…`,
+/// written by `scripts/split-wasm.mjs`).
 pub fn is_hashed_asset(path: &str) -> bool {
-    let name = path.rsplit('/').next().unwrap_or_default();
-    name.match_indices('-').any(|(at, _)| {
-        let rest = &name[at + 1..];
-        rest.len() > 16
-            && rest.as_bytes()[..16].iter().all(u8::is_ascii_hexdigit)
-            && matches!(rest.as_bytes()[16], b'.' | b'_')
-    })
+    let mut segments = path.trim_start_matches('/').split('/');
+    let name = segments.next_back().unwrap_or_default();
+    let hashed_folder = segments.next().is_some_and(|folder| {
+        folder
+            .strip_prefix("app-")
+            .is_some_and(|hash| hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()))
+    }) && segments.next().is_none();
+    hashed_folder
+        || name.match_indices('-').any(|(at, _)| {
+            let rest = &name[at + 1..];
+            rest.len() > 16
+                && rest.as_bytes()[..16].iter().all(u8::is_ascii_hexdigit)
+                && matches!(rest.as_bytes()[16], b'.' | b'_')
+        })
 }
 
 async fn cache_control(request: Request, next: Next) -> Response {
@@ -190,6 +235,19 @@ mod tests {
     }
 
     #[test]
+    fn preloads_go_at_the_end_of_the_head() {
+        let html = "<html><head><title>S</title></head><body></body></html>";
+        let shown = with_preloads(html, &["/api/designs"]);
+        assert!(
+            shown.contains(
+                "<link rel=\"preload\" href=\"/api/designs\" as=\"fetch\" crossorigin=\"anonymous\" />\n  </head>"
+            ),
+            "{shown}"
+        );
+        assert_eq!(with_preloads(html, &[]), html);
+    }
+
+    #[test]
     fn trunk_hashed_names_are_recognised() {
         assert!(is_hashed_asset("/stigmergy-app-9f86d081884c7d65_bg.wasm"));
         assert!(is_hashed_asset("/stigmergy-app-9f86d081884c7d65.js"));
@@ -197,5 +255,11 @@ mod tests {
         assert!(!is_hashed_asset("/index.html"));
         assert!(!is_hashed_asset("/designs/open-source-microscope"));
         assert!(!is_hashed_asset("/public/favicon.svg"));
+        assert!(is_hashed_asset("/app-0123456789abcdef/split_map.wasm"));
+        assert!(is_hashed_asset("/app-0123456789abcdef/__wasm_split.js"));
+        assert!(!is_hashed_asset("/app-0123456789abcdef"));
+        assert!(!is_hashed_asset("/app-0123456789abcdeg/split_map.wasm"));
+        assert!(!is_hashed_asset("/designs/app-0123456789abcdef/x.js"));
+        assert!(!is_hashed_asset("/app-0123456789abcdef/nested/x.js"));
     }
 }

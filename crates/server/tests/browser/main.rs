@@ -8,7 +8,9 @@
 mod helpers;
 
 mod accounts;
+mod budgets;
 mod chromium;
+mod chunks;
 mod coalitions;
 mod designs;
 mod map;
