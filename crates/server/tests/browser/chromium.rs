@@ -67,8 +67,29 @@ fn listening_port(child: &mut Child) -> u16 {
     port
 }
 
-/// A fresh headless Chromium under its own chromedriver.
+/// A fresh headless Chromium under its own chromedriver, in a desktop
+/// window (1280 × 900; headless Chromium draws no browser chrome, so this
+/// is the viewport).
 pub async fn session() -> (Client, Driver) {
+    start(json!({})).await
+}
+
+/// A fresh headless Chromium that lays pages out as a phone whose screen
+/// is `width` × `height` CSS pixels (it reads the viewport meta tag, and
+/// its scroll bars take no room). A window cannot be that small: headless
+/// Chromium keeps a window at least 500 px wide, whatever `--window-size`
+/// says.
+pub async fn phone_session(width: u32, height: u32) -> (Client, Driver) {
+    start(json!({
+        "mobileEmulation": {
+            "deviceMetrics": { "width": width, "height": height, "pixelRatio": 2.0, "touch": false }
+        }
+    }))
+    .await
+}
+
+/// Chromium with the usual flags and the extra `options`.
+async fn start(options: serde_json::Value) -> (Client, Driver) {
     // chromedriver picks a free port itself and says which: no port is
     // chosen here and handed over, for another test to take in between.
     let mut child = Command::new(CHROMEDRIVER)
@@ -97,7 +118,13 @@ pub async fn session() -> (Client, Driver) {
             ]
         }
     });
-    let capabilities = capabilities.as_object().unwrap().clone();
+    let mut capabilities = capabilities.as_object().unwrap().clone();
+    if let (Some(chrome), Some(options)) = (
+        capabilities["goog:chromeOptions"].as_object_mut(),
+        options.as_object(),
+    ) {
+        chrome.extend(options.clone());
+    }
     let started = Instant::now();
     let client = loop {
         let connector = hyper_util::client::legacy::connect::HttpConnector::new();

@@ -13,6 +13,7 @@ mod coalitions;
 mod designs;
 mod map;
 mod needs;
+mod phone;
 
 use std::time::{Duration, Instant};
 
