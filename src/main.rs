@@ -6,5 +6,10 @@ fn main() {
     // budget every visitor pays, and a release panic aborts either way.
     #[cfg(debug_assertions)]
     console_error_panic_hook::set_once();
+    // index.html's static shell goes in the same task as the app comes, so
+    // no frame shows both, or neither (see index.html).
+    if let Some(shell) = leptos::prelude::document().get_element_by_id("shell") {
+        shell.remove();
+    }
     leptos::mount::mount_to_body(stigmergy_app::App);
 }

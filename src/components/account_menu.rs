@@ -54,7 +54,7 @@ pub fn AccountMenu() -> impl IntoView {
             <li class="when-signed-out">
                 <a href="/signup">"Sign up"</a>
             </li>
-            <li class="when-signed-in">
+            <li class="when-signed-in account-name">
                 <a href="/account" data-testid="account-link">
                     {name}
                 </a>

@@ -83,15 +83,19 @@ pub fn DesignActions(
     };
     let next = format!("/signin?next=/designs/{id}");
     // Both are in the page, one hidden: cheaper in wasm than swapping views.
+    // Their slot keeps the room of the larger, so that the page does not
+    // move when the server says who is signed in.
     view! {
-        <div hidden=move || session.me.with(Option::is_none)>{signed_in}</div>
-        <p
-            class="muted"
-            data-testid="sign-in-to-contribute"
-            hidden=move || !session.known.get() || session.me.with(Option::is_some)
-        >
-            <a href=next>"Sign in"</a>
-            " to edit or fork this design."
-        </p>
+        <div class="design-actions-slot">
+            <div hidden=move || session.me.with(Option::is_none)>{signed_in}</div>
+            <p
+                class="muted"
+                data-testid="sign-in-to-contribute"
+                hidden=move || !session.known.get() || session.me.with(Option::is_some)
+            >
+                <a href=next>"Sign in"</a>
+                " to edit or fork this design."
+            </p>
+        </div>
     }
 }

@@ -242,7 +242,7 @@ pub fn NeedsPage() -> impl IntoView {
             </div>
         </form>
         <div class="needs-layout">
-            <section aria-label="Needs">
+            <section class="needs-board" aria-label="Needs">
                 {list}
                 {needs.more_button("Load more", "Loading…", load_more)}
             </section>

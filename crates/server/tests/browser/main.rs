@@ -15,6 +15,7 @@ mod coalitions;
 mod designs;
 mod map;
 mod needs;
+mod phone;
 
 use std::time::{Duration, Instant};
 
