@@ -129,12 +129,14 @@ pub fn app(state: AppState, static_dir: &Path) -> Router {
             state.clone(),
             live::position,
         ))
-        .with_state(state);
+        .with_state(state)
+        // Compressed per response: the API's answers. The app's files are
+        // compressed once, at build time (see `web::app_files`).
+        .layer(CompressionLayer::new());
     let router = api
         .merge(web::app_files(static_dir.to_path_buf(), demo_portal))
         .layer(axum::middleware::from_fn(auth::session::csrf_guard))
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(CompressionLayer::new());
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
     // Inside the security headers, so a timed-out answer carries them too.
     let router = router.layer(axum::middleware::from_fn_with_state(
         request_timeout,

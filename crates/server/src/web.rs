@@ -10,6 +10,8 @@ use axum::handler::HandlerWithoutStateExt;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
+use tower::ServiceBuilder;
+use tower_http::compression::CompressionLayer;
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 
@@ -51,13 +53,31 @@ pub fn with_demo_banner(html: &str) -> String {
 
 /// The built app under `dir`, with `index.html` for client routes (and the
 /// demo banner in it when `demo` is set).
+///
+/// Files are sent as they are on disk: the `.br` or `.gz` copy that
+/// `precompress` wrote beside one (brotli 11 and gzip 9, the sizes the
+/// bundle budget counts) when the client accepts it, else the plain file.
+/// Only `index.html`, which is rewritten here, is compressed per response.
 pub fn app_files(dir: PathBuf, demo: bool) -> Router {
     let index = dir.join("index.html");
     let page = index.clone();
-    let serve_dir = ServeDir::new(&dir)
-        .append_index_html_on_directories(false)
-        .fallback(
+    let client_routes = ServiceBuilder::new()
+        .layer(CompressionLayer::new())
+        .service(
             (move |request: Request| client_route(index.clone(), demo, request)).into_service(),
+        );
+    let files = ServiceBuilder::new()
+        .map_request(plain_for_ranges)
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::VARY,
+            HeaderValue::from_static("accept-encoding"),
+        ))
+        .service(
+            ServeDir::new(&dir)
+                .precompressed_br()
+                .precompressed_gzip()
+                .append_index_html_on_directories(false)
+                .fallback(client_routes),
         );
     let plain = page.clone();
     let home = move || commons_page(page.clone(), demo);
@@ -65,8 +85,18 @@ pub fn app_files(dir: PathBuf, demo: bool) -> Router {
     Router::new()
         .route("/", axum::routing::get(home))
         .route("/index.html", axum::routing::get(index_html))
-        .fallback_service(serve_dir)
+        .layer(CompressionLayer::new())
+        .fallback_service(files)
         .layer(middleware::from_fn(cache_control))
+}
+
+/// A `Range` request asks for bytes of the file itself, so it is answered
+/// from the plain file, never from a slice of a compressed copy.
+fn plain_for_ranges(mut request: Request) -> Request {
+    if request.headers().contains_key(header::RANGE) {
+        request.headers_mut().remove(header::ACCEPT_ENCODING);
+    }
+    request
 }
 
 /// A path the server has no file for: `index.html` when it looks like one

@@ -215,3 +215,147 @@ async fn only_a_demo_portal_has_demo_accounts_and_says_so_on_every_page(backend:
     let changed = TestApp::spawn_on(demo.db.sharing(), Seed::Demo, dir.path().to_path_buf()).await;
     assert_eq!(changed.get("/").await.text().await.unwrap(), INDEX);
 }
+
+// The app's files as `scripts/build-app` leaves them: each compressible one
+// with the `.br` and `.gz` copies `precompress` wrote beside it. These
+// tests read no data, so they run on SQLite only.
+
+const WASM: &str = "/stigmergy-app-0123456789abcdef_bg.wasm";
+const RAW: &[u8] = b"\0asm raw module bytes";
+/// Stand-ins for the copies: the server must send them untouched, so any
+/// bytes show which file went out.
+const BROTLI_COPY: &[u8] = b"the brotli-11 copy";
+const GZIP_COPY: &[u8] = b"the gzip-9 copy";
+
+/// A server whose static directory holds a stand-in build with copies.
+async fn spawn_with_precompressed_files() -> (TestApp, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = |name: &str, bytes: &[u8]| std::fs::write(dir.path().join(name), bytes).unwrap();
+    file("index.html", INDEX.as_bytes());
+    file(&WASM[1..], RAW);
+    file(&format!("{}.br", &WASM[1..]), BROTLI_COPY);
+    file(&format!("{}.gz", &WASM[1..]), GZIP_COPY);
+    file(
+        "robots.txt",
+        "User-agent: *\nDisallow: /api/\n".repeat(4).as_bytes(),
+    );
+    let app = TestApp::spawn_on(TestDb::sqlite(), Seed::Empty, dir.path().to_path_buf()).await;
+    (app, dir)
+}
+
+async fn get_accepting(app: &TestApp, path: &str, encoding: Option<&str>) -> reqwest::Response {
+    let request = app.client.get(app.url(path));
+    let request = match encoding {
+        Some(encoding) => request.header("accept-encoding", encoding),
+        None => request,
+    };
+    request.send().await.unwrap()
+}
+
+fn header<'a>(response: &'a reqwest::Response, name: &str) -> Option<&'a str> {
+    response
+        .headers()
+        .get(name)
+        .map(|value| value.to_str().unwrap())
+}
+
+#[tokio::test]
+async fn a_client_that_accepts_brotli_gets_the_brotli_copy_as_it_is_with_the_asset_headers() {
+    let (app, _dir) = spawn_with_precompressed_files().await;
+
+    let response = get_accepting(&app, WASM, Some("gzip, deflate, br, zstd")).await;
+
+    assert_eq!(response.status(), 200);
+    assert_eq!(header(&response, "content-encoding"), Some("br"));
+    assert_eq!(header(&response, "content-type"), Some("application/wasm"));
+    assert_eq!(
+        header(&response, "cache-control"),
+        Some("public, max-age=31536000, immutable")
+    );
+    assert!(
+        header(&response, "vary")
+            .is_some_and(|v| v.to_ascii_lowercase().contains("accept-encoding"))
+    );
+    assert_eq!(header(&response, "x-content-type-options"), Some("nosniff"));
+    assert!(header(&response, "content-security-policy").is_some());
+    assert_eq!(response.bytes().await.unwrap(), BROTLI_COPY);
+}
+
+#[tokio::test]
+async fn a_client_that_accepts_only_gzip_gets_the_gzip_copy() {
+    let (app, _dir) = spawn_with_precompressed_files().await;
+
+    let response = get_accepting(&app, WASM, Some("gzip")).await;
+
+    assert_eq!(response.status(), 200);
+    assert_eq!(header(&response, "content-encoding"), Some("gzip"));
+    assert_eq!(header(&response, "content-type"), Some("application/wasm"));
+    assert_eq!(response.bytes().await.unwrap(), GZIP_COPY);
+}
+
+#[tokio::test]
+async fn a_client_that_accepts_no_encoding_or_asks_for_a_range_gets_the_plain_file() {
+    let (app, _dir) = spawn_with_precompressed_files().await;
+
+    for encoding in [None, Some("identity")] {
+        let response = get_accepting(&app, WASM, encoding).await;
+        assert_eq!(response.status(), 200, "{encoding:?}");
+        assert_eq!(header(&response, "content-encoding"), None, "{encoding:?}");
+        assert_eq!(header(&response, "content-type"), Some("application/wasm"));
+        assert_eq!(response.bytes().await.unwrap(), RAW, "{encoding:?}");
+    }
+
+    let range = app
+        .client
+        .get(app.url(WASM))
+        .header("accept-encoding", "br, gzip")
+        .header("range", "bytes=0-3")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(range.status(), 206);
+    assert_eq!(header(&range, "content-encoding"), None);
+    assert_eq!(range.bytes().await.unwrap(), &RAW[..4]);
+}
+
+#[tokio::test]
+async fn a_file_without_copies_is_sent_plain_not_compressed_on_the_fly() {
+    let (app, _dir) = spawn_with_precompressed_files().await;
+
+    let response = get_accepting(&app, "/robots.txt", Some("br, gzip")).await;
+
+    assert_eq!(response.status(), 200);
+    assert_eq!(header(&response, "content-encoding"), None);
+    assert!(response.text().await.unwrap().starts_with("User-agent: *"));
+}
+
+#[tokio::test]
+async fn api_answers_and_the_app_page_are_still_compressed_per_response() {
+    let (app, _dir) = spawn_with_precompressed_files().await;
+
+    let json = get_accepting(&app, "/api/openapi.json", Some("gzip")).await;
+    assert_eq!(json.status(), 200);
+    assert_eq!(header(&json, "content-encoding"), Some("gzip"));
+    assert!(header(&json, "content-type").is_some_and(|t| t.starts_with("application/json")));
+    let spec: serde_json::Value = serde_json::from_slice(&ungzip(&json.bytes().await.unwrap()))
+        .expect("the gzip body is the OpenAPI document");
+    assert!(spec["paths"].is_object());
+
+    for path in ["/", "/needs", "/designs/open-microscope"] {
+        let page = get_accepting(&app, path, Some("gzip")).await;
+        assert_eq!(page.status(), 200, "{path}");
+        assert_eq!(header(&page, "content-encoding"), Some("gzip"), "{path}");
+        assert_eq!(header(&page, "cache-control"), Some("no-cache"), "{path}");
+        let html = ungzip(&page.bytes().await.unwrap());
+        assert_eq!(String::from_utf8(html).unwrap(), INDEX, "{path}");
+    }
+}
+
+fn ungzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(bytes)
+        .read_to_end(&mut out)
+        .expect("a gzip body");
+    out
+}
