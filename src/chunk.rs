@@ -104,13 +104,13 @@ fn ChunkPage(
 macro_rules! page_chunk {
     ($module:ident, $page:ident) => {{
         #[cfg_attr(
-                    feature = "split",
-                    ::leptos::wasm_split::wasm_split(
-                        $module,
-                        fallible,
-                        wasm_split_path = ::leptos::wasm_split
-                    )
-                )]
+                        feature = "split",
+                        ::leptos::wasm_split::wasm_split(
+                            $module,
+                            fallible,
+                            wasm_split_path = ::leptos::wasm_split
+                        )
+                    )]
         fn $module()
         -> ::core::result::Result<$crate::chunk::Page, ::leptos::wasm_split::SplitLoaderError>
         {

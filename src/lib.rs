@@ -43,8 +43,9 @@ pub fn App() -> impl IntoView {
             </header>
             <main id="main" class="wrap">
                 // The commons is the first page most visitors see: it is in
-                // the main module. The other pages come in five chunks, one
-                // per part of the portal: a chunk per page would mean dozens
+                // the main module. The other pages come in six chunks, one
+                // per part of the portal (the accounts page apart, as it
+                // loads a module of its own): a chunk per page would mean dozens
                 // of tiny shared chunks, each a request of its own.
                 <Routes fallback=NotFoundPage>
                     <Route path=path!("/") view=CommonsPage />
@@ -56,7 +57,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/account") view=page_chunk!(account, AccountPage) />
                     <Route path=path!("/coalitions") view=page_chunk!(coalitions, CoalitionsPage) />
                     <Route path=path!("/coalitions/:id") view=page_chunk!(coalitions, CoalitionPage) />
-                    <Route path=path!("/coalitions/:id/accounts") view=page_chunk!(coalitions, AccountsPage) />
+                    <Route path=path!("/coalitions/:id/accounts") view=page_chunk!(accounts, AccountsPage) />
                     <Route path=path!("/map") view=page_chunk!(map, MapPage) />
                     <Route path=path!("/needs") view=page_chunk!(needs, NeedsPage) />
                     <Route path=path!("/needs/new") view=page_chunk!(needs, NewNeedPage) />
