@@ -101,19 +101,20 @@ fn ChunkPage(
 /// `page_chunk!(module, Page)`: a route view that builds `<Page/>` from the
 /// chunk named `module`. Pages may share a chunk (the same `module`); code
 /// two chunks share lands in a shared chunk of its own, fetched with either.
+// rustfmt formats the attribute inside this macro differently on each run.
+#[rustfmt::skip]
 macro_rules! page_chunk {
     ($module:ident, $page:ident) => {{
         #[cfg_attr(
-                        feature = "split",
-                        ::leptos::wasm_split::wasm_split(
-                            $module,
-                            fallible,
-                            wasm_split_path = ::leptos::wasm_split
-                        )
-                    )]
-        fn $module()
-        -> ::core::result::Result<$crate::chunk::Page, ::leptos::wasm_split::SplitLoaderError>
-        {
+            feature = "split",
+            ::leptos::wasm_split::wasm_split(
+                $module,
+                fallible,
+                wasm_split_path = ::leptos::wasm_split
+            )
+        )]
+        fn $module(
+        ) -> ::core::result::Result<$crate::chunk::Page, ::leptos::wasm_split::SplitLoaderError> {
             fn page() -> ::leptos::prelude::AnyView {
                 use ::leptos::prelude::IntoAny;
                 ::leptos::prelude::view! { <$page /> }.into_any()
