@@ -16,6 +16,8 @@
 #[path = "../tests/api/helpers.rs"]
 mod helpers;
 
+// The browser tests' Chromium helpers; the bench uses only some of them.
+#[allow(dead_code)]
 #[path = "../tests/browser/chromium.rs"]
 mod chromium;
 
