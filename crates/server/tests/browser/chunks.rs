@@ -52,8 +52,14 @@ async fn a_page_whose_code_cannot_be_fetched_offers_a_retry_that_works() {
     let copy = tempfile::tempdir().unwrap();
     copy_dir(&dist(), copy.path());
     let hidden = split_files(copy.path(), "designs");
+    // `split_designs.wasm.br` → `split_designs.wasm.br.away`, and back.
+    let away = |file: &PathBuf| {
+        let mut name = file.clone().into_os_string();
+        name.push(".away");
+        PathBuf::from(name)
+    };
     for file in &hidden {
-        std::fs::rename(file, file.with_extension("away")).unwrap();
+        std::fs::rename(file, away(file)).unwrap();
     }
     let app = TestApp::spawn_on(
         TestDb::for_backend(Backend::Sqlite).await,
@@ -82,7 +88,7 @@ async fn a_page_whose_code_cannot_be_fetched_offers_a_retry_that_works() {
 
     // The chunk is back: the retry loads the page, without a reload.
     for file in &hidden {
-        std::fs::rename(file.with_extension("away"), file).unwrap();
+        std::fs::rename(away(file), file).unwrap();
     }
     browser.click("[data-testid=page-failed] button").await;
     let title = browser.text("[data-testid=design-title]").await;
