@@ -52,7 +52,8 @@ async function routes() {
   const designs = await json('/api/designs?limit=1');
   const coalitions = await json('/api/coalitions');
   const design = designs.items?.[0]?.id;
-  const coalition = coalitions[0]?.id;
+  // GET /api/coalitions lists each coalition with its agent first.
+  const coalition = coalitions[0]?.agent?.id;
   if (!design || !coalition) throw new Error('no demo data: start the server with STIGMERGY_DEMO=1');
   return [
     { path: '/', element: '[data-testid=design-card]' },
