@@ -17,9 +17,10 @@
 //! check in `make test`; timings are not, and are never asserted.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+use stigmergy_tools::{brotli_11, gzip_9};
 
 /// The main module, its glue, the chunks' loader and the boot script: a
 /// ratchet at what the split reached (150.1 KiB; it was 376 KiB for the
@@ -48,20 +49,10 @@ impl std::ops::Add for Sizes {
 }
 
 fn sizes(bytes: &[u8]) -> std::io::Result<Sizes> {
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    gz.write_all(bytes)?;
-    let gzip = gz.finish()?.len();
-    let mut br = Vec::new();
-    let params = brotli::enc::BrotliEncoderParams {
-        quality: 11,
-        lgwin: 24,
-        ..Default::default()
-    };
-    brotli::BrotliCompress(&mut &bytes[..], &mut br, &params)?;
     Ok(Sizes {
         raw: bytes.len(),
-        gzip,
-        brotli: br.len(),
+        gzip: gzip_9(bytes)?.len(),
+        brotli: brotli_11(bytes)?.len(),
     })
 }
 

@@ -12,9 +12,10 @@
 //! `.gz` files are never compressed themselves. The root `index.html` is
 //! left alone: the server rewrites it per portal and compresses it itself.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+use stigmergy_tools::{brotli_11, gzip_9};
 
 /// The kinds of file worth compressing: text and WebAssembly. Images,
 /// fonts and archives are compressed already.
@@ -42,23 +43,6 @@ const ENCODINGS: [(&str, Compress); 2] = [("br", brotli_11), ("gz", gzip_9)];
 /// below that the saving does not pay for the client's decoding (and tiny
 /// files can even grow).
 const WORTH_IT: f64 = 0.9;
-
-fn brotli_11(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
-    let mut out = Vec::new();
-    let params = brotli::enc::BrotliEncoderParams {
-        quality: 11,
-        lgwin: 24,
-        ..Default::default()
-    };
-    brotli::BrotliCompress(&mut &bytes[..], &mut out, &params)?;
-    Ok(out)
-}
-
-fn gzip_9(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    gz.write_all(bytes)?;
-    gz.finish()
-}
 
 /// What one run did, for its summary line.
 #[derive(Debug, Default, PartialEq, Eq)]
