@@ -47,6 +47,8 @@ struct Fetched {
     encoded: u64,
     /// Bytes once decoded.
     decoded: u64,
+    /// What asked for it: `link` for a preload, `fetch` for the app.
+    initiator: String,
 }
 
 impl Fetched {
@@ -70,7 +72,8 @@ impl Fetched {
 }
 
 const FETCHED: &str = "return performance.getEntriesByType('resource').map(e => ({ \
-     path: new URL(e.name).pathname, encoded: e.encodedBodySize, decoded: e.decodedBodySize }));";
+     path: new URL(e.name).pathname, encoded: e.encodedBodySize, decoded: e.decodedBodySize, \
+     initiator: e.initiatorType }));";
 
 fn kib(bytes: u64) -> f64 {
     bytes as f64 / 1024.0
@@ -143,6 +146,18 @@ async fn every_route_stays_within_its_byte_budget() {
             kib(raw),
         )
         .unwrap();
+        if route == "/" {
+            // The commons' data is preloaded from index.html: the app's own
+            // requests must take the preloaded answers, not fetch again.
+            for url in stigmergy_server::web::COMMONS_PRELOADS {
+                let asked: Vec<&str> = fetched
+                    .iter()
+                    .filter(|f| f.path == url)
+                    .map(|f| f.initiator.as_str())
+                    .collect();
+                assert_eq!(asked, ["link"], "{url} on /: preloaded once, and only");
+            }
+        }
         if route == "/" && kib(code) > FIRST_VISIT_KIB {
             over.push(format!(
                 "{route}: {:.1} KiB of code before the first design shows, above {FIRST_VISIT_KIB}",
