@@ -4,12 +4,12 @@
 //! the static shell in the served index.html; and how far pages move while
 //! they load (layout shift).
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use stigmergy_server::store::Backend;
 
-use super::Browser;
+use super::{Browser, PATIENCE};
 use crate::chromium::{dist, phone_session, window_session};
 use crate::helpers::{DEMO_PASSWORD, Seed, TestApp, TestDb};
 
@@ -125,6 +125,35 @@ impl Browser {
     }
 
     /// The layout shifts of the page so far: their sum, and each shift.
+    /// Waits until the page has fetched nothing new for a while (the
+    /// count of resource entries holds still over several polls) and says
+    /// how long that took.
+    async fn until_nothing_loads(&self) -> Duration {
+        const COUNT: &str = "return performance.getEntriesByType('resource').length";
+        const STILL_POLLS: u32 = 5;
+        let started = Instant::now();
+        let (mut last, mut still) = (None, 0);
+        while still < STILL_POLLS {
+            let count = self
+                .client
+                .execute(COUNT, vec![])
+                .await
+                .expect("resource count");
+            still = if Some(&count) == last.as_ref() {
+                still + 1
+            } else {
+                0
+            };
+            last = Some(count);
+            assert!(
+                started.elapsed() < PATIENCE,
+                "the page kept loading for {PATIENCE:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        started.elapsed()
+    }
+
     async fn layout_shift(&self) -> (f64, Value) {
         let measured = self
             .client
@@ -360,7 +389,10 @@ async fn pages_hardly_move_while_they_load_in_a_wide_and_a_narrow_window() {
             browser.find(ready).await;
             browser.until_session_known().await;
             // What loads after the list (the map's tiles, the side panels).
-            tokio::time::sleep(Duration::from_millis(1500)).await;
+            let settled = browser.until_nothing_loads().await;
+            println!(
+                "figure: {path} at {width}x{height} stopped loading {settled:?} after its list"
+            );
             let (shift, shifts) = browser.layout_shift().await;
             println!(
                 "figure: layout shift on {path} at {width}x{height}: {shift:.3} (sum of shifts)"
